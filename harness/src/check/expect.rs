@@ -1,0 +1,373 @@
+//! Holding one invocation's outcome against a step's expectations.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{
+    diff::unified,
+    redact::{Redactor, describe_secret_difference},
+};
+use crate::{
+    drive::{Ending, Outcome},
+    scenario::{ExitExpect, ExitWord, Expect, ListExpect, TextMatch},
+};
+
+/// One expectation that did not hold. Every string in it is already redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// What was checked, e.g. `exit status` or `stdout (trimmed)`.
+    pub what: String,
+    /// What the case expected.
+    pub expected: String,
+    /// What the target did.
+    pub actual: String,
+    /// A unified diff of expected and actual, when both are multi-line text or JSON.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+}
+
+/// What checking needs besides the expectation and the outcome.
+pub struct CheckContext<'a> {
+    /// Replaces secrets in everything a mismatch shows.
+    pub redactor: &'a Redactor,
+    /// The secrets this case handed to the target.
+    pub case_secrets: &'a [String],
+    /// Tells which server URLs belong to this run; `list` entries outside it are ignored.
+    pub owns: &'a dyn Fn(&str) -> bool,
+}
+
+/// Checks every expectation; an empty answer means the step passed.
+pub fn check(expect: &Expect, outcome: &Outcome, cx: &CheckContext<'_>) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    if let Some(exit) = expect.exit {
+        check_exit(exit, outcome.ending, &mut out);
+    } else if !matches!(outcome.ending, Ending::Exited(_)) {
+        out.push(Mismatch {
+            what: "exit status".into(),
+            expected: "a normal exit".into(),
+            actual: outcome.ending.to_string(),
+            diff: None,
+        });
+    }
+    let stdout = String::from_utf8_lossy(&outcome.stdout);
+    let stderr = String::from_utf8_lossy(&outcome.stderr);
+    if let Some(m) = &expect.stdout {
+        check_text("stdout", m, &stdout, cx, &mut out);
+    }
+    if let Some(m) = &expect.stderr {
+        check_text("stderr", m, &stderr, cx, &mut out);
+    }
+    if let Some(fields) = &expect.json {
+        check_json(fields, &stdout, cx, &mut out);
+    }
+    if let Some(list) = &expect.list {
+        check_list(list, &stdout, cx, &mut out);
+    }
+    out
+}
+
+fn check_exit(expected: ExitExpect, ending: Ending, out: &mut Vec<Mismatch>) {
+    let ok = match (expected, ending) {
+        (ExitExpect::Code(want), Ending::Exited(got)) => want == got,
+        (ExitExpect::Word(ExitWord::Nonzero), Ending::Exited(got)) => got != 0,
+        _ => false,
+    };
+    if !ok {
+        out.push(Mismatch {
+            what: "exit status".into(),
+            expected: match expected {
+                ExitExpect::Code(c) => format!("exit {c}"),
+                ExitExpect::Word(ExitWord::Nonzero) => "a non-zero exit".into(),
+            },
+            actual: ending.to_string(),
+            diff: None,
+        });
+    }
+}
+
+fn check_text(
+    stream: &str,
+    m: &TextMatch,
+    text: &str,
+    cx: &CheckContext<'_>,
+    out: &mut Vec<Mismatch>,
+) {
+    let shown = || cx.redactor.redact(text);
+    let mut push = |what: String, expected: String, diff: Option<String>| {
+        out.push(Mismatch {
+            what,
+            expected,
+            actual: quote(&shown()),
+            diff,
+        })
+    };
+    if let Some(empty) = m.empty
+        && empty != text.is_empty()
+    {
+        let expected = if empty { "nothing" } else { "some output" };
+        push(stream.to_string(), expected.into(), None);
+    }
+    if let Some(want) = &m.trimmed
+        && want.trim() != text.trim()
+    {
+        let want = cx.redactor.redact(want.trim());
+        let diff = unified(&want, &shown());
+        push(format!("{stream} (trimmed)"), quote(&want), diff);
+    }
+    if !m.one_of.is_empty() && !m.one_of.iter().any(|w| w.trim() == text.trim()) {
+        let options: Vec<String> = m.one_of.iter().map(|w| quote(&cx.redactor.redact(w.trim()))).collect();
+        push(format!("{stream} (trimmed)"), format!("one of {}", options.join(", ")), None);
+    }
+    for needle in &m.contains {
+        if !text.contains(needle.as_str()) {
+            let needle = cx.redactor.redact(needle);
+            push(format!("{stream} contains"), quote(&needle), None);
+        }
+    }
+    for needle in &m.not_contains {
+        if text.contains(needle.as_str()) {
+            let needle = cx.redactor.redact(needle);
+            push(format!("{stream} does not contain"), quote(&needle), None);
+        }
+    }
+    if m.no_secrets {
+        let extra: Vec<&str> = cx.case_secrets.iter().map(String::as_str).collect();
+        if cx.redactor.leaks(text, &extra) {
+            push(
+                format!("{stream} free of secrets"),
+                "no secret of the case".into(),
+                None,
+            );
+        }
+    }
+}
+
+/// Parses the whole of stdout as exactly one JSON object, naming what is wrong otherwise.
+fn parse_object(stdout: &str) -> Result<Map<String, Value>, String> {
+    match serde_json::from_str::<Value>(stdout.trim()) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!("a JSON {} instead of an object", kind(&other))),
+        Err(e) if stdout.trim().is_empty() => Err(format!("no output ({e})")),
+        Err(e) => Err(format!("not exactly one JSON object: {e}")),
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+fn check_json(
+    fields: &Map<String, Value>,
+    stdout: &str,
+    cx: &CheckContext<'_>,
+    out: &mut Vec<Mismatch>,
+) {
+    let expected_shown = cx.redactor.redact_json(&Value::Object(fields.clone()));
+    let actual = match parse_object(stdout) {
+        Ok(map) => map,
+        Err(why) => {
+            out.push(Mismatch {
+                what: "stdout as JSON".into(),
+                expected: expected_shown.to_string(),
+                actual: format!("{why}: {}", quote(&cx.redactor.redact(stdout))),
+                diff: None,
+            });
+            return;
+        }
+    };
+    let mut wrong = Vec::new();
+    for (key, want) in fields {
+        match (actual.get(key), want) {
+            (Some(got), _) if got == want => {}
+            (Some(Value::String(got)), Value::String(want)) if key == "Secret" => {
+                wrong.push(format!("Secret: {}", describe_secret_difference(want, got)));
+            }
+            (Some(_), _) => wrong.push(format!("{key}: a different value")),
+            (None, _) => wrong.push(format!("{key}: missing")),
+        }
+    }
+    if wrong.is_empty() {
+        return;
+    }
+    let actual_shown = cx.redactor.redact_json(&Value::Object(actual));
+    out.push(Mismatch {
+        what: "stdout as JSON".into(),
+        expected: expected_shown.to_string(),
+        actual: format!("{} ({})", actual_shown, wrong.join("; ")),
+        diff: unified(&pretty(&expected_shown), &pretty(&actual_shown)),
+    });
+}
+
+fn check_list(list: &ListExpect, stdout: &str, cx: &CheckContext<'_>, out: &mut Vec<Mismatch>) {
+    let entries = match parse_object(stdout) {
+        Ok(map) => map,
+        Err(why) => {
+            out.push(Mismatch {
+                what: "list answer".into(),
+                expected: "one JSON object mapping server URL to username".into(),
+                actual: why,
+                diff: None,
+            });
+            return;
+        }
+    };
+    // Only the run's own entries are looked at or shown: the rest is the user's business.
+    let ours: Map<String, Value> = entries
+        .into_iter()
+        .filter(|(url, _)| (cx.owns)(url))
+        .collect();
+    let mut wrong = Vec::new();
+    for (url, user) in &list.includes {
+        match ours.get(url) {
+            Some(got) if got == user => {}
+            Some(_) => wrong.push(format!("{url}: listed with another username")),
+            None => wrong.push(format!("{url}: not listed")),
+        }
+    }
+    for url in &list.excludes {
+        if ours.contains_key(url) {
+            wrong.push(format!("{url}: listed but should not be"));
+        }
+    }
+    if wrong.is_empty() {
+        return;
+    }
+    let shown = cx.redactor.redact_json(&Value::Object(ours));
+    out.push(Mismatch {
+        what: "list answer (run namespace only)".into(),
+        expected: cx
+            .redactor
+            .redact_json(&serde_json::json!({"includes": list.includes, "excludes": list.excludes}))
+            .to_string(),
+        actual: format!(
+            "{} ({})",
+            cx.redactor.redact(&shown.to_string()),
+            cx.redactor.redact(&wrong.join("; "))
+        ),
+        diff: None,
+    });
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_default()
+}
+
+/// Shows a text as a quoted, escaped literal, shortened when long.
+pub fn quote(text: &str) -> String {
+    const SHOWN: usize = 400;
+    if text.chars().count() <= SHOWN {
+        format!("{text:?}")
+    } else {
+        let head: String = text.chars().take(SHOWN).collect();
+        format!("{head:?}... ({} bytes in all)", text.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn outcome(code: i32, stdout: &str, stderr: &str) -> Outcome {
+        Outcome {
+            ending: Ending::Exited(code),
+            stdout: stdout.as_bytes().to_vec(),
+            stderr: stderr.as_bytes().to_vec(),
+            elapsed: Duration::ZERO,
+        }
+    }
+
+    fn expect(toml_text: &str) -> Expect {
+        toml::from_str(toml_text).unwrap()
+    }
+
+    fn run_check(e: &Expect, o: &Outcome) -> Vec<Mismatch> {
+        let r = Redactor::new();
+        r.register("s3cret-value");
+        let secrets = vec!["s3cret-value".to_string()];
+        let owns = |u: &str| u.contains("r1.credconform.test");
+        check(
+            e,
+            o,
+            &CheckContext {
+                redactor: &r,
+                case_secrets: &secrets,
+                owns: &owns,
+            },
+        )
+    }
+
+    #[test]
+    fn exit_codes_and_nonzero() {
+        let e = expect("exit = \"nonzero\"");
+        assert!(run_check(&e, &outcome(1, "", "")).is_empty());
+        let m = run_check(&e, &outcome(0, "", ""));
+        assert_eq!(m[0].expected, "a non-zero exit");
+        assert_eq!(m[0].actual, "exit 0");
+    }
+
+    #[test]
+    fn a_timeout_fails_even_without_an_exit_expectation() {
+        let mut o = outcome(0, "", "");
+        o.ending = Ending::TimedOut;
+        let m = run_check(&Expect::default(), &o);
+        assert_eq!(m[0].actual, "timed out and was killed");
+    }
+
+    #[test]
+    fn trimmed_text_gets_a_diff() {
+        let e = expect("stdout = { trimmed = \"credentials not found in native keychain\" }");
+        assert!(run_check(&e, &outcome(1, "credentials not found in native keychain\n", "")).is_empty());
+        let m = run_check(&e, &outcome(1, "not found\n", ""));
+        assert!(m[0].diff.as_deref().unwrap().contains("-credentials not found"));
+    }
+
+    #[test]
+    fn json_compares_fields_and_redacts_secrets() {
+        let e = expect(
+            r#"json = { ServerURL = "https://a", Username = "u", Secret = "s3cret-value" }"#,
+        );
+        let good = r#"{"ServerURL":"https://a","Username":"u","Secret":"s3cret-value"}"#;
+        assert!(run_check(&e, &outcome(0, &format!("{good}\n"), "")).is_empty());
+        let bad = r#"{"ServerURL":"https://a","Username":"u","Secret":"s3cret-valu"}"#;
+        let m = run_check(&e, &outcome(0, bad, ""));
+        let all = format!("{m:?}");
+        assert!(!all.contains("s3cret"), "{all}");
+        assert!(all.contains("first difference at byte 11"), "{all}");
+    }
+
+    #[test]
+    fn json_with_chatter_before_it_is_refused() {
+        let e = expect(r#"json = { Username = "u" }"#);
+        let m = run_check(&e, &outcome(0, "hello\n{\"Username\":\"u\"}", ""));
+        assert!(m[0].actual.contains("not exactly one JSON object"), "{m:?}");
+    }
+
+    #[test]
+    fn secrets_on_stderr_are_caught_and_not_shown() {
+        let e = expect("stderr = { no_secrets = true }");
+        let m = run_check(&e, &outcome(0, "", "debug: secret=s3cret-value"));
+        assert_eq!(m.len(), 1);
+        assert!(m[0].actual.contains("<secret: 12 bytes>"));
+    }
+
+    #[test]
+    fn list_looks_only_inside_the_namespace() {
+        let e = expect(
+            r#"list = { includes = { "https://a.r1.credconform.test" = "u" }, excludes = ["https://b.r1.credconform.test"] }"#,
+        );
+        let answer = r#"{"https://a.r1.credconform.test":"u","https://index.docker.io/v1/":"me"}"#;
+        assert!(run_check(&e, &outcome(0, answer, "")).is_empty());
+        let answer = r#"{"https://b.r1.credconform.test":"u","https://index.docker.io/v1/":"me"}"#;
+        let m = run_check(&e, &outcome(0, answer, ""));
+        assert!(m[0].actual.contains("not listed"));
+        assert!(!m[0].actual.contains("index.docker.io"), "{m:?}");
+    }
+}

@@ -1,0 +1,20 @@
+//! credconform: decides, with evidence, whether a Docker credential helper (and, with the login
+//! suites, a registry login CLI) handles a user's credentials correctly.
+//!
+//! The flow of one case: a suite file ([`scenario`]) is expanded inside the run namespace
+//! ([`run::namespace`]), the target ([`target`]) is driven one process at a time ([`drive`]),
+//! each invocation is held against the case's expectations ([`check`]), and the results go to
+//! the reporters ([`report`]).
+
+pub mod bundled;
+pub mod check;
+pub mod drive;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod target;
+
+/// The folder of the suites shipped with this source tree.
+pub fn default_suites_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites")
+}

@@ -1,0 +1,197 @@
+//! The `credconform` command line: parses flags, calls the library, maps the outcome to an exit
+//! code (0 conformant, 1 a case failed, 2 usage or setup error).
+
+use std::{ffi::OsString, path::PathBuf, process::ExitCode, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use credconform::{
+    bundled::{BundledPrograms, Variant},
+    default_suites_dir,
+    report::{self, Format, Reporter, json::Json, junit::Junit, terminal::Terminal},
+    run::{self, Partition, RunOptions, Selection, plan::suite_exists},
+    scenario::{self, Suite},
+    target::HelperTarget,
+};
+
+/// Certify Docker credential helpers and registry login CLIs against the protocol.
+#[derive(Debug, Parser)]
+#[command(version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the cases: ID, level, title.
+    List {
+        /// Only this suite.
+        #[arg(long)]
+        suite: Option<String>,
+        /// The folder holding the suites.
+        #[arg(long, value_name = "DIR")]
+        suites_dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The credential helper to certify: a path, or a program name on PATH.
+    #[arg(long, value_name = "PATH")]
+    helper: Option<String>,
+    /// Set a variable for the helper, on top of the inherited environment (repeatable).
+    #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+    env: Vec<(OsString, OsString)>,
+    /// Only this suite.
+    #[arg(long)]
+    suite: Option<String>,
+    /// Only cases whose ID or title contains TEXT (case-insensitive).
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// SHOULD failures fail the run too.
+    #[arg(long)]
+    strict: bool,
+    /// Cases run at the same time [default: the number of CPUs].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Only partition I of N (for CI matrices).
+    #[arg(long, value_name = "I/N")]
+    partition: Option<Partition>,
+    /// Seconds each invocation may run before its process group is killed.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    timeout: f64,
+    /// Seed of the generative cases [default: random, printed].
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Random inputs per generative case (overrides the suite's number).
+    #[arg(long, value_name = "N")]
+    prop_cases: Option<u32>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a JSON report.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Print a line for every case, not only failures.
+    #[arg(long, short)]
+    verbose: bool,
+    /// The folder holding the suites [default: the source tree's suites/].
+    #[arg(long, value_name = "DIR")]
+    suites_dir: Option<PathBuf>,
+}
+
+fn parse_env(s: &str) -> Result<(OsString, OsString), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.into(), v.into())),
+        _ => Err(format!("`{s}` is not K=V")),
+    }
+}
+
+/// A setup problem: printed, exit 2.
+struct SetupError(String);
+
+impl<E: std::fmt::Display> From<E> for SetupError {
+    fn from(e: E) -> Self {
+        SetupError(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    if let Some(code) = credconform::bundled::dispatch_from_argv0() {
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Some(Command::List { suite, suites_dir }) => list(suite, suites_dir),
+        None => certify(cli.run),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(SetupError(message)) => {
+            eprintln!("credconform: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load_suites(dir: Option<PathBuf>, only: Option<&str>) -> Result<Vec<Suite>, SetupError> {
+    let dir = dir.unwrap_or_else(default_suites_dir);
+    let suites = scenario::load_all(&dir)?;
+    if let Some(name) = only
+        && !suite_exists(&suites, name)
+    {
+        let known: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+        return Err(SetupError(format!(
+            "no suite `{name}` (known: {})",
+            known.join(", ")
+        )));
+    }
+    Ok(suites)
+}
+
+fn list(suite: Option<String>, suites_dir: Option<PathBuf>) -> Result<u8, SetupError> {
+    let suites = load_suites(suites_dir, suite.as_deref())?;
+    for s in suites.iter().filter(|s| suite.as_deref().is_none_or(|n| s.name == n)) {
+        println!("# {} ({} v{}, {} cases)", s.name, s.header.title, s.header.version, s.cases.len());
+        for c in &s.cases {
+            println!("{:<16} {:<6} {}", c.id, c.level.to_string(), c.title);
+        }
+    }
+    Ok(0)
+}
+
+fn certify(args: RunArgs) -> Result<u8, SetupError> {
+    let suites = load_suites(args.suites_dir.clone(), args.suite.as_deref())?;
+    if !args.timeout.is_finite() || args.timeout <= 0.0 {
+        return Err(SetupError(format!("--timeout {} must be a positive number of seconds", args.timeout)));
+    }
+    // Kept alive for the whole run: the bundled programs and the reference helper's store.
+    let mut _bundled = None;
+    let mut _store = None;
+    let mut target = match &args.helper {
+        Some(name) => HelperTarget::resolve(name)?,
+        None => {
+            let programs = BundledPrograms::create()?;
+            let store = tempfile::Builder::new().prefix("credconform-store-").tempdir()?;
+            println!(
+                "No target given: certifying the bundled reference helper. \
+                 Use --helper PATH to certify yours."
+            );
+            let mut t = HelperTarget::resolve(&programs.path(Variant::Reference).to_string_lossy())?;
+            t.env.push(("CREDCONFORM_REF_STORE".into(), store.path().join("store.json").into()));
+            _bundled = Some(programs);
+            _store = Some(store);
+            t
+        }
+    };
+    target.env.extend(args.env.iter().cloned());
+    target.timeout = Duration::from_secs_f64(args.timeout);
+    let options = RunOptions {
+        selection: Selection {
+            suite: args.suite.clone(),
+            filter: args.filter.clone(),
+            partition: args.partition,
+        },
+        jobs: args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
+        }),
+        strict: args.strict,
+        seed: args.seed.unwrap_or_else(rand::random),
+        prop_cases: args.prop_cases,
+    };
+    let mut terminal = Terminal::new();
+    terminal.verbose = args.verbose;
+    let report = run::certify_helper(&suites, target, options, &mut terminal as &mut dyn Reporter);
+    if report.cases.is_empty() {
+        return Err(SetupError("no case matches the selection (--suite, --filter, --partition)".into()));
+    }
+    let outputs: [(&Option<PathBuf>, &dyn Format); 2] = [(&args.junit, &Junit), (&args.json, &Json)];
+    for (path, format) in outputs {
+        if let Some(path) = path {
+            report::write(format, &report, path)?;
+        }
+    }
+    Ok(report.summary.exit_code(args.strict) as u8)
+}

@@ -1,0 +1,98 @@
+//! The live terminal view: a progress bar and a line per failure on a TTY, plain lines
+//! otherwise; failure details and the summary at the end.
+
+use std::io::{IsTerminal, Write};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::{
+    Reporter,
+    text::{case_line, failure_details, summary},
+};
+use crate::{
+    run::{CaseResult, RunReport, Status},
+    target::TargetInfo,
+};
+
+/// Writes to stdout; draws a progress bar only when stdout is a terminal.
+pub struct Terminal {
+    bar: Option<ProgressBar>,
+    interactive: bool,
+    /// Print a line for every case, not only failures (plain mode always does).
+    pub verbose: bool,
+}
+
+impl Terminal {
+    /// A reporter that detects whether stdout is a terminal.
+    pub fn new() -> Self {
+        Terminal {
+            bar: None,
+            interactive: std::io::stdout().is_terminal(),
+            verbose: false,
+        }
+    }
+
+    fn say(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => {
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+}
+
+impl Default for Terminal {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Reporter for Terminal {
+    fn started(&mut self, target: &TargetInfo, cases: usize, seed: u64) {
+        self.say(&format!(
+            "credconform {}: certifying {} ({}), version: {}",
+            env!("CARGO_PKG_VERSION"),
+            target.name,
+            target.path,
+            target.version.as_deref().unwrap_or("(version action failed)")
+        ));
+        self.say(&format!(
+            "{cases} cases; seed {seed} (reproduce with --seed {seed})"
+        ));
+        if self.interactive {
+            let bar = ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stdout());
+            if let Ok(style) =
+                ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+            {
+                bar.set_style(style);
+            }
+            self.bar = Some(bar);
+        }
+    }
+
+    fn case_finished(&mut self, r: &CaseResult) {
+        if !self.interactive || self.verbose || r.status != Status::Passed {
+            self.say(&case_line(r));
+        }
+        if let Some(bar) = &self.bar {
+            bar.set_message(r.id.clone());
+            bar.inc(1);
+        }
+    }
+
+    fn finished(&mut self, report: &RunReport) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        let failures: Vec<&CaseResult> = report.cases.iter().filter(|c| c.is_failure()).collect();
+        if !failures.is_empty() {
+            self.say("\nFailures:\n");
+            for r in failures {
+                self.say(&failure_details(r));
+            }
+        }
+        self.say(&summary(report));
+    }
+}

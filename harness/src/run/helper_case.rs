@@ -1,0 +1,246 @@
+//! Carrying out one step-based case against a credential helper.
+
+use std::{thread, time::Instant};
+
+use serde_json::{Map, Value};
+
+use super::{
+    HelperRun,
+    result::{CaseResult, Status, StepRecord, millis},
+};
+use crate::{
+    check::{self, CheckContext},
+    drive::{self, Ending, Outcome},
+    scenario::{
+        Case, Expect, Step, Stdin,
+        template::{self, Vars},
+    },
+};
+
+/// One invocation, fully expanded and ready to run.
+#[derive(Debug, Clone)]
+struct Prepared {
+    step: usize,
+    repetition: usize,
+    args: Vec<String>,
+    stdin: String,
+    /// The credentials payload, when stdin is one (shown with its secret described).
+    json: Option<Map<String, Value>>,
+    expect: Expect,
+    /// The server URL the invocation names, if any.
+    url: Option<String>,
+    /// The secret a `store` hands over, if any.
+    secret: Option<String>,
+}
+
+/// Runs a step-based case.
+pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
+    let started = Instant::now();
+    let host = cx.namespace.case_host(&case.id);
+    let prepared = match prepare_case(case, cx, &host) {
+        Ok(p) => p,
+        Err(result) => return *result,
+    };
+    let secrets: Vec<String> = prepared.iter().flatten().filter_map(|p| p.secret.clone()).collect();
+    for s in &secrets {
+        cx.redactor.register(s);
+    }
+    let owns = |url: &str| cx.namespace.owns(url);
+    let check_cx = CheckContext {
+        redactor: &cx.redactor,
+        case_secrets: &secrets,
+        owns: &owns,
+    };
+    let mut result = CaseResult::new(case, Status::Passed);
+    for (step, group) in case.steps.iter().zip(&prepared) {
+        let outcomes = execute(step, group, cx);
+        for (p, outcome) in group.iter().zip(outcomes) {
+            let record = match outcome {
+                Ok(outcome) => {
+                    let mismatches = check::check(&p.expect, &outcome, &check_cx);
+                    after_success(p, &outcome, cx);
+                    record(p, cx, outcome.ending.to_string(), millis(outcome.elapsed), mismatches)
+                }
+                Err(e) => {
+                    result.status = Status::Error;
+                    result.note = Some(cx.redactor.redact(&e.to_string()));
+                    record(p, cx, "not started".into(), 0.0, Vec::new())
+                }
+            };
+            if !record.mismatches.is_empty() && result.status == Status::Passed {
+                result.status = Status::Failed;
+            }
+            result.steps.push(record);
+        }
+        if result.status != Status::Passed {
+            break;
+        }
+    }
+    result.duration_ms = millis(started.elapsed());
+    result
+}
+
+/// Expands every step of the case, refusing URLs outside the namespace and skipping the case
+/// when it would use a host that already holds a user's entry.
+fn prepare_case(case: &Case, cx: &HelperRun, host: &str) -> Result<Vec<Vec<Prepared>>, Box<CaseResult>> {
+    let mut all = Vec::with_capacity(case.steps.len());
+    for (n, step) in case.steps.iter().enumerate() {
+        let mut group = Vec::with_capacity(step.repeat);
+        for i in 0..step.repeat {
+            let vars = Vars {
+                ns: host,
+                run: cx.namespace.run_id(),
+                port: cx.namespace.port(),
+                i,
+            };
+            let p = prepare(step, n + 1, i, &vars)
+                .map_err(|e| Box::new(CaseResult::new(case, Status::Error).with_note(e)))?;
+            if let Some(url) = &p.url {
+                if !cx.namespace.owns(url) {
+                    return Err(Box::new(CaseResult::new(case, Status::Error).with_note(format!(
+                        "refused: step {} names `{url}`, outside the run namespace",
+                        n + 1
+                    ))));
+                }
+                if let Some(why) = cx.foreign_hosts.conflict(url) {
+                    return Err(Box::new(CaseResult::new(case, Status::Skipped).with_note(why)));
+                }
+            }
+            group.push(p);
+        }
+        all.push(group);
+    }
+    Ok(all)
+}
+
+fn prepare(step: &Step, n: usize, i: usize, vars: &Vars<'_>) -> Result<Prepared, String> {
+    let x = |t: &str| template::expand(t, vars).map_err(|e| format!("step {n}: {e}"));
+    let mut args: Vec<String> = step.action.iter().cloned().collect();
+    for a in &step.extra_args {
+        args.push(x(a)?);
+    }
+    let (stdin, url, secret, json) = match &step.stdin {
+        None => (String::new(), None, None, None),
+        Some(Stdin::Text(t)) => {
+            let text = x(t)?;
+            let url = (step.action.as_deref() != Some("store") && !text.trim().is_empty())
+                .then(|| text.trim().to_string());
+            (text, url, None, None)
+        }
+        Some(Stdin::Credentials { json }) => {
+            let expanded = expand_map(json, &x)?;
+            let text = Value::Object(expanded.clone()).to_string();
+            let field = |k: &str| expanded.get(k).and_then(Value::as_str).map(str::to_string);
+            let url = field("ServerURL").filter(|u| !u.trim().is_empty());
+            (text, url, field("Secret"), Some(expanded))
+        }
+    };
+    Ok(Prepared {
+        step: n,
+        repetition: i,
+        args,
+        stdin,
+        json,
+        expect: expand_expect(&step.expect, &x)?,
+        url,
+        secret,
+    })
+}
+
+type Expand<'a> = dyn Fn(&str) -> Result<String, String> + 'a;
+
+fn expand_map(map: &Map<String, Value>, x: &Expand<'_>) -> Result<Map<String, Value>, String> {
+    map.iter()
+        .map(|(k, v)| Ok((x(k)?, expand_value(v, x)?)))
+        .collect()
+}
+
+fn expand_value(v: &Value, x: &Expand<'_>) -> Result<Value, String> {
+    Ok(match v {
+        Value::String(s) => Value::String(x(s)?),
+        Value::Object(m) => Value::Object(expand_map(m, x)?),
+        Value::Array(a) => Value::Array(a.iter().map(|v| expand_value(v, x)).collect::<Result<_, _>>()?),
+        other => other.clone(),
+    })
+}
+
+fn expand_expect(e: &Expect, x: &Expand<'_>) -> Result<Expect, String> {
+    let mut e = e.clone();
+    for m in [&mut e.stdout, &mut e.stderr].into_iter().flatten() {
+        if let Some(t) = &m.trimmed {
+            m.trimmed = Some(x(t)?);
+        }
+        for s in m.contains.iter_mut().chain(&mut m.not_contains).chain(&mut m.one_of) {
+            *s = x(s)?;
+        }
+    }
+    if let Some(json) = &e.json {
+        e.json = Some(expand_map(json, x)?);
+    }
+    if let Some(list) = &mut e.list {
+        list.includes = expand_map(&list.includes, x)?;
+        for s in &mut list.excludes {
+            *s = x(s)?;
+        }
+    }
+    Ok(e)
+}
+
+/// Runs a step's invocations, at the same time when the step says `parallel`.
+fn execute(
+    step: &Step,
+    group: &[Prepared],
+    cx: &HelperRun,
+) -> Vec<Result<Outcome, drive::SpawnError>> {
+    let run_one = |p: &Prepared| {
+        if p.args.first().map(String::as_str) == Some("store")
+            && let Some(url) = &p.url
+        {
+            cx.ledger.record(url);
+        }
+        drive::run(&cx.target.invocation(p.args.clone(), p.stdin.as_bytes().to_vec()))
+    };
+    if step.parallel && group.len() > 1 {
+        thread::scope(|s| {
+            let handles: Vec<_> = group.iter().map(|p| s.spawn(|| run_one(p))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("an invocation thread panicked"))
+                .collect()
+        })
+    } else {
+        group.iter().map(run_one).collect()
+    }
+}
+
+/// Keeps the ledger exact: an entry erased by the case itself needs no cleanup.
+fn after_success(p: &Prepared, outcome: &Outcome, cx: &HelperRun) {
+    if p.args.first().map(String::as_str) == Some("erase")
+        && outcome.ending == Ending::Exited(0)
+        && let Some(url) = &p.url
+    {
+        cx.ledger.forget(url);
+    }
+}
+
+fn record(
+    p: &Prepared,
+    cx: &HelperRun,
+    ending: String,
+    elapsed_ms: f64,
+    mismatches: Vec<check::Mismatch>,
+) -> StepRecord {
+    let stdin = match &p.json {
+        Some(map) => cx.redactor.redact_json(&Value::Object(map.clone())).to_string(),
+        None => cx.redactor.redact(&p.stdin),
+    };
+    StepRecord {
+        step: p.step,
+        repetition: p.repetition,
+        args: p.args.iter().map(|a| cx.redactor.redact(a)).collect(),
+        stdin,
+        ending,
+        elapsed_ms,
+        mismatches,
+    }
+}

@@ -1,0 +1,187 @@
+//! Scheduling cases against a target: selection (suite, filter, partition), parallel workers,
+//! the run namespace, and cleanup.
+
+pub mod helper_case;
+pub mod ledger;
+pub mod namespace;
+pub mod plan;
+pub mod property;
+pub mod result;
+
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
+    thread,
+    time::Instant,
+};
+
+pub use ledger::{CleanupReport, Ledger};
+pub use namespace::{ForeignHosts, Namespace};
+pub use plan::{Partition, Selection};
+pub use result::{CaseResult, RunReport, Status, Summary, Verdict};
+
+use crate::{
+    check::Redactor,
+    drive::Ending,
+    report::Reporter,
+    scenario::{Case, Suite, TargetKind},
+    target::HelperTarget,
+};
+
+/// How a run is carried out.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Which cases.
+    pub selection: Selection,
+    /// How many cases run at the same time.
+    pub jobs: usize,
+    /// SHOULD failures fail the run.
+    pub strict: bool,
+    /// The seed of generative cases.
+    pub seed: u64,
+    /// Overrides the number of random inputs of every property.
+    pub prop_cases: Option<u32>,
+}
+
+/// What every case of a helper run shares.
+pub struct HelperRun {
+    /// The helper.
+    pub target: HelperTarget,
+    /// The run namespace.
+    pub namespace: Namespace,
+    /// What must be erased at the end.
+    pub ledger: Arc<Ledger>,
+    /// Secrets handed out so far.
+    pub redactor: Redactor,
+    /// Hosts that hold a user's entries.
+    pub foreign_hosts: ForeignHosts,
+    /// The run options.
+    pub options: RunOptions,
+}
+
+/// Certifies a credential helper with the helper suites among `suites`.
+pub fn certify_helper(
+    suites: &[Suite],
+    target: HelperTarget,
+    options: RunOptions,
+    reporter: &mut dyn Reporter,
+) -> RunReport {
+    let started = Instant::now();
+    let started_at = now_rfc3339();
+    let helper_suites: Vec<&Suite> = suites
+        .iter()
+        .filter(|s| s.header.target == TargetKind::Helper)
+        .collect();
+    let cases = options.selection.select(&helper_suites);
+    let info = target.describe();
+    let namespace = Namespace::random();
+    let foreign_hosts = preflight_hosts(&target, &namespace);
+    let ledger = Ledger::new(target.clone(), namespace.clone());
+    let cx = HelperRun {
+        target,
+        namespace,
+        ledger: ledger.clone(),
+        redactor: Redactor::new(),
+        foreign_hosts,
+        options,
+    };
+    reporter.started(&info, cases.len(), cx.options.seed);
+    let mut results = run_all(&cases, &cx, reporter);
+    let cleanup = ledger.cleanup();
+    let order = |id: &str| cases.iter().position(|c| c.id == id);
+    results.sort_by_key(|r| order(&r.id));
+    let summary = Summary::of(&results);
+    let report = RunReport {
+        schema_version: result::SCHEMA_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        target: info,
+        suites: helper_suites
+            .iter()
+            .filter(|s| cases.iter().any(|c| c.suite == s.name))
+            .map(|s| result::SuiteInfo {
+                name: s.name.clone(),
+                version: s.header.version.clone(),
+                title: s.header.title.clone(),
+            })
+            .collect(),
+        run_id: cx.namespace.run_id().to_string(),
+        seed: cx.options.seed,
+        started_at,
+        duration_ms: result::millis(started.elapsed()),
+        strict: cx.options.strict,
+        summary,
+        cases: results,
+        cleanup,
+    };
+    reporter.finished(&report);
+    report
+}
+
+/// Runs the cases on `jobs` workers, handing each result to the reporter as it comes.
+fn run_all(cases: &[&Case], cx: &HelperRun, reporter: &mut dyn Reporter) -> Vec<CaseResult> {
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel();
+    let workers = cx.options.jobs.clamp(1, cases.len().max(1));
+    thread::scope(|s| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            s.spawn(move || {
+                while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    if tx.send(run_case(case, cx)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut results = Vec::with_capacity(cases.len());
+        for result in rx {
+            reporter.case_finished(&result);
+            results.push(result);
+        }
+        results
+    })
+}
+
+/// Runs one case; a panic inside the runner becomes an error result, not a crashed run.
+fn run_case(case: &Case, cx: &HelperRun) -> CaseResult {
+    let outcome = catch_unwind(AssertUnwindSafe(|| match &case.property {
+        Some(p) => property::run(case, p, cx),
+        None => helper_case::run(case, cx),
+    }));
+    outcome.unwrap_or_else(|panic| {
+        let why = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        CaseResult::new(case, Status::Error)
+            .with_note(cx.redactor.redact(&format!("internal error in the runner: {why}")))
+    })
+}
+
+/// Reads the hosts of the user's existing entries, before anything is stored.
+fn preflight_hosts(target: &HelperTarget, ns: &Namespace) -> ForeignHosts {
+    match target.call("list", "") {
+        Ok(out) if out.ending == Ending::Exited(0) => {
+            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&out.stdout)
+            {
+                Ok(map) => ForeignHosts::from_list(map.into_iter().map(|(k, _)| k), ns),
+                Err(_) => ForeignHosts::unknown(),
+            }
+        }
+        _ => ForeignHosts::unknown(),
+    }
+}
+
+/// The current time, RFC 3339 in UTC.
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,184 @@
+//! A credential helper under test: where it is, what it is, and how to invoke it.
+
+use std::{
+    ffi::OsString,
+    fs,
+    io::Read,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::drive::{self, Ending, Invocation, Outcome, SpawnError};
+
+/// Why a target cannot be certified at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// No such file, and no such program on PATH.
+    #[error("helper `{0}` not found (give a path, or a program name on PATH)")]
+    NotFound(String),
+    /// The path is a directory or another non-file.
+    #[error("helper `{0}` is not a regular file")]
+    NotAFile(PathBuf),
+    /// The file has no execute permission.
+    #[error("helper `{0}` is not executable (chmod +x it)")]
+    NotExecutable(PathBuf),
+}
+
+/// A credential helper and the way the runner calls it.
+#[derive(Debug, Clone)]
+pub struct HelperTarget {
+    /// The program, resolved to a path.
+    pub path: PathBuf,
+    /// Variables set on top of the inherited environment (`--env K=V`).
+    pub env: Vec<(OsString, OsString)>,
+    /// The timeout of each invocation.
+    pub timeout: Duration,
+    /// The cap on each of stdout and stderr.
+    pub output_cap: usize,
+}
+
+impl HelperTarget {
+    /// Resolves `name` (a path, or a program name looked up on PATH) and checks that it can be
+    /// executed.
+    pub fn resolve(name: &str) -> Result<Self, TargetError> {
+        let path = find_program(name).ok_or_else(|| TargetError::NotFound(name.to_string()))?;
+        let meta = fs::metadata(&path).map_err(|_| TargetError::NotFound(name.to_string()))?;
+        if !meta.is_file() {
+            return Err(TargetError::NotAFile(path));
+        }
+        if meta.permissions().mode() & 0o111 == 0 {
+            return Err(TargetError::NotExecutable(path));
+        }
+        Ok(HelperTarget {
+            path,
+            env: Vec::new(),
+            timeout: Duration::from_secs(10),
+            output_cap: drive::process::DEFAULT_OUTPUT_CAP,
+        })
+    }
+
+    /// The invocation of one action (or of the given raw arguments) with `stdin`.
+    pub fn invocation(&self, args: Vec<String>, stdin: Vec<u8>) -> Invocation {
+        let mut inv = Invocation::new(&self.path, args);
+        inv.stdin = stdin;
+        inv.env = self.env.clone();
+        inv.timeout = self.timeout;
+        inv.output_cap = self.output_cap;
+        inv
+    }
+
+    /// Runs one action.
+    pub fn call(&self, action: &str, stdin: &str) -> Result<Outcome, SpawnError> {
+        drive::run(&self.invocation(vec![action.to_string()], stdin.as_bytes().to_vec()))
+    }
+
+    /// Runs one action even after the run was interrupted: for cleanup only.
+    pub fn call_for_cleanup(&self, action: &str, stdin: &str) -> Result<Outcome, SpawnError> {
+        drive::run_ungated(&self.invocation(vec![action.to_string()], stdin.as_bytes().to_vec()))
+    }
+
+    /// Describes the target for reports: name, path, digest and `version` answer.
+    pub fn describe(&self) -> TargetInfo {
+        let version = match self.call("version", "") {
+            Ok(out) if out.ending == Ending::Exited(0) => {
+                Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+            }
+            _ => None,
+        };
+        TargetInfo {
+            kind: "helper".into(),
+            name: self
+                .path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            path: self.path.display().to_string(),
+            sha256: sha256_file(&self.path).unwrap_or_default(),
+            version,
+        }
+    }
+}
+
+/// What a report says about the program under test.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetInfo {
+    /// `helper` or `login-cli`.
+    pub kind: String,
+    /// The program's file name.
+    pub name: String,
+    /// Its path.
+    pub path: String,
+    /// The SHA-256 of the file, hex.
+    pub sha256: String,
+    /// What `version` printed, when it succeeded.
+    pub version: Option<String>,
+}
+
+/// Finds a program: a name with a slash is a path; otherwise PATH is searched.
+pub fn find_program(name: &str) -> Option<PathBuf> {
+    if name.contains('/') {
+        let p = Path::new(name);
+        return p.exists().then(|| p.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
+}
+
+fn sha256_file(path: &Path) -> std::io::Result<String> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex::encode(hasher.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_helper_is_named() {
+        let err = HelperTarget::resolve("/no/such/docker-credential-x").unwrap_err();
+        assert!(err.to_string().contains("/no/such/docker-credential-x"));
+        assert!(matches!(
+            HelperTarget::resolve("docker-credential-surely-not-installed"),
+            Err(TargetError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn directories_and_non_executables_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            HelperTarget::resolve(dir.path().to_str().unwrap()),
+            Err(TargetError::NotAFile(_))
+        ));
+        let file = dir.path().join("docker-credential-x");
+        fs::write(&file, "#!/bin/sh\n").unwrap();
+        assert!(matches!(
+            HelperTarget::resolve(file.to_str().unwrap()),
+            Err(TargetError::NotExecutable(_))
+        ));
+    }
+
+    #[test]
+    fn programs_are_found_on_path_and_described() {
+        let t = HelperTarget::resolve("sh").unwrap();
+        assert!(t.path.is_absolute());
+        let info = t.describe();
+        assert_eq!(info.name, "sh");
+        assert_eq!(info.sha256.len(), 64);
+    }
+}

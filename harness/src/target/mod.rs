@@ -1,0 +1,5 @@
+//! What is under test: a credential helper (and, later, a login CLI with its profile).
+
+pub mod helper;
+
+pub use helper::{HelperTarget, TargetError, TargetInfo, find_program};

@@ -1,0 +1,119 @@
+//! The safety contract for helpers backed by a user's real keychain: the runner touches only
+//! its own namespace, erases everything it stored (after failures and on Ctrl-C too), and leaves
+//! entries it did not store untouched.
+
+mod support;
+
+use std::{
+    process::{Command, Stdio},
+    thread,
+    time::{Duration, Instant},
+};
+
+use credconform::bundled::{Mutant, Variant};
+use support::*;
+
+const USER_ENTRIES: [(&str, &str, &str); 3] = [
+    ("https://index.docker.io/v1/", "realuser", "real-hub-token"),
+    ("localhost:5000", "localuser", "real-local-password"),
+    ("127.0.0.1:5000", "ipuser", "real-ip-password"),
+];
+
+fn seed_user_entries(b: &Bundled) {
+    for (url, user, secret) in USER_ENTRIES {
+        let payload = serde_json::json!({"ServerURL": url, "Username": user, "Secret": secret});
+        assert!(b.reference("store", &payload.to_string()).status.success());
+    }
+}
+
+/// The store holds exactly the user's entries, unchanged, and nothing of any run.
+fn assert_only_user_entries(b: &Bundled) {
+    for (url, user, secret) in USER_ENTRIES {
+        let out = b.reference("get", url);
+        assert!(out.status.success(), "the user's entry {url} is gone");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!((v["Username"].as_str(), v["Secret"].as_str()), (Some(user), Some(secret)), "{url} changed");
+    }
+    let list: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&b.reference("list", "").stdout).unwrap();
+    let mut urls: Vec<&String> = list.keys().collect();
+    urls.sort();
+    let mut expected: Vec<&str> = USER_ENTRIES.iter().map(|e| e.0).collect();
+    expected.sort();
+    assert_eq!(urls, expected, "entries were left behind or removed");
+}
+
+#[test]
+fn a_failing_run_leaves_the_users_entries_untouched_and_nothing_of_its_own() {
+    let b = Bundled::new();
+    seed_user_entries(&b);
+    // erase-by-host and host-only-key would destroy a user's entries if the runner ever named
+    // a user's host; keep-first leaves entries behind unless cleanup sweeps.
+    for mutant in ["erase-by-host", "host-only-key", "keep-first", "unlocked-writes"] {
+        let helper = b.path(Variant::Mutant(mutant.parse::<Mutant>().unwrap()));
+        let out = credconform()
+            .args(["--helper", helper.to_str().unwrap(), "--env", &b.store_env()])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{mutant} should fail the suite");
+        assert_only_user_entries(&b);
+    }
+}
+
+#[test]
+fn cases_on_a_host_the_user_already_uses_are_skipped() {
+    let b = Bundled::new();
+    seed_user_entries(&b);
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("r.json");
+    credconform()
+        .args(["--helper", b.path(Variant::Reference).to_str().unwrap(), "--env", &b.store_env()])
+        .args(["--filter", "HP-KEY-00", "--json", json.to_str().unwrap()])
+        .assert()
+        .code(0);
+    let r = read_report(&json);
+    assert_eq!(status_of(&r, "HP-KEY-006"), "skipped");
+    assert_eq!(status_of(&r, "HP-KEY-007"), "skipped");
+    assert_eq!(status_of(&r, "HP-KEY-001"), "passed");
+    assert_only_user_entries(&b);
+}
+
+#[test]
+fn ctrl_c_stops_the_run_and_erases_what_it_stored() {
+    let b = Bundled::new();
+    seed_user_entries(&b);
+    // A slow helper, so that the interrupt lands in the middle of the run.
+    let dir = tempfile::tempdir().unwrap();
+    let slow = script_helper(
+        dir.path(),
+        "slow",
+        &format!("sleep 0.05\nexec {} \"$@\"", b.path(Variant::Reference).display()),
+    );
+    let mut child = Command::new(credconform_bin())
+        .args(["--helper", slow.to_str().unwrap(), "--env", &b.store_env(), "--jobs", "2"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run has stored something, then interrupt it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let list: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&b.reference("list", "").stdout).unwrap_or_default();
+        if list.keys().any(|k| k.contains(".credconform.test")) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the run never stored anything");
+        thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: kill(2) on a child we spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    assert!(stderr.contains("no entry of this run is left"), "{stderr}");
+    assert_only_user_entries(&b);
+}

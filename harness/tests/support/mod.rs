@@ -1,0 +1,110 @@
+//! Helpers shared by the end-to-end tests: the built binary, bundled programs, scripted helpers.
+
+#![allow(dead_code)]
+
+use std::{
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::Output,
+};
+
+use credconform::bundled::{BundledPrograms, Variant};
+
+/// The built `credconform` binary.
+pub fn credconform_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_credconform"))
+}
+
+/// A `credconform` command with a scrubbed, predictable environment.
+pub fn credconform() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(credconform_bin());
+    cmd.env_remove("CREDCONFORM_REF_STORE");
+    cmd
+}
+
+/// The bundled programs, linked to the built binary, and a private store for them.
+pub struct Bundled {
+    pub programs: BundledPrograms,
+    pub store_dir: tempfile::TempDir,
+}
+
+impl Bundled {
+    pub fn new() -> Self {
+        Bundled {
+            programs: BundledPrograms::linking(&credconform_bin()).unwrap(),
+            store_dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn store(&self) -> PathBuf {
+        self.store_dir.path().join("store.json")
+    }
+
+    pub fn path(&self, v: Variant) -> PathBuf {
+        self.programs.path(v)
+    }
+
+    /// `--env` value pointing the reference helper (or a mutant) at the private store.
+    pub fn store_env(&self) -> String {
+        format!("CREDCONFORM_REF_STORE={}", self.store().display())
+    }
+
+    /// Calls the reference helper directly, as a user's docker would.
+    pub fn reference(&self, action: &str, stdin: &str) -> Output {
+        let mut cmd = assert_cmd::Command::new(self.path(Variant::Reference));
+        cmd.arg(action)
+            .env("CREDCONFORM_REF_STORE", self.store())
+            .write_stdin(stdin);
+        cmd.output().unwrap()
+    }
+}
+
+/// Writes an executable shell script named `docker-credential-<name>` into `dir`.
+pub fn script_helper(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("docker-credential-{name}"));
+    fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// Reads a JSON report written with `--json`.
+pub fn read_report(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The status of one case in a JSON report.
+pub fn status_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .unwrap_or_else(|| panic!("no case {id} in the report"))["status"]
+        .as_str()
+        .unwrap()
+}
+
+/// IDs of the cases that did not pass.
+pub fn failed_ids(report: &serde_json::Value) -> Vec<String> {
+    report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed" || c["status"] == "error")
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// True when a program is installed; in CI (env CI set) a missing program fails the test.
+pub fn require_program(name: &str) -> bool {
+    let found = credconform::target::find_program(name).is_some();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{name} is required in CI but is not installed (.ci/run installs it)"
+        );
+        eprintln!("SKIPPED: {name} is not installed");
+    }
+    found
+}
