@@ -22,7 +22,10 @@ use credconform::{
 };
 
 fn main() {
-    let rounds: usize = std::env::var("BENCH_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_credconform"));
     let programs = BundledPrograms::linking(&exe).expect("bundled programs");
     let suites = scenario::load_all(&credconform::default_suites_dir()).expect("suites");
@@ -36,7 +39,10 @@ fn main() {
         let store = tempfile::tempdir().unwrap();
         let mut target =
             HelperTarget::resolve(programs.path(Variant::Reference).to_str().unwrap()).unwrap();
-        target.env.push(("CREDCONFORM_REF_STORE".into(), store.path().join("s.json").into()));
+        target.env.push((
+            "CREDCONFORM_REF_STORE".into(),
+            store.path().join("s.json").into(),
+        ));
         let options = RunOptions {
             selection: Selection::default(),
             jobs,
@@ -49,7 +55,11 @@ fn main() {
         let report = run::certify_helper(&suites, target, options, &mut Silent);
         let suite = started.elapsed();
         let trace = drive::take_trace();
-        assert_eq!(report.summary.exit_code(true), 0, "the reference helper must pass");
+        assert_eq!(
+            report.summary.exit_code(true),
+            0,
+            "the reference helper must pass"
+        );
 
         let replay_store = tempfile::tempdir().unwrap();
         let raw = replay(&trace, jobs, &replay_store.path().join("s.json"));

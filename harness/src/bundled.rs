@@ -38,7 +38,9 @@ impl BundledPrograms {
 
     /// Creates the links to `exe`, a `credconform` binary (tests link the built binary).
     pub fn linking(exe: &Path) -> io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("credconform-bin-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("credconform-bin-")
+            .tempdir()?;
         let variants = std::iter::once(Variant::Reference)
             .chain(Mutant::ALL.iter().copied().map(Variant::Mutant));
         for v in variants {

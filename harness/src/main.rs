@@ -34,6 +34,18 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         suites_dir: Option<PathBuf>,
     },
+    /// Run the fake registry standalone (the same flags as the `fake-registry` binary).
+    Registry(fake_registry::cli::ServeArgs),
+    /// Erase entries left in a helper's store by earlier runs that were killed before they could
+    /// clean up (only URLs of the run namespace: `*.credconform.test` hosts and `/cc…` paths).
+    Clean {
+        /// The credential helper: a path, or a program name on PATH.
+        #[arg(long, value_name = "PATH")]
+        helper: String,
+        /// Set a variable for the helper (repeatable).
+        #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
+        env: Vec<(OsString, OsString)>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +117,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Some(Command::List { suite, suites_dir }) => list(suite, suites_dir),
+        Some(Command::Clean { helper, env }) => clean(&helper, env),
+        Some(Command::Registry(args)) => registry(args),
         None => certify(cli.run),
     };
     match outcome {
@@ -133,8 +147,17 @@ fn load_suites(dir: Option<PathBuf>, only: Option<&str>) -> Result<Vec<Suite>, S
 
 fn list(suite: Option<String>, suites_dir: Option<PathBuf>) -> Result<u8, SetupError> {
     let suites = load_suites(suites_dir, suite.as_deref())?;
-    for s in suites.iter().filter(|s| suite.as_deref().is_none_or(|n| s.name == n)) {
-        println!("# {} ({} v{}, {} cases)", s.name, s.header.title, s.header.version, s.cases.len());
+    for s in suites
+        .iter()
+        .filter(|s| suite.as_deref().is_none_or(|n| s.name == n))
+    {
+        println!(
+            "# {} ({} v{}, {} cases)",
+            s.name,
+            s.header.title,
+            s.header.version,
+            s.cases.len()
+        );
         for c in &s.cases {
             println!("{:<16} {:<6} {}", c.id, c.level.to_string(), c.title);
         }
@@ -142,10 +165,40 @@ fn list(suite: Option<String>, suites_dir: Option<PathBuf>) -> Result<u8, SetupE
     Ok(0)
 }
 
+fn registry(args: fake_registry::cli::ServeArgs) -> Result<u8, SetupError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime
+        .block_on(fake_registry::cli::serve(args))
+        .map_err(|e| SetupError(format!("registry: {e:#}")))?;
+    Ok(0)
+}
+
+fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> Result<u8, SetupError> {
+    let mut target = HelperTarget::resolve(helper)?;
+    target.env = env;
+    let mut report = run::CleanupReport::default();
+    run::ledger::sweep(&target, &run::namespace::is_any_run_url, &mut report);
+    if let Some(e) = &report.list_error {
+        return Err(SetupError(format!("cannot list the helper's entries: {e}")));
+    }
+    println!(
+        "erased {} entr{} of earlier credconform runs; {}",
+        report.erased,
+        if report.erased == 1 { "y" } else { "ies" },
+        run::ledger::describe_leftovers(&report)
+    );
+    Ok(u8::from(!report.leftovers.is_empty()))
+}
+
 fn certify(args: RunArgs) -> Result<u8, SetupError> {
     let suites = load_suites(args.suites_dir.clone(), args.suite.as_deref())?;
     if !args.timeout.is_finite() || args.timeout <= 0.0 {
-        return Err(SetupError(format!("--timeout {} must be a positive number of seconds", args.timeout)));
+        return Err(SetupError(format!(
+            "--timeout {} must be a positive number of seconds",
+            args.timeout
+        )));
     }
     // Kept alive for the whole run: the bundled programs and the reference helper's store.
     let mut _bundled = None;
@@ -154,13 +207,19 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
         Some(name) => HelperTarget::resolve(name)?,
         None => {
             let programs = BundledPrograms::create()?;
-            let store = tempfile::Builder::new().prefix("credconform-store-").tempdir()?;
+            let store = tempfile::Builder::new()
+                .prefix("credconform-store-")
+                .tempdir()?;
             println!(
                 "No target given: certifying the bundled reference helper. \
                  Use --helper PATH to certify yours."
             );
-            let mut t = HelperTarget::resolve(&programs.path(Variant::Reference).to_string_lossy())?;
-            t.env.push(("CREDCONFORM_REF_STORE".into(), store.path().join("store.json").into()));
+            let mut t =
+                HelperTarget::resolve(&programs.path(Variant::Reference).to_string_lossy())?;
+            t.env.push((
+                "CREDCONFORM_REF_STORE".into(),
+                store.path().join("store.json").into(),
+            ));
             _bundled = Some(programs);
             _store = Some(store);
             t
@@ -174,9 +233,9 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
             filter: args.filter.clone(),
             partition: args.partition,
         },
-        jobs: args.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        }),
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
         strict: args.strict,
         seed: args.seed.unwrap_or_else(rand::random),
         prop_cases: args.prop_cases,
@@ -185,9 +244,12 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
     terminal.verbose = args.verbose;
     let report = run::certify_helper(&suites, target, options, &mut terminal as &mut dyn Reporter);
     if report.cases.is_empty() {
-        return Err(SetupError("no case matches the selection (--suite, --filter, --partition)".into()));
+        return Err(SetupError(
+            "no case matches the selection (--suite, --filter, --partition)".into(),
+        ));
     }
-    let outputs: [(&Option<PathBuf>, &dyn Format); 2] = [(&args.junit, &Junit), (&args.json, &Json)];
+    let outputs: [(&Option<PathBuf>, &dyn Format); 2] =
+        [(&args.junit, &Junit), (&args.json, &Json)];
     for (path, format) in outputs {
         if let Some(path) = path {
             report::write(format, &report, path)?;

@@ -16,25 +16,45 @@ fn the_first_run_certifies_the_bundled_reference_helper_strictly() {
         .code(0)
         .stdout(predicate::str::contains("bundled reference helper"))
         .stdout(predicate::str::contains("verdict: Conformant ("))
-        .stdout(predicate::str::contains("no entry of this run is left in the store"));
+        .stdout(predicate::str::contains(
+            "no entry of this run is left in the store",
+        ));
 }
 
 #[test]
 fn list_shows_every_case_with_id_and_level() {
-    let out = credconform().arg("list").assert().code(0).get_output().stdout.clone();
+    let out = credconform()
+        .arg("list")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
     let text = String::from_utf8(out).unwrap();
     let cases: Vec<&str> = text.lines().filter(|l| l.starts_with("HP-")).collect();
     assert!(cases.len() >= 40, "{text}");
-    assert!(cases.iter().all(|l| l.contains("MUST") || l.contains("SHOULD")));
+    assert!(
+        cases
+            .iter()
+            .all(|l| l.contains("MUST") || l.contains("SHOULD"))
+    );
     assert!(text.contains("HP-NF-002"));
 }
 
 #[test]
 fn json_and_junit_reports_are_written_and_consistent() {
     let dir = tempfile::tempdir().unwrap();
-    let (json, junit) = (dir.path().join("r/report.json"), dir.path().join("r/junit.xml"));
+    let (json, junit) = (
+        dir.path().join("r/report.json"),
+        dir.path().join("r/junit.xml"),
+    );
     credconform()
-        .args(["--json", json.to_str().unwrap(), "--junit", junit.to_str().unwrap()])
+        .args([
+            "--json",
+            json.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+        ])
         .assert()
         .code(0);
     let report = read_report(&json);
@@ -53,21 +73,49 @@ fn filter_suite_and_partition_select_cases() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("f.json");
     credconform()
-        .args(["--filter", "hp-key", "--suite", "helper-protocol", "--json", json.to_str().unwrap()])
+        .args([
+            "--filter",
+            "hp-key",
+            "--suite",
+            "helper-protocol",
+            "--json",
+            json.to_str().unwrap(),
+        ])
         .assert()
         .code(0);
     let r = read_report(&json);
-    let ids: Vec<&str> = r["cases"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert!(!ids.is_empty() && ids.iter().all(|id| id.starts_with("HP-KEY-")), "{ids:?}");
+    let ids: Vec<&str> = r["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.is_empty() && ids.iter().all(|id| id.starts_with("HP-KEY-")),
+        "{ids:?}"
+    );
 
     let mut seen = Vec::new();
     for part in ["1/2", "2/2"] {
         credconform()
-            .args(["--partition", part, "--filter", "HP-RT", "--json", json.to_str().unwrap()])
+            .args([
+                "--partition",
+                part,
+                "--filter",
+                "HP-RT",
+                "--json",
+                json.to_str().unwrap(),
+            ])
             .assert()
             .code(0);
         let r = read_report(&json);
-        seen.extend(r["cases"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()));
+        seen.extend(
+            r["cases"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_str().unwrap().to_string()),
+        );
     }
     seen.sort();
     let before = seen.len();
@@ -91,9 +139,16 @@ fn setup_errors_exit_2_and_say_what_is_wrong() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not executable"));
-    credconform().args(["--suite", "nope"]).assert().code(2).stderr(predicate::str::contains("no suite `nope`"));
+    credconform()
+        .args(["--suite", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no suite `nope`"));
     credconform().args(["--partition", "3/2"]).assert().code(2);
-    credconform().args(["--filter", "no-case-has-this"]).assert().code(2);
+    credconform()
+        .args(["--filter", "no-case-has-this"])
+        .assert()
+        .code(2);
     credconform().args(["--bogus-flag"]).assert().code(2);
 }
 
@@ -102,7 +157,11 @@ fn a_broken_suite_file_is_named_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("broken");
     fs::create_dir(&suite).unwrap();
-    fs::write(suite.join("suite.toml"), "title = \"b\"\nversion = \"1\"\ntarget = \"helper\"\n").unwrap();
+    fs::write(
+        suite.join("suite.toml"),
+        "title = \"b\"\nversion = \"1\"\ntarget = \"helper\"\n",
+    )
+    .unwrap();
     fs::write(
         suite.join("cases.toml"),
         "area = \"x\"\n\n[[case]]\nid = \"HP-X-001\"\nlevel = \"MAYBE\"\ntitle = \"t\"\ncites = \"c\"\n",
@@ -122,7 +181,14 @@ fn a_hanging_helper_times_out_with_a_clear_verdict() {
     let helper = script_helper(dir.path(), "hang", "sleep 30");
     let started = std::time::Instant::now();
     credconform()
-        .args(["--helper", helper.to_str().unwrap(), "--filter", "HP-RT-001", "--timeout", "0.3"])
+        .args([
+            "--helper",
+            helper.to_str().unwrap(),
+            "--filter",
+            "HP-RT-001",
+            "--timeout",
+            "0.3",
+        ])
         .assert()
         .code(1)
         .stdout(predicate::str::contains("timed out and was killed"));
@@ -153,7 +219,14 @@ fn failures_show_action_redacted_stdin_and_expected_against_actual() {
         "strip-secret-newline".parse().unwrap(),
     ));
     let out = credconform()
-        .args(["--helper", helper.to_str().unwrap(), "--env", &b.store_env(), "--filter", "HP-SEC-005"])
+        .args([
+            "--helper",
+            helper.to_str().unwrap(),
+            "--env",
+            &b.store_env(),
+            "--filter",
+            "HP-SEC-005",
+        ])
         .assert()
         .code(1)
         .get_output()
@@ -162,22 +235,45 @@ fn failures_show_action_redacted_stdin_and_expected_against_actual() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("FAIL  HP-SEC-005 [MUST]"), "{text}");
     assert!(text.contains("step 2: get"), "{text}");
-    assert!(text.contains("expected:") && text.contains("actual:"), "{text}");
-    assert!(text.contains(r#"where the secret has "\r\n" the answer has """#), "{text}");
-    assert!(!text.contains("ends-with-crlf"), "the secret leaked: {text}");
+    assert!(
+        text.contains("expected:") && text.contains("actual:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"where the secret has "\r\n" the answer has """#),
+        "{text}"
+    );
+    assert!(
+        !text.contains("ends-with-crlf"),
+        "the secret leaked: {text}"
+    );
     assert!(text.contains("MUST:   0 passed, 1 failed"), "{text}");
 }
 
 #[test]
 fn a_seed_reproduces_the_minimal_failing_input() {
     let b = Bundled::new();
-    let helper = b.path(credconform::bundled::Variant::Mutant("ascii-only".parse().unwrap()));
+    let helper = b.path(credconform::bundled::Variant::Mutant(
+        "ascii-only".parse().unwrap(),
+    ));
     let run = |seed: &str| {
         let dir = tempfile::tempdir().unwrap();
         let json = dir.path().join("r.json");
         credconform()
-            .args(["--helper", helper.to_str().unwrap(), "--env", &b.store_env()])
-            .args(["--filter", "HP-GEN-001", "--seed", seed, "--json", json.to_str().unwrap()])
+            .args([
+                "--helper",
+                helper.to_str().unwrap(),
+                "--env",
+                &b.store_env(),
+            ])
+            .args([
+                "--filter",
+                "HP-GEN-001",
+                "--seed",
+                seed,
+                "--json",
+                json.to_str().unwrap(),
+            ])
             .assert()
             .code(1)
             .stdout(predicate::str::contains(format!("seed {seed}")));

@@ -15,7 +15,12 @@ fn every_mutant_is_caught_and_the_catching_cases_are_named() {
         let json = dir.path().join(format!("{}.json", mutant.name()));
         let helper = b.path(Variant::Mutant(*mutant));
         let out = credconform()
-            .args(["--helper", helper.to_str().unwrap(), "--env", &b.store_env()])
+            .args([
+                "--helper",
+                helper.to_str().unwrap(),
+                "--env",
+                &b.store_env(),
+            ])
             .args(["--strict", "--seed", "7", "--json", json.to_str().unwrap()])
             .output()
             .unwrap();
@@ -25,13 +30,20 @@ fn every_mutant_is_caught_and_the_catching_cases_are_named() {
             mutant.name(),
             mutant.rule_broken(),
             "",
-            if caught_by.is_empty() { "NOTHING".to_string() } else { caught_by.join(", ") }
+            if caught_by.is_empty() {
+                "NOTHING".to_string()
+            } else {
+                caught_by.join(", ")
+            }
         );
         if out.status.code() != Some(1) || caught_by.is_empty() {
             escaped.push(mutant.name());
         }
     }
-    assert!(escaped.is_empty(), "mutants not caught by the suite: {escaped:?}");
+    assert!(
+        escaped.is_empty(),
+        "mutants not caught by the suite: {escaped:?}"
+    );
 }
 
 #[test]
@@ -40,7 +52,12 @@ fn the_reference_helper_passes_every_case_strictly() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("ref.json");
     credconform()
-        .args(["--helper", b.path(Variant::Reference).to_str().unwrap(), "--env", &b.store_env()])
+        .args([
+            "--helper",
+            b.path(Variant::Reference).to_str().unwrap(),
+            "--env",
+            &b.store_env(),
+        ])
         .args(["--strict", "--json", json.to_str().unwrap()])
         .assert()
         .code(0);

@@ -32,7 +32,11 @@ fn assert_only_user_entries(b: &Bundled) {
         let out = b.reference("get", url);
         assert!(out.status.success(), "the user's entry {url} is gone");
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!((v["Username"].as_str(), v["Secret"].as_str()), (Some(user), Some(secret)), "{url} changed");
+        assert_eq!(
+            (v["Username"].as_str(), v["Secret"].as_str()),
+            (Some(user), Some(secret)),
+            "{url} changed"
+        );
     }
     let list: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&b.reference("list", "").stdout).unwrap();
@@ -49,10 +53,20 @@ fn a_failing_run_leaves_the_users_entries_untouched_and_nothing_of_its_own() {
     seed_user_entries(&b);
     // erase-by-host and host-only-key would destroy a user's entries if the runner ever named
     // a user's host; keep-first leaves entries behind unless cleanup sweeps.
-    for mutant in ["erase-by-host", "host-only-key", "keep-first", "unlocked-writes"] {
+    for mutant in [
+        "erase-by-host",
+        "host-only-key",
+        "keep-first",
+        "unlocked-writes",
+    ] {
         let helper = b.path(Variant::Mutant(mutant.parse::<Mutant>().unwrap()));
         let out = credconform()
-            .args(["--helper", helper.to_str().unwrap(), "--env", &b.store_env()])
+            .args([
+                "--helper",
+                helper.to_str().unwrap(),
+                "--env",
+                &b.store_env(),
+            ])
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(1), "{mutant} should fail the suite");
@@ -67,7 +81,12 @@ fn cases_on_a_host_the_user_already_uses_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("r.json");
     credconform()
-        .args(["--helper", b.path(Variant::Reference).to_str().unwrap(), "--env", &b.store_env()])
+        .args([
+            "--helper",
+            b.path(Variant::Reference).to_str().unwrap(),
+            "--env",
+            &b.store_env(),
+        ])
         .args(["--filter", "HP-KEY-00", "--json", json.to_str().unwrap()])
         .assert()
         .code(0);
@@ -87,10 +106,20 @@ fn ctrl_c_stops_the_run_and_erases_what_it_stored() {
     let slow = script_helper(
         dir.path(),
         "slow",
-        &format!("sleep 0.05\nexec {} \"$@\"", b.path(Variant::Reference).display()),
+        &format!(
+            "sleep 0.05\nexec {} \"$@\"",
+            b.path(Variant::Reference).display()
+        ),
     );
-    let mut child = Command::new(credconform_bin())
-        .args(["--helper", slow.to_str().unwrap(), "--env", &b.store_env(), "--jobs", "2"])
+    let child = Command::new(credconform_bin())
+        .args([
+            "--helper",
+            slow.to_str().unwrap(),
+            "--env",
+            &b.store_env(),
+            "--jobs",
+            "2",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -115,5 +144,31 @@ fn ctrl_c_stops_the_run_and_erases_what_it_stored() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert!(stderr.contains("no entry of this run is left"), "{stderr}");
+    assert_only_user_entries(&b);
+}
+
+#[test]
+fn clean_erases_leftovers_of_killed_runs_and_nothing_else() {
+    let b = Bundled::new();
+    seed_user_entries(&b);
+    for url in [
+        "https://hp-rt-001.cc0123456789.credconform.test",
+        "localhost:41234/cc9876543210",
+    ] {
+        let payload =
+            serde_json::json!({"ServerURL": url, "Username": "u", "Secret": "left-behind"});
+        assert!(b.reference("store", &payload.to_string()).status.success());
+    }
+    credconform()
+        .args([
+            "clean",
+            "--helper",
+            b.path(Variant::Reference).to_str().unwrap(),
+            "--env",
+            &b.store_env(),
+        ])
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("erased 2 entries"));
     assert_only_user_entries(&b);
 }

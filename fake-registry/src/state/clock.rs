@@ -14,7 +14,8 @@ impl Clock {
     pub fn now(&self) -> OffsetDateTime {
         let offset = *self.offset.lock().expect("clock lock");
         let now = OffsetDateTime::now_utc() + offset;
-        now.replace_nanosecond(0).expect("zero nanoseconds is valid")
+        now.replace_nanosecond(0)
+            .expect("zero nanoseconds is valid")
     }
 
     /// Moves the clock forward (or backward, when negative) by `by`.

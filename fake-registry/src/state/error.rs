@@ -7,7 +7,8 @@ pub const PASSWORD_REFUSED_FOR_TWO_FACTOR: &str = "please use personal access to
 /// Message for an unknown user or a wrong password/token.
 pub const INCORRECT_CREDENTIALS: &str = "incorrect username or password";
 /// Message Docker Hub gives when a PAT attempts account administration.
-pub const FORBIDDEN_WITH_PAT: &str = "access to the resource is forbidden with personal access token";
+pub const FORBIDDEN_WITH_PAT: &str =
+    "access to the resource is forbidden with personal access token";
 /// Message for an attempt to change a token's expiry after creation.
 pub const EXPIRY_IMMUTABLE: &str = "expires_at cannot be changed after the token is created";
 

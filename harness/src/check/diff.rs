@@ -5,7 +5,11 @@ use similar::TextDiff;
 /// A unified diff (`-` expected, `+` actual), or `None` when both sides are one short line
 /// (the expected/actual pair already says everything) or equal.
 pub fn unified(expected: &str, actual: &str) -> Option<String> {
-    if expected == actual || (!expected.contains('\n') && !actual.contains('\n') && expected.len() + actual.len() < 60) {
+    if expected == actual
+        || (!expected.contains('\n')
+            && !actual.contains('\n')
+            && expected.len() + actual.len() < 60)
+    {
         return None;
     }
     let diff = TextDiff::from_lines(expected, actual);

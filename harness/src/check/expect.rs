@@ -111,12 +111,20 @@ fn check_text(
         && want.trim() != text.trim()
     {
         let want = cx.redactor.redact(want.trim());
-        let diff = unified(&want, &shown());
+        let diff = unified(&format!("{want}\n"), &format!("{}\n", shown().trim()));
         push(format!("{stream} (trimmed)"), quote(&want), diff);
     }
     if !m.one_of.is_empty() && !m.one_of.iter().any(|w| w.trim() == text.trim()) {
-        let options: Vec<String> = m.one_of.iter().map(|w| quote(&cx.redactor.redact(w.trim()))).collect();
-        push(format!("{stream} (trimmed)"), format!("one of {}", options.join(", ")), None);
+        let options: Vec<String> = m
+            .one_of
+            .iter()
+            .map(|w| quote(&cx.redactor.redact(w.trim())))
+            .collect();
+        push(
+            format!("{stream} (trimmed)"),
+            format!("one of {}", options.join(", ")),
+            None,
+        );
     }
     for needle in &m.contains {
         if !text.contains(needle.as_str()) {
@@ -212,7 +220,7 @@ fn check_list(list: &ListExpect, stdout: &str, cx: &CheckContext<'_>, out: &mut 
             out.push(Mismatch {
                 what: "list answer".into(),
                 expected: "one JSON object mapping server URL to username".into(),
-                actual: why,
+                actual: format!("{why}: {}", quote(&cx.redactor.redact(stdout))),
                 diff: None,
             });
             return;
@@ -324,9 +332,20 @@ mod tests {
     #[test]
     fn trimmed_text_gets_a_diff() {
         let e = expect("stdout = { trimmed = \"credentials not found in native keychain\" }");
-        assert!(run_check(&e, &outcome(1, "credentials not found in native keychain\n", "")).is_empty());
+        assert!(
+            run_check(
+                &e,
+                &outcome(1, "credentials not found in native keychain\n", "")
+            )
+            .is_empty()
+        );
         let m = run_check(&e, &outcome(1, "not found\n", ""));
-        assert!(m[0].diff.as_deref().unwrap().contains("-credentials not found"));
+        assert!(
+            m[0].diff
+                .as_deref()
+                .unwrap()
+                .contains("-credentials not found")
+        );
     }
 
     #[test]

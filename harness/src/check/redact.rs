@@ -71,7 +71,9 @@ impl Redactor {
                     })
                     .collect(),
             ),
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.redact_json(v)).collect()),
+            Value::Array(items) => {
+                Value::Array(items.iter().map(|v| self.redact_json(v)).collect())
+            }
             Value::String(s) => Value::String(self.redact(s)),
             other => other.clone(),
         }

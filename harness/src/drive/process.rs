@@ -42,7 +42,10 @@ pub struct Invocation {
 
 impl Invocation {
     /// An invocation of `program` with `args`, no stdin, a 10 s timeout and a 1 MiB cap.
-    pub fn new(program: impl Into<PathBuf>, args: impl IntoIterator<Item = impl Into<OsString>>) -> Self {
+    pub fn new(
+        program: impl Into<PathBuf>,
+        args: impl IntoIterator<Item = impl Into<OsString>>,
+    ) -> Self {
         Invocation {
             program: program.into(),
             args: args.into_iter().map(Into::into).collect(),
@@ -133,7 +136,9 @@ struct Gate {
 }
 
 fn gate() -> MutexGuard<'static, Gate> {
-    RUNNING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    RUNNING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Refuses every later [`run`] and kills the process groups of those still running (used on

@@ -43,6 +43,11 @@ pub fn write(format: &dyn Format, report: &RunReport, path: &Path) -> anyhow::Re
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create {}", parent.display()))?;
     }
-    std::fs::write(path, text)
-        .with_context(|| format!("cannot write the {} report to {}", format.name(), path.display()))
+    std::fs::write(path, text).with_context(|| {
+        format!(
+            "cannot write the {} report to {}",
+            format.name(),
+            path.display()
+        )
+    })
 }

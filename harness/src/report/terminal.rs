@@ -56,15 +56,18 @@ impl Reporter for Terminal {
             env!("CARGO_PKG_VERSION"),
             target.name,
             target.path,
-            target.version.as_deref().unwrap_or("(version action failed)")
+            target
+                .version
+                .as_deref()
+                .unwrap_or("(version action failed)")
         ));
         self.say(&format!(
             "{cases} cases; seed {seed} (reproduce with --seed {seed})"
         ));
         if self.interactive {
-            let bar = ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stdout());
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+            let bar =
+                ProgressBar::with_draw_target(Some(cases as u64), ProgressDrawTarget::stdout());
+            if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
             {
                 bar.set_style(style);
             }
@@ -74,7 +77,12 @@ impl Reporter for Terminal {
 
     fn case_finished(&mut self, r: &CaseResult) {
         if !self.interactive || self.verbose || r.status != Status::Passed {
-            self.say(&case_line(r));
+            let line = case_line(r);
+            self.say(&if self.interactive {
+                colour(r.status, &line)
+            } else {
+                line
+            });
         }
         if let Some(bar) = &self.bar {
             bar.set_message(r.id.clone());
@@ -93,6 +101,40 @@ impl Reporter for Terminal {
                 self.say(&failure_details(r));
             }
         }
-        self.say(&summary(report));
+        let summary = summary(report);
+        match self.interactive {
+            true => self.say(&colour_verdict(report, &summary)),
+            false => self.say(&summary),
+        }
     }
+}
+
+/// Colours a case line by its status (terminals only).
+fn colour(status: Status, line: &str) -> String {
+    let styled = console::style(line);
+    match status {
+        Status::Passed => styled.green(),
+        Status::Failed | Status::Error => styled.red(),
+        Status::Skipped => styled.yellow(),
+    }
+    .to_string()
+}
+
+/// Colours the verdict line of the summary (terminals only).
+fn colour_verdict(report: &RunReport, summary: &str) -> String {
+    use crate::run::Verdict;
+    summary
+        .lines()
+        .map(
+            |line| match (line.starts_with("verdict:"), report.summary.verdict) {
+                (false, _) => line.to_string(),
+                (true, Verdict::Conformant) => console::style(line).green().bold().to_string(),
+                (true, Verdict::ConformantWithWarnings) => {
+                    console::style(line).yellow().bold().to_string()
+                }
+                (true, Verdict::NotConformant) => console::style(line).red().bold().to_string(),
+            },
+        )
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -24,7 +24,11 @@ pub fn failure_details(r: &CaseResult) -> String {
     if let Some(note) = &r.note {
         let _ = writeln!(out, "  note: {note}");
     }
-    for step in r.steps.iter().filter(|s| !s.mismatches.is_empty() || s.ending == "not started") {
+    for step in r
+        .steps
+        .iter()
+        .filter(|s| !s.mismatches.is_empty() || s.ending == "not started")
+    {
         let rep = if step.repetition > 0 {
             format!(" (repetition {})", step.repetition)
         } else {
@@ -70,9 +74,9 @@ pub fn summary(report: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "cleanup: {} erase(s); {}",
-        report.cleanup.erased,
-        describe_leftovers(&report.cleanup)
+        "cleanup: {} ({} erased by the final sweep; cases erase their own entries as they finish)",
+        describe_leftovers(&report.cleanup),
+        report.cleanup.erased
     );
     let _ = writeln!(
         out,

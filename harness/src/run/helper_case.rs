@@ -12,7 +12,7 @@ use crate::{
     check::{self, CheckContext},
     drive::{self, Ending, Outcome},
     scenario::{
-        Case, Expect, Step, Stdin,
+        Case, Expect, Stdin, Step,
         template::{self, Vars},
     },
 };
@@ -37,11 +37,16 @@ struct Prepared {
 pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
     let started = Instant::now();
     let host = cx.namespace.case_host(&case.id);
-    let prepared = match prepare_case(case, cx, &host) {
+    let segment = cx.namespace.case_segment(&case.id);
+    let prepared = match prepare_case(case, cx, &host, &segment) {
         Ok(p) => p,
         Err(result) => return *result,
     };
-    let secrets: Vec<String> = prepared.iter().flatten().filter_map(|p| p.secret.clone()).collect();
+    let secrets: Vec<String> = prepared
+        .iter()
+        .flatten()
+        .filter_map(|p| p.secret.clone())
+        .collect();
     for s in &secrets {
         cx.redactor.register(s);
     }
@@ -59,7 +64,13 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
                 Ok(outcome) => {
                     let mismatches = check::check(&p.expect, &outcome, &check_cx);
                     after_success(p, &outcome, cx);
-                    record(p, cx, outcome.ending.to_string(), millis(outcome.elapsed), mismatches)
+                    record(
+                        p,
+                        cx,
+                        outcome.ending.to_string(),
+                        millis(outcome.elapsed),
+                        mismatches,
+                    )
                 }
                 Err(e) => {
                     result.status = Status::Error;
@@ -76,20 +87,32 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
             break;
         }
     }
+    let stored: Vec<String> = prepared
+        .iter()
+        .flatten()
+        .filter(|p| p.args.first().map(String::as_str) == Some("store"))
+        .filter_map(|p| p.url.clone())
+        .collect();
+    cx.ledger.erase_now(&stored);
     result.duration_ms = millis(started.elapsed());
     result
 }
 
 /// Expands every step of the case, refusing URLs outside the namespace and skipping the case
 /// when it would use a host that already holds a user's entry.
-fn prepare_case(case: &Case, cx: &HelperRun, host: &str) -> Result<Vec<Vec<Prepared>>, Box<CaseResult>> {
+fn prepare_case(
+    case: &Case,
+    cx: &HelperRun,
+    host: &str,
+    segment: &str,
+) -> Result<Vec<Vec<Prepared>>, Box<CaseResult>> {
     let mut all = Vec::with_capacity(case.steps.len());
     for (n, step) in case.steps.iter().enumerate() {
         let mut group = Vec::with_capacity(step.repeat);
         for i in 0..step.repeat {
             let vars = Vars {
                 ns: host,
-                run: cx.namespace.run_id(),
+                run: segment,
                 port: cx.namespace.port(),
                 i,
             };
@@ -97,13 +120,17 @@ fn prepare_case(case: &Case, cx: &HelperRun, host: &str) -> Result<Vec<Vec<Prepa
                 .map_err(|e| Box::new(CaseResult::new(case, Status::Error).with_note(e)))?;
             if let Some(url) = &p.url {
                 if !cx.namespace.owns(url) {
-                    return Err(Box::new(CaseResult::new(case, Status::Error).with_note(format!(
-                        "refused: step {} names `{url}`, outside the run namespace",
-                        n + 1
-                    ))));
+                    return Err(Box::new(CaseResult::new(case, Status::Error).with_note(
+                        format!(
+                            "refused: step {} names `{url}`, outside the run namespace",
+                            n + 1
+                        ),
+                    )));
                 }
                 if let Some(why) = cx.foreign_hosts.conflict(url) {
-                    return Err(Box::new(CaseResult::new(case, Status::Skipped).with_note(why)));
+                    return Err(Box::new(
+                        CaseResult::new(case, Status::Skipped).with_note(why),
+                    ));
                 }
             }
             group.push(p);
@@ -159,7 +186,11 @@ fn expand_value(v: &Value, x: &Expand<'_>) -> Result<Value, String> {
     Ok(match v {
         Value::String(s) => Value::String(x(s)?),
         Value::Object(m) => Value::Object(expand_map(m, x)?),
-        Value::Array(a) => Value::Array(a.iter().map(|v| expand_value(v, x)).collect::<Result<_, _>>()?),
+        Value::Array(a) => Value::Array(
+            a.iter()
+                .map(|v| expand_value(v, x))
+                .collect::<Result<_, _>>()?,
+        ),
         other => other.clone(),
     })
 }
@@ -170,7 +201,12 @@ fn expand_expect(e: &Expect, x: &Expand<'_>) -> Result<Expect, String> {
         if let Some(t) = &m.trimmed {
             m.trimmed = Some(x(t)?);
         }
-        for s in m.contains.iter_mut().chain(&mut m.not_contains).chain(&mut m.one_of) {
+        for s in m
+            .contains
+            .iter_mut()
+            .chain(&mut m.not_contains)
+            .chain(&mut m.one_of)
+        {
             *s = x(s)?;
         }
     }
@@ -198,7 +234,10 @@ fn execute(
         {
             cx.ledger.record(url);
         }
-        drive::run(&cx.target.invocation(p.args.clone(), p.stdin.as_bytes().to_vec()))
+        drive::run(
+            &cx.target
+                .invocation(p.args.clone(), p.stdin.as_bytes().to_vec()),
+        )
     };
     if step.parallel && group.len() > 1 {
         thread::scope(|s| {
@@ -231,7 +270,10 @@ fn record(
     mismatches: Vec<check::Mismatch>,
 ) -> StepRecord {
     let stdin = match &p.json {
-        Some(map) => cx.redactor.redact_json(&Value::Object(map.clone())).to_string(),
+        Some(map) => cx
+            .redactor
+            .redact_json(&Value::Object(map.clone()))
+            .to_string(),
         None => cx.redactor.redact(&p.stdin),
     };
     StepRecord {

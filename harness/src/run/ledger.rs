@@ -54,6 +54,16 @@ impl Ledger {
         self.urls().remove(url.trim());
     }
 
+    /// Erases the given URLs now (a case tidying up after itself, so that the store holds only
+    /// the entries of cases still running), forgetting each one erased.
+    pub fn erase_now(&self, urls: &[String]) {
+        for url in urls.iter().filter(|u| self.namespace.owns(u)) {
+            if erase(&self.helper, url) {
+                self.forget(url);
+            }
+        }
+    }
+
     fn urls(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
         self.urls.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -67,55 +77,57 @@ impl Ledger {
         }
         let mut report = CleanupReport::default();
         let recorded: Vec<String> = std::mem::take(&mut *self.urls()).into_iter().collect();
-        for url in &recorded {
-            self.erase(url, &mut report);
+        for url in recorded.iter().filter(|u| self.namespace.owns(u)) {
+            if erase(&self.helper, url) {
+                report.erased += 1;
+            }
         }
         // A helper may have normalised keys (added a slash, dropped a scheme): sweep whatever
         // it lists inside the namespace, and only that.
-        match self.list_owned() {
-            Ok(listed) => {
-                for url in &listed {
-                    self.erase(url, &mut report);
-                }
-                match self.list_owned() {
-                    Ok(left) => report.leftovers = left,
-                    Err(e) => report.list_error = Some(e),
-                }
-            }
-            Err(e) => report.list_error = Some(e),
-        }
+        sweep(&self.helper, &|u| self.namespace.owns(u), &mut report);
         *cleaned = Some(report.clone());
         report
     }
+}
 
-    fn erase(&self, url: &str, report: &mut CleanupReport) {
-        debug_assert!(self.namespace.owns(url));
-        if !self.namespace.owns(url) {
-            return;
+/// Erases every listed entry that `ours` accepts, then lists again to find what is left.
+pub fn sweep(helper: &HelperTarget, ours: &dyn Fn(&str) -> bool, report: &mut CleanupReport) {
+    match list_matching(helper, ours) {
+        Ok(listed) => {
+            report.erased += listed.iter().filter(|u| erase(helper, u)).count();
+            match list_matching(helper, ours) {
+                Ok(left) => report.leftovers = left,
+                Err(e) => report.list_error = Some(e),
+            }
         }
-        if let Ok(out) = self.helper.call_for_cleanup("erase", url)
-            && out.ending == drive::Ending::Exited(0)
-        {
-            report.erased += 1;
-        }
+        Err(e) => report.list_error = Some(e),
     }
+}
 
-    fn list_owned(&self) -> Result<Vec<String>, String> {
-        let out = self
-            .helper
-            .call_for_cleanup("list", "")
-            .map_err(|e| e.to_string())?;
-        if out.ending != drive::Ending::Exited(0) {
-            return Err(format!("list ended with {}", out.ending));
-        }
-        let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&out.stdout).map_err(|e| format!("list answer: {e}"))?;
-        Ok(map
-            .into_iter()
-            .map(|(url, _)| url)
-            .filter(|u| self.namespace.owns(u))
-            .collect())
+fn erase(helper: &HelperTarget, url: &str) -> bool {
+    matches!(
+        helper.call_for_cleanup("erase", url),
+        Ok(out) if out.ending == drive::Ending::Exited(0)
+    )
+}
+
+fn list_matching(
+    helper: &HelperTarget,
+    ours: &dyn Fn(&str) -> bool,
+) -> Result<Vec<String>, String> {
+    let out = helper
+        .call_for_cleanup("list", "")
+        .map_err(|e| e.to_string())?;
+    if out.ending != drive::Ending::Exited(0) {
+        return Err(format!("list ended with {}", out.ending));
     }
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("list answer: {e}"))?;
+    Ok(map
+        .into_iter()
+        .map(|(url, _)| url)
+        .filter(|u| ours(u))
+        .collect())
 }
 
 /// Ledgers of runs in progress in this process, cleaned when the process is interrupted.

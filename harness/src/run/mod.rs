@@ -77,7 +77,12 @@ pub fn certify_helper(
         .filter(|s| s.header.target == TargetKind::Helper)
         .collect();
     let cases = options.selection.select(&helper_suites);
-    let info = target.describe();
+    let mut info = target.describe();
+    // Hashing a large binary takes a while: do it while the cases run.
+    let digest = {
+        let path = target.path.clone();
+        thread::spawn(move || crate::target::sha256_file(&path).unwrap_or_default())
+    };
     let namespace = Namespace::random();
     let foreign_hosts = preflight_hosts(&target, &namespace);
     let ledger = Ledger::new(target.clone(), namespace.clone());
@@ -92,6 +97,7 @@ pub fn certify_helper(
     reporter.started(&info, cases.len(), cx.options.seed);
     let mut results = run_all(&cases, &cx, reporter);
     let cleanup = ledger.cleanup();
+    info.sha256 = digest.join().unwrap_or_default();
     let order = |id: &str| cases.iter().position(|c| c.id == id);
     results.sort_by_key(|r| order(&r.id));
     let summary = Summary::of(&results);
@@ -121,11 +127,25 @@ pub fn certify_helper(
     report
 }
 
-/// Runs the cases on `jobs` workers, handing each result to the reporter as it comes.
+/// Runs the shared cases on `jobs` workers, then the exclusive ones one at a time, handing each
+/// result to the reporter as it comes.
 fn run_all(cases: &[&Case], cx: &HelperRun, reporter: &mut dyn Reporter) -> Vec<CaseResult> {
+    let (alone, shared): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| c.exclusive);
+    let mut results = run_pool(&shared, cx.options.jobs, cx, reporter);
+    results.extend(run_pool(&alone, 1, cx, reporter));
+    results
+}
+
+/// Runs `cases` on `jobs` workers.
+fn run_pool(
+    cases: &[&Case],
+    jobs: usize,
+    cx: &HelperRun,
+    reporter: &mut dyn Reporter,
+) -> Vec<CaseResult> {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::channel();
-    let workers = cx.options.jobs.clamp(1, cases.len().max(1));
+    let workers = jobs.clamp(1, cases.len().max(1));
     thread::scope(|s| {
         for _ in 0..workers {
             let tx = tx.clone();
@@ -160,8 +180,10 @@ fn run_case(case: &Case, cx: &HelperRun) -> CaseResult {
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
-        CaseResult::new(case, Status::Error)
-            .with_note(cx.redactor.redact(&format!("internal error in the runner: {why}")))
+        CaseResult::new(case, Status::Error).with_note(
+            cx.redactor
+                .redact(&format!("internal error in the runner: {why}")),
+        )
     })
 }
 

@@ -51,10 +51,35 @@ impl Namespace {
         format!("{}.{}.{DOMAIN}", case_id.to_ascii_lowercase(), self.run_id)
     }
 
+    /// The path segment reserved for one case, for URLs on loopback and IP-literal hosts, e.g.
+    /// `cc4k2j9x0q1z-hp-key-006`: cases never share an entry even on the same host.
+    pub fn case_segment(&self, case_id: &str) -> String {
+        format!("{}-{}", self.run_id, case_id.to_ascii_lowercase())
+    }
+
     /// True when `url` belongs to this run.
     pub fn owns(&self, url: &str) -> bool {
         url.contains(&self.run_id)
     }
+}
+
+/// True when `url` belongs to some credconform run (this one or an earlier one that was killed
+/// before it could clean up): its host is under the reserved domain, or one of its path segments
+/// starts with a run identifier (`cc` and ten lower-case letters or digits, then `-` or nothing).
+pub fn is_any_run_url(url: &str) -> bool {
+    let is_run_id = |seg: &str| {
+        seg.len() >= 12
+            && seg.starts_with("cc")
+            && seg.as_bytes()[2..12]
+                .iter()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && (seg.len() == 12 || seg.as_bytes()[12] == b'-')
+    };
+    if is_reserved_host(url) {
+        return true;
+    }
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    rest.split('/').skip(1).any(is_run_id)
 }
 
 /// True when a URL's host is under the reserved domain (so no real registry can share it).
@@ -137,8 +162,36 @@ mod tests {
     }
 
     #[test]
+    fn urls_of_any_run_are_recognised_and_nothing_else() {
+        let ns = Namespace::random();
+        assert!(is_any_run_url(&format!(
+            "https://{}",
+            ns.case_host("HP-X-1")
+        )));
+        assert!(is_any_run_url(&format!("localhost:4000/{}", ns.run_id())));
+        assert!(is_any_run_url("[::1]:4000/cc0123456789"));
+        assert!(is_any_run_url(&format!(
+            "127.0.0.1:1/{}",
+            ns.case_segment("HP-KEY-006")
+        )));
+        for foreign in [
+            "https://index.docker.io/v1/",
+            "localhost:5000",
+            "localhost:5000/cc",
+            "registry.example.com/cc0123456789x",
+            "registry.example.com/cc01234567-x",
+            "cc0123456789.example.com",
+        ] {
+            assert!(!is_any_run_url(foreign), "{foreign}");
+        }
+    }
+
+    #[test]
     fn hosts_are_extracted_from_every_url_shape() {
-        assert_eq!(host_of("https://user@Reg.Example.com:5000/v2/"), "reg.example.com");
+        assert_eq!(
+            host_of("https://user@Reg.Example.com:5000/v2/"),
+            "reg.example.com"
+        );
         assert_eq!(host_of("localhost:5000"), "localhost");
         assert_eq!(host_of("[::1]:5000/x"), "::1");
         assert_eq!(host_of("http://[2001:db8::1]/"), "2001:db8::1");
@@ -149,9 +202,18 @@ mod tests {
     fn reserved_hosts_never_conflict_and_loopback_hosts_do_when_used() {
         let ns = Namespace::random();
         let fh = ForeignHosts::from_list(["localhost:5000".to_string()], &ns);
-        assert!(fh.conflict(&format!("https://x.{}.credconform.test", ns.run_id())).is_none());
-        assert!(fh.conflict(&format!("localhost:1234/{}", ns.run_id())).is_some());
-        assert!(fh.conflict(&format!("127.0.0.1:1234/{}", ns.run_id())).is_none());
+        assert!(
+            fh.conflict(&format!("https://x.{}.credconform.test", ns.run_id()))
+                .is_none()
+        );
+        assert!(
+            fh.conflict(&format!("localhost:1234/{}", ns.run_id()))
+                .is_some()
+        );
+        assert!(
+            fh.conflict(&format!("127.0.0.1:1234/{}", ns.run_id()))
+                .is_none()
+        );
         assert!(ForeignHosts::unknown().conflict("127.0.0.1:1/x").is_some());
     }
 }

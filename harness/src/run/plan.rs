@@ -19,7 +19,10 @@ impl FromStr for Partition {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || format!("`{s}` is not a partition: write I/N with 1 <= I <= N, e.g. 2/4");
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, total) = (i.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
+        let (index, total) = (
+            i.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
         if index == 0 || total == 0 || index > total {
             return Err(bad());
         }
@@ -102,6 +105,7 @@ mod tests {
                     cites: "c".into(),
                     steps: vec![],
                     property: None,
+                    exclusive: false,
                     area: "a".into(),
                     suite: name.into(),
                     source: Default::default(),
@@ -112,7 +116,10 @@ mod tests {
 
     #[test]
     fn partitions_parse_and_refuse_nonsense() {
-        assert_eq!("2/4".parse::<Partition>().unwrap(), Partition { index: 2, total: 4 });
+        assert_eq!(
+            "2/4".parse::<Partition>().unwrap(),
+            Partition { index: 2, total: 4 }
+        );
         for bad in ["0/3", "4/3", "x", "1/0", "1-2"] {
             assert!(bad.parse::<Partition>().is_err(), "{bad}");
         }

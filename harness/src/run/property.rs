@@ -64,7 +64,10 @@ pub fn describe_generated_secret(secret: &str) -> String {
     }
     let first_last = match (secret.chars().next(), secret.chars().last()) {
         (Some(a), Some(b)) if a.is_whitespace() || b.is_whitespace() => {
-            format!(", starts with U+{:04X}, ends with U+{:04X}", a as u32, b as u32)
+            format!(
+                ", starts with U+{:04X}, ends with U+{:04X}",
+                a as u32, b as u32
+            )
         }
         _ => String::new(),
     };
@@ -126,8 +129,13 @@ fn secret_strategy() -> impl Strategy<Value = String> {
 }
 
 fn credential_strategy(host: String) -> impl Strategy<Value = Credential> {
-    (url_strategy(host), username_strategy(), secret_strategy())
-        .prop_map(|(url, username, secret)| Credential { url, username, secret })
+    (url_strategy(host), username_strategy(), secret_strategy()).prop_map(
+        |(url, username, secret)| Credential {
+            url,
+            username,
+            secret,
+        },
+    )
 }
 
 /// The proptest seed of one case: derived from the run seed and the case ID, so that
@@ -247,7 +255,8 @@ fn call(cx: &HelperRun, action: &str, stdin: &str) -> Result<Outcome, TestCaseEr
 fn store(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
     cx.redactor.register(&c.secret);
     cx.ledger.record(&c.url);
-    let payload = serde_json::json!({"ServerURL": c.url, "Username": c.username, "Secret": c.secret});
+    let payload =
+        serde_json::json!({"ServerURL": c.url, "Username": c.username, "Secret": c.secret});
     let out = call(cx, "store", &payload.to_string())?;
     if out.ending != Ending::Exited(0) {
         return Err(TestCaseError::fail(format!(
@@ -268,7 +277,12 @@ fn get(url: &str, cx: &HelperRun) -> Result<Option<(String, String)>, TestCaseEr
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .map_err(|e| TestCaseError::fail(format!("get of {url:?}: answer is not JSON: {e}")))?;
-    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_string();
+    let field = |k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
     Ok(Some((field("Username"), field("Secret"))))
 }
 
@@ -382,6 +396,9 @@ mod tests {
         };
         let shown = format!("{c:?}");
         assert!(!shown.contains("top-secret"), "{shown}");
-        assert!(shown.contains("U+000D") && shown.contains("12 bytes"), "{shown}");
+        assert!(
+            shown.contains("U+000D") && shown.contains("12 bytes"),
+            "{shown}"
+        );
     }
 }

@@ -249,17 +249,26 @@ mod tests {
 
     #[test]
     fn verdicts_and_exit_codes_follow_levels() {
-        let all_pass = [result(Level::Must, Status::Passed), result(Level::Should, Status::Passed)];
+        let all_pass = [
+            result(Level::Must, Status::Passed),
+            result(Level::Should, Status::Passed),
+        ];
         let s = Summary::of(&all_pass);
         assert_eq!(s.verdict, Verdict::Conformant);
         assert_eq!(s.exit_code(true), 0);
 
-        let should_fails = [result(Level::Must, Status::Passed), result(Level::Should, Status::Failed)];
+        let should_fails = [
+            result(Level::Must, Status::Passed),
+            result(Level::Should, Status::Failed),
+        ];
         let s = Summary::of(&should_fails);
         assert_eq!(s.verdict, Verdict::ConformantWithWarnings);
         assert_eq!((s.exit_code(false), s.exit_code(true)), (0, 1));
 
-        let must_errors = [result(Level::Must, Status::Error), result(Level::Should, Status::Skipped)];
+        let must_errors = [
+            result(Level::Must, Status::Error),
+            result(Level::Should, Status::Skipped),
+        ];
         let s = Summary::of(&must_errors);
         assert_eq!(s.verdict, Verdict::NotConformant);
         assert_eq!(s.exit_code(false), 1);

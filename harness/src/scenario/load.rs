@@ -106,7 +106,7 @@ fn parse_toml<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, LoadErro
 fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> LoadError {
     let line = e
         .span()
-        .map(|span| text[..span.start.min(text.len())].lines().count().max(1));
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
     LoadError::new(file, line, e.message().trim().to_string())
 }
 
@@ -152,7 +152,10 @@ fn validate_case(case: &Case) -> Result<(), LoadError> {
         return fail("title", "must not be empty".into());
     }
     if case.cites.trim().is_empty() {
-        return fail("cites", "must quote the protocol text the case enforces".into());
+        return fail(
+            "cites",
+            "must quote the protocol text the case enforces".into(),
+        );
     }
     match (case.steps.is_empty(), &case.property) {
         (true, None) => return fail("step", "a case needs steps or a property".into()),
@@ -295,14 +298,20 @@ expect = { exit = "nonzero" }
 
     #[test]
     fn an_unknown_field_is_an_error() {
-        let dir = suite_dir(&[("a.toml", &GOOD.replace("level = ", "levle = \"x\"\nlevel = "))]);
+        let dir = suite_dir(&[(
+            "a.toml",
+            &GOOD.replace("level = ", "levle = \"x\"\nlevel = "),
+        )]);
         let err = load_all(dir.path()).unwrap_err().to_string();
         assert!(err.contains("unknown field `levle`"), "{err}");
     }
 
     #[test]
     fn a_url_outside_the_namespace_is_refused() {
-        let bad = GOOD.replace("https://${ns}\", Username", "https://index.docker.io/v1/\", Username");
+        let bad = GOOD.replace(
+            "https://${ns}\", Username",
+            "https://index.docker.io/v1/\", Username",
+        );
         let dir = suite_dir(&[("a.toml", &bad)]);
         let err = load_all(dir.path()).unwrap_err().to_string();
         assert!(err.contains("outside the run namespace"), "{err}");
@@ -320,8 +329,16 @@ expect = { exit = "nonzero" }
     #[test]
     fn bad_ids_and_placeholders_are_refused() {
         let dir = suite_dir(&[("a.toml", &GOOD.replace("HP-RT-001", "hp_rt_1"))]);
-        assert!(load_all(dir.path()).unwrap_err().to_string().contains("field `id`"));
-        let dir = suite_dir(&[("a.toml", &GOOD.replace("Secret = \"s\"", "Secret = \"${nope}\""))]);
+        assert!(
+            load_all(dir.path())
+                .unwrap_err()
+                .to_string()
+                .contains("field `id`")
+        );
+        let dir = suite_dir(&[(
+            "a.toml",
+            &GOOD.replace("Secret = \"s\"", "Secret = \"${nope}\""),
+        )]);
         let err = load_all(dir.path()).unwrap_err().to_string();
         assert!(err.contains("unknown placeholder"), "{err}");
     }

@@ -88,6 +88,10 @@ pub struct Case {
     /// A generative property checked over random inputs, instead of steps.
     #[serde(default)]
     pub property: Option<Property>,
+    /// Run alone, after the other cases: for cases whose answer depends on the whole store
+    /// (`list`), so another case's entries cannot change the verdict.
+    #[serde(default)]
+    pub exclusive: bool,
     /// The requirement area, copied from the case file.
     #[serde(skip)]
     pub area: String,

@@ -1,4 +1,5 @@
-//! Placeholders in case data: `${ns}`, `${run}`, `${port}`, `${i}` and `${fill:N}`.
+//! Placeholders in case data: `${ns}` (the case's host), `${run}` (the case's path segment),
+//! `${port}`, `${i}` and `${fill:N}`.
 //!
 //! Every server URL a case names is written with `${ns}` (or `${run}`), so that the runner, not
 //! the suite author, decides which namespace the helper's store is touched in. `$$` is a literal
@@ -11,7 +12,8 @@ use std::fmt::Write as _;
 pub struct Vars<'a> {
     /// This case's host name inside the run namespace, e.g. `hp-rt-001.r7f3k2.credconform.test`.
     pub ns: &'a str,
-    /// The run's identifier, e.g. `r7f3k2`.
+    /// This case's path segment inside the run namespace, e.g. `cc4k2j9x0q1z-hp-key-006`, for
+    /// URLs whose host cannot carry the namespace (loopback names, IP literals).
     pub run: &'a str,
     /// A port number chosen for this run (used to make loopback-host URLs unique).
     pub port: u16,
@@ -130,7 +132,8 @@ pub fn expand(template: &str, vars: &Vars<'_>) -> Result<String, TemplateError> 
 /// Appends `n` bytes of deterministic printable ASCII that contain JSON-sensitive characters
 /// (quotes, backslashes, slashes), so byte-exactness is tested on more than letters.
 fn fill(out: &mut String, n: usize) {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=\"\\'!";
+    const ALPHABET: &[u8] =
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~+/=\"\\'!";
     let mut state: u32 = 0x9e37_79b9;
     out.extend((0..n).map(|_| {
         state ^= state << 13;
@@ -184,7 +187,10 @@ mod tests {
             validate("${fill:99999999}"),
             Err(TemplateError::BadFill(_))
         ));
-        assert!(matches!(validate("${fill:}"), Err(TemplateError::BadFill(_))));
+        assert!(matches!(
+            validate("${fill:}"),
+            Err(TemplateError::BadFill(_))
+        ));
     }
 
     #[test]

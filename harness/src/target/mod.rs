@@ -2,4 +2,4 @@
 
 pub mod helper;
 
-pub use helper::{HelperTarget, TargetError, TargetInfo, find_program};
+pub use helper::{HelperTarget, TargetError, TargetInfo, find_program, sha256_file};

@@ -1,0 +1,283 @@
+//! Throughput and latency of authenticated `GET /v2/` and `GET /token` under concurrent load on
+//! loopback, side by side with distribution 2.8 (`docker-registry`) verifying the same bearer
+//! token. Starts the `fake-registry` binary as a separate process; bounded in time and count.
+//!
+//! `cargo bench -p fake-registry --bench throughput`
+//! Environment: `FR_BENCH_SECS` (per scenario, default 3), `FR_BENCH_CONCURRENCY` (default 16),
+//! `FR_BENCH_MAX_REQUESTS` (per scenario, default 1000000).
+
+#[path = "../tests/support/distribution.rs"]
+mod distribution;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+const USER: &str = "bob";
+const PAT: &str = "fkr_pat_bob_write_2d8e4a6c1f3b5d7e9a0c";
+const SCOPE: &str = "repository:bob/app:pull,push";
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Peak resident set size (VmHWM) of a process, in KiB.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+struct Measurement {
+    requests: u64,
+    errors: u64,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Measurement {
+    fn throughput(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let index = ((self.latencies.len() - 1) as f64 * p).round() as usize;
+        self.latencies[index]
+    }
+
+    fn print(&self, label: &str) {
+        println!(
+            "{label:<44} {:>9.0} req/s  p50 {:>7.3} ms  p99 {:>7.3} ms  ({} requests, {} errors)",
+            self.throughput(),
+            self.percentile(0.50).as_secs_f64() * 1000.0,
+            self.percentile(0.99).as_secs_f64() * 1000.0,
+            self.requests,
+            self.errors
+        );
+    }
+}
+
+/// Drives `GET url` with `authorization` from `concurrency` keep-alive clients until `duration`
+/// has passed or `max_requests` were sent.
+async fn load(
+    url: &str,
+    authorization: &str,
+    concurrency: u64,
+    duration: Duration,
+    max_requests: u64,
+) -> Measurement {
+    let issued = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let mut tasks = Vec::new();
+    for _ in 0..concurrency {
+        let (url, authorization) = (url.to_string(), authorization.to_string());
+        let (issued, errors) = (issued.clone(), errors.clone());
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max_requests
+            {
+                let sent = Instant::now();
+                let ok = match client
+                    .get(&url)
+                    .header("authorization", &authorization)
+                    .send()
+                    .await
+                {
+                    Ok(response) => {
+                        response.status().is_success() && response.bytes().await.is_ok()
+                    }
+                    Err(_) => false,
+                };
+                latencies.push(sent.elapsed());
+                if !ok {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await.unwrap());
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    Measurement {
+        requests: latencies.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        elapsed,
+        latencies,
+    }
+}
+
+struct FakeRegistryProcess {
+    child: Child,
+    url: String,
+}
+
+impl Drop for FakeRegistryProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_fake_registry() -> FakeRegistryProcess {
+    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/registry/default.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-registry"))
+        .args(["--listen", "127.0.0.1:0", "--token-ttl", "3600", "--seed"])
+        .arg(seed)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("fake-registry starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line.trim().trim_start_matches("listening on ").to_string();
+    FakeRegistryProcess { child, url }
+}
+
+#[tokio::main]
+async fn main() {
+    let seconds = env_number("FR_BENCH_SECS", 3);
+    let concurrency = env_number("FR_BENCH_CONCURRENCY", 16);
+    let max_requests = env_number("FR_BENCH_MAX_REQUESTS", 1_000_000);
+    let duration = Duration::from_secs(seconds);
+    println!(
+        "fake-registry throughput: {concurrency} concurrent loopback clients, {seconds} s per scenario (load generator shares the machine)"
+    );
+
+    let ours = start_fake_registry();
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let basic = format!("Basic {}", STANDARD.encode(format!("{USER}:{PAT}")));
+    let token_url = format!("{}/token?service=fake-registry&scope={SCOPE}", ours.url);
+    let body: serde_json::Value = client
+        .get(&token_url)
+        .header("authorization", &basic)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", body["token"].as_str().expect("token"));
+    let cert = client
+        .get(format!("{}/_admin/token-cert.pem", ours.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    let baseline = Path::new("/usr/bin/docker-registry");
+    let distribution = if baseline.is_file() {
+        match distribution::Distribution::start(
+            baseline,
+            &format!("{}/token", ours.url),
+            "fake-registry",
+            "fake-registry",
+            &cert,
+        ) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                println!("baseline unavailable: docker-registry failed to start: {e}");
+                None
+            }
+        }
+    } else {
+        println!(
+            "baseline unavailable: /usr/bin/docker-registry is not installed (apt-get install docker-registry)"
+        );
+        None
+    };
+
+    // Warm up both servers' connections and caches.
+    let warm = Duration::from_millis(300);
+    load(
+        &format!("{}/v2/", ours.url),
+        &bearer,
+        concurrency,
+        warm,
+        max_requests,
+    )
+    .await;
+    if let Some(d) = &distribution {
+        load(
+            &format!("{}/v2/", d.url),
+            &bearer,
+            concurrency,
+            warm,
+            max_requests,
+        )
+        .await;
+    }
+
+    let ours_ping = load(
+        &format!("{}/v2/", ours.url),
+        &bearer,
+        concurrency,
+        duration,
+        max_requests,
+    )
+    .await;
+    ours_ping.print("fake-registry  GET /v2/ (bearer)");
+    let theirs_ping = match &distribution {
+        Some(d) => {
+            let m = load(
+                &format!("{}/v2/", d.url),
+                &bearer,
+                concurrency,
+                duration,
+                max_requests,
+            )
+            .await;
+            m.print("distribution   GET /v2/ (same bearer token)");
+            Some(m)
+        }
+        None => None,
+    };
+    let ours_token = load(&token_url, &basic, concurrency, duration, max_requests).await;
+    ours_token.print("fake-registry  GET /token (Basic, PAT, scope)");
+    println!("distribution   GET /token                   n/a (distribution has no token server)");
+
+    match &theirs_ping {
+        Some(theirs) => {
+            let ratio = ours_ping.throughput() / theirs.throughput().max(1e-9);
+            let verdict = if ratio >= 1.0 { "meets" } else { "BELOW" };
+            println!(
+                "ratio GET /v2/ throughput ours/distribution: {ratio:.2} ({verdict} target >= 1.0)"
+            );
+        }
+        None => println!("ratio GET /v2/ throughput ours/distribution: baseline unavailable"),
+    }
+    let rss = |pid: u32| {
+        peak_rss_kib(pid).map_or("unknown".to_string(), |kib| {
+            format!("{:.1} MiB", kib as f64 / 1024.0)
+        })
+    };
+    println!("peak RSS (VmHWM) fake-registry: {}", rss(ours.child.id()));
+    if let Some(d) = &distribution {
+        println!("peak RSS (VmHWM) distribution:  {}", rss(d.pid()));
+    }
+    if ours_ping.errors + ours_token.errors > 0 {
+        eprintln!("fake-registry answered errors under load");
+        std::process::exit(1);
+    }
+}

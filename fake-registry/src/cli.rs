@@ -1,0 +1,92 @@
+//! The command line of the standalone registry, shared with `credconform registry`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use std::io::Write;
+
+use crate::config::AuthMode;
+use crate::{DEFAULT_ISSUER, DEFAULT_SERVICE, FakeRegistry};
+
+/// Flags of `fake-registry` (and `credconform registry`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one (printed on the first stdout line).
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// TOML seed file with users, personal access tokens and repositories.
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
+    /// Authentication on /v2: bearer tokens from /token, or Basic as htpasswd registries.
+    #[arg(long, value_enum, default_value_t = AuthMode::Bearer)]
+    pub auth: AuthMode,
+    /// Service name (token audience, challenge service).
+    #[arg(long, default_value = DEFAULT_SERVICE, value_name = "NAME")]
+    pub service: String,
+    /// Token issuer (iss), as distribution's auth.token.issuer must say.
+    #[arg(long, default_value = DEFAULT_ISSUER, value_name = "NAME")]
+    pub issuer: String,
+    /// Lifetime of issued tokens in seconds.
+    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_ttl: u64,
+    /// Serve HTTPS with a generated CA and write the CA certificate (PEM) to CA_OUT.
+    #[arg(long, value_name = "CA_OUT")]
+    pub tls_self_signed: Option<PathBuf>,
+    /// Require `Authorization: Bearer T` on /_admin.
+    #[arg(
+        long,
+        value_name = "T",
+        env = "FAKE_REGISTRY_ADMIN_TOKEN",
+        conflicts_with = "no_admin"
+    )]
+    pub admin_token: Option<String>,
+    /// Disable the /_admin API.
+    #[arg(long)]
+    pub no_admin: bool,
+}
+
+/// Runs the registry until SIGINT or SIGTERM. The first stdout line is
+/// `listening on http://ADDR` (or `https://`).
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let mut builder = FakeRegistry::builder()
+        .listen(args.listen)
+        .auth_mode(args.auth)
+        .service(args.service)
+        .issuer(args.issuer)
+        .token_ttl(Duration::from_secs(args.token_ttl))
+        .admin_token(args.admin_token)
+        .tls_self_signed(args.tls_self_signed.is_some());
+    if args.no_admin {
+        builder = builder.no_admin();
+    }
+    if let Some(seed) = args.seed {
+        builder = builder.seed_file(seed);
+    }
+    let registry = builder.start().await?;
+    if let (Some(path), Some(pem)) = (&args.tls_self_signed, registry.ca_pem()) {
+        std::fs::write(path, pem)
+            .with_context(|| format!("writing the CA to {}", path.display()))?;
+    }
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on {}", registry.url())?;
+        stdout.flush()?;
+    }
+    wait_for_termination().await?;
+    eprintln!("fake-registry: shutting down");
+    registry.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_termination() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,195 @@
+//! Parsing the `Authorization` header: Basic (RFC 7617) and Bearer (RFC 6750).
+
+use axum::http::{HeaderMap, header};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+
+/// Longest Authorization value accepted.
+pub const MAX_AUTHORIZATION_LEN: usize = 8 * 1024;
+
+/// Parsed credentials.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authorization {
+    /// `Basic base64(user:password)`.
+    Basic {
+        /// User name (before the first `:`).
+        username: String,
+        /// Password (after the first `:`).
+        password: String,
+    },
+    /// `Bearer token` (Hub's legacy `JWT token` too).
+    Bearer(String),
+}
+
+impl Authorization {
+    /// The scheme name in lower case.
+    pub fn scheme(&self) -> &'static str {
+        match self {
+            Authorization::Basic { .. } => "basic",
+            Authorization::Bearer(_) => "bearer",
+        }
+    }
+}
+
+/// The scheme of an Authorization value in lower case, for the journal (no credentials).
+pub fn scheme_of(value: &[u8]) -> String {
+    let scheme: String = value
+        .iter()
+        .take_while(|b| !b.is_ascii_whitespace())
+        .take(16)
+        .map(|b| char::from(*b).to_ascii_lowercase())
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    if scheme.is_empty() {
+        "invalid".into()
+    } else {
+        scheme
+    }
+}
+
+/// Parses one Authorization value, naming what is wrong.
+pub fn parse(value: &[u8]) -> Result<Authorization, String> {
+    if value.len() > MAX_AUTHORIZATION_LEN {
+        return Err(format!(
+            "malformed Authorization header: longer than {MAX_AUTHORIZATION_LEN} bytes"
+        ));
+    }
+    let text = std::str::from_utf8(value)
+        .ok()
+        .filter(|t| t.bytes().all(|b| b == b' ' || b.is_ascii_graphic()))
+        .ok_or("malformed Authorization header: not printable ASCII")?;
+    let (scheme, credentials) = text
+        .trim()
+        .split_once(' ')
+        .ok_or("malformed Authorization header: expected \"<scheme> <credentials>\"")?;
+    let credentials = credentials.trim();
+    if credentials.is_empty() || credentials.contains(' ') {
+        return Err("malformed Authorization header: credentials must be one word".into());
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "basic" => parse_basic(credentials),
+        "bearer" | "jwt" => Ok(Authorization::Bearer(credentials.to_string())),
+        other => Err(format!(
+            "unsupported Authorization scheme {other:?} (expected Basic or Bearer)"
+        )),
+    }
+}
+
+fn parse_basic(encoded: &str) -> Result<Authorization, String> {
+    let decoded = STANDARD
+        .decode(encoded)
+        .or_else(|_| STANDARD_NO_PAD.decode(encoded))
+        .map_err(|_| "malformed Basic credentials: not valid base64")?;
+    let decoded =
+        String::from_utf8(decoded).map_err(|_| "malformed Basic credentials: not valid UTF-8")?;
+    let (username, password) = decoded
+        .split_once(':')
+        .ok_or("malformed Basic credentials: missing ':' between user name and password")?;
+    Ok(Authorization::Basic {
+        username: username.to_string(),
+        password: password.to_string(),
+    })
+}
+
+/// The request's credentials: `Ok(None)` without an Authorization header, an error when it is
+/// malformed or repeated.
+pub fn from_headers(headers: &HeaderMap) -> Result<Option<Authorization>, String> {
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let Some(value) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err("malformed Authorization: the header is repeated".into());
+    }
+    parse(value.as_bytes()).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn basic(user_pass: &str) -> String {
+        format!("Basic {}", STANDARD.encode(user_pass))
+    }
+
+    #[test]
+    fn parses_basic_and_bearer() {
+        assert_eq!(
+            parse(basic("alice:pa:ss").as_bytes()).unwrap(),
+            Authorization::Basic {
+                username: "alice".into(),
+                password: "pa:ss".into()
+            }
+        );
+        assert_eq!(
+            parse(b"bearer abc.def").unwrap(),
+            Authorization::Bearer("abc.def".into())
+        );
+        assert_eq!(parse(b"JWT x").unwrap().scheme(), "bearer");
+        let no_pad = format!("Basic {}", STANDARD_NO_PAD.encode("a:b"));
+        assert!(parse(no_pad.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn names_each_problem() {
+        let cases: [(&[u8], &str); 7] = [
+            (b"Basic", "expected"),
+            (b"Basic !!!", "base64"),
+            (b"Basic YWxpY2U=", "missing ':'"),
+            (b"Basic //79", "UTF-8"),
+            (b"Digest x", "unsupported"),
+            (b"Bearer a b", "one word"),
+            (b"Bearer \xff", "ASCII"),
+        ];
+        for (input, expected) in cases {
+            let err = parse(input).unwrap_err();
+            assert!(err.contains(expected), "{input:?}: {err}");
+        }
+        assert!(
+            parse(&vec![b'a'; MAX_AUTHORIZATION_LEN + 1])
+                .unwrap_err()
+                .contains("longer")
+        );
+    }
+
+    #[test]
+    fn repeated_header_is_refused() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(from_headers(&headers), Ok(None));
+        headers.append(header::AUTHORIZATION, "Bearer a".parse().unwrap());
+        assert!(from_headers(&headers).unwrap().is_some());
+        headers.append(header::AUTHORIZATION, "Bearer b".parse().unwrap());
+        assert!(from_headers(&headers).is_err());
+    }
+
+    #[test]
+    fn scheme_for_the_journal() {
+        assert_eq!(scheme_of(b"Basic abc"), "basic");
+        assert_eq!(scheme_of(b"BEARER x"), "bearer");
+        assert_eq!(scheme_of(b" x"), "invalid");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics(input in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = parse(&input);
+            let _ = scheme_of(&input);
+        }
+
+        #[test]
+        fn basic_round_trips(user in "[^:\\x00]{0,20}", password in "\\PC{0,40}") {
+            let header = basic(&format!("{user}:{password}"));
+            prop_assert_eq!(
+                parse(header.as_bytes()).unwrap(),
+                Authorization::Basic { username: user, password }
+            );
+        }
+
+        #[test]
+        fn printable_bearer_tokens_round_trip(token in "[A-Za-z0-9._~+/=-]{1,200}") {
+            let header = format!("Bearer {token}");
+            prop_assert_eq!(parse(header.as_bytes()).unwrap(), Authorization::Bearer(token));
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Error answers in the body shape each surface's clients expect:
+//! registry API `{"errors":[{"code","message","detail"}]}`, token endpoint `{"details"}`,
+//! Hub API `{"detail"}`, admin API `{"error"}`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::state::content::ContentError;
+use crate::state::error::StateError;
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::BAD_REQUEST)
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    (status, axum::Json(body)).into_response()
+}
+
+/// An error of the registry API (`/v2/...`), with an optional `WWW-Authenticate` challenge.
+#[derive(Debug, Clone)]
+pub struct RegistryError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Spec error code (`UNAUTHORIZED`, `DENIED`, `BLOB_UNKNOWN`...).
+    pub code: &'static str,
+    /// Message naming the problem.
+    pub message: String,
+    /// `detail` member.
+    pub detail: Value,
+    /// `WWW-Authenticate` value to send.
+    pub challenge: Option<String>,
+}
+
+impl RegistryError {
+    /// An error without detail or challenge.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        RegistryError {
+            status,
+            code,
+            message: message.into(),
+            detail: Value::Null,
+            challenge: None,
+        }
+    }
+
+    /// Adds a `WWW-Authenticate` challenge.
+    pub fn with_challenge(mut self, challenge: String) -> Self {
+        self.challenge = Some(challenge);
+        self
+    }
+
+    /// Sets the `detail` member.
+    pub fn with_detail(mut self, detail: Value) -> Self {
+        self.detail = detail;
+        self
+    }
+}
+
+impl From<ContentError> for RegistryError {
+    fn from(error: ContentError) -> Self {
+        RegistryError::new(
+            status(error.code.status()),
+            error.code.as_str(),
+            error.message,
+        )
+    }
+}
+
+impl IntoResponse for RegistryError {
+    fn into_response(self) -> Response {
+        let body = json!({"errors": [{"code": self.code, "message": self.message, "detail": self.detail}]});
+        let mut response = json_response(self.status, body);
+        if let Some(challenge) = self.challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, challenge);
+        }
+        response
+    }
+}
+
+/// An error of the token endpoint: `{"details": "..."}`, which docker prints as
+/// `unauthorized: <details>` for a 401.
+#[derive(Debug, Clone)]
+pub struct TokenEndpointError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Message.
+    pub details: String,
+}
+
+impl TokenEndpointError {
+    /// A 400 naming the problem.
+    pub fn bad_request(details: impl Into<String>) -> Self {
+        TokenEndpointError {
+            status: StatusCode::BAD_REQUEST,
+            details: details.into(),
+        }
+    }
+}
+
+impl From<StateError> for TokenEndpointError {
+    fn from(error: StateError) -> Self {
+        TokenEndpointError {
+            status: status(error.status_code()),
+            details: error.message().to_string(),
+        }
+    }
+}
+
+impl IntoResponse for TokenEndpointError {
+    fn into_response(self) -> Response {
+        json_response(self.status, json!({"details": self.details}))
+    }
+}
+
+/// An error of the Hub-style API: `{"detail": "...", ...extra}`.
+#[derive(Debug, Clone)]
+pub struct HubError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Message.
+    pub detail: String,
+    /// Extra members (e.g. `login_2fa_token`).
+    pub extra: serde_json::Map<String, Value>,
+}
+
+impl HubError {
+    /// A 400 naming the problem.
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        HubError {
+            status: StatusCode::BAD_REQUEST,
+            detail: detail.into(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl From<StateError> for HubError {
+    fn from(error: StateError) -> Self {
+        HubError {
+            status: status(error.status_code()),
+            detail: error.message().to_string(),
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+impl IntoResponse for HubError {
+    fn into_response(self) -> Response {
+        let mut body = self.extra;
+        body.insert("detail".into(), Value::String(self.detail));
+        json_response(self.status, Value::Object(body))
+    }
+}
+
+/// An error of the admin API: `{"error": "..."}`.
+#[derive(Debug, Clone)]
+pub struct AdminError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Message.
+    pub error: String,
+}
+
+impl AdminError {
+    /// A 400 naming the problem.
+    pub fn bad_request(error: impl Into<String>) -> Self {
+        AdminError {
+            status: StatusCode::BAD_REQUEST,
+            error: error.into(),
+        }
+    }
+}
+
+impl From<StateError> for AdminError {
+    fn from(error: StateError) -> Self {
+        AdminError {
+            status: status(error.status_code()),
+            error: error.message().to_string(),
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        json_response(self.status, json!({"error": self.error}))
+    }
+}
+
+/// Which API a path belongs to, to answer errors raised before any handler in its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    /// `/v2/...` registry API.
+    Registry,
+    /// `/token`.
+    TokenEndpoint,
+    /// `/v2/users/...`, `/v2/access-tokens...`.
+    Hub,
+    /// `/_admin/...`.
+    Admin,
+}
+
+impl Surface {
+    /// The surface of `path`.
+    pub fn of(path: &str) -> Surface {
+        if path.starts_with("/_admin") {
+            Surface::Admin
+        } else if path == "/token" || path.starts_with("/token/") {
+            Surface::TokenEndpoint
+        } else if path.starts_with("/v2/users/") || path.starts_with("/v2/access-tokens") {
+            Surface::Hub
+        } else {
+            Surface::Registry
+        }
+    }
+
+    /// An error answer with `status` and `message` in this surface's shape.
+    pub fn error(
+        self,
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Response {
+        let message = message.into();
+        match self {
+            Surface::Registry => RegistryError::new(status, code, message).into_response(),
+            Surface::TokenEndpoint => TokenEndpointError {
+                status,
+                details: message,
+            }
+            .into_response(),
+            Surface::Hub => HubError {
+                status,
+                detail: message,
+                extra: Default::default(),
+            }
+            .into_response(),
+            Surface::Admin => AdminError {
+                status,
+                error: message,
+            }
+            .into_response(),
+        }
+    }
+}
+
+/// A request body that could not be read (too large, or the connection failed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyError {
+    /// 413 or 400.
+    pub status: StatusCode,
+    /// Message naming the problem.
+    pub message: String,
+}
+
+impl From<BodyError> for RegistryError {
+    fn from(e: BodyError) -> Self {
+        let code = if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+            "SIZE_INVALID"
+        } else {
+            "BLOB_UPLOAD_INVALID"
+        };
+        RegistryError::new(e.status, code, e.message)
+    }
+}
+
+impl From<BodyError> for TokenEndpointError {
+    fn from(e: BodyError) -> Self {
+        TokenEndpointError {
+            status: e.status,
+            details: e.message,
+        }
+    }
+}
+
+impl From<BodyError> for HubError {
+    fn from(e: BodyError) -> Self {
+        HubError {
+            status: e.status,
+            detail: e.message,
+            extra: Default::default(),
+        }
+    }
+}
+
+impl From<BodyError> for AdminError {
+    fn from(e: BodyError) -> Self {
+        AdminError {
+            status: e.status,
+            error: e.message,
+        }
+    }
+}
+
+/// Parses a JSON request body, naming what is wrong.
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    if body.is_empty() {
+        return Err("request body is empty; expected a JSON object".into());
+    }
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(response: Response) -> Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[tokio::test]
+    async fn each_surface_has_its_shape() {
+        let r = Surface::of("/v2/a/manifests/x").error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", "m");
+        assert_eq!(
+            body(r).await,
+            json!({"errors":[{"code":"NAME_UNKNOWN","message":"m","detail":null}]})
+        );
+        let r = Surface::of("/token").error(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "m");
+        assert_eq!(body(r).await, json!({"details":"m"}));
+        let r = Surface::of("/v2/access-tokens/x").error(StatusCode::FORBIDDEN, "DENIED", "m");
+        assert_eq!(body(r).await, json!({"detail":"m"}));
+        let r = Surface::of("/_admin/users").error(StatusCode::BAD_REQUEST, "BAD", "m");
+        assert_eq!(body(r).await, json!({"error":"m"}));
+    }
+
+    #[test]
+    fn surfaces_by_path() {
+        assert_eq!(Surface::of("/v2/"), Surface::Registry);
+        assert_eq!(Surface::of("/v2/users/login"), Surface::Hub);
+        assert_eq!(Surface::of("/tokens"), Surface::Registry);
+    }
+
+    #[tokio::test]
+    async fn challenge_header_is_set() {
+        let r = RegistryError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "x")
+            .with_challenge("Bearer realm=\"r\"".into())
+            .into_response();
+        assert_eq!(r.headers()[header::WWW_AUTHENTICATE], "Bearer realm=\"r\"");
+    }
+
+    #[test]
+    fn parse_json_names_the_problem() {
+        assert!(parse_json::<Value>(b"").unwrap_err().contains("empty"));
+        assert!(
+            parse_json::<Value>(b"{")
+                .unwrap_err()
+                .contains("invalid JSON")
+        );
+        assert_eq!(parse_json::<Value>(b"{}").unwrap(), json!({}));
+    }
+}

@@ -1,0 +1,388 @@
+//! The registry API: `GET /v2/` and the content endpoints (blobs, uploads, manifests, tags,
+//! catalog), each behind the scope it needs. Decisions live in `state`; this module maps HTTP
+//! to them.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::{Json, Router};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::errors::RegistryError;
+use super::middleware::{Note, api_version_header};
+use super::params::Params;
+use super::registry_auth::{Authorized, Needed, authorize};
+use super::v2_path::V2Path;
+use super::{SharedState, read_body};
+use crate::state::access::{Action, Actions, validate_repository_name};
+use crate::state::content::paginate;
+
+/// Largest request body of the content API (a blob or chunk).
+pub const MAX_CONTENT_BODY: usize = 512 * 1024 * 1024;
+
+/// Routes of the registry API.
+pub fn routes() -> Router<SharedState> {
+    Router::new()
+        .route("/v2/", get(ping))
+        .route("/v2", get(ping))
+        .route("/v2/{*rest}", any(content))
+        .layer(axum::middleware::from_fn(api_version_header))
+}
+
+async fn ping(
+    State(state): State<SharedState>,
+    headers: HeaderMap,
+    note: Note,
+) -> Result<Json<serde_json::Value>, RegistryError> {
+    authorize(&state, &headers, &note, &Needed::Login)?;
+    Ok(Json(json!({})))
+}
+
+/// The actions an HTTP method needs on a repository, as distribution requires them.
+fn actions_for(method: &Method) -> Actions {
+    match *method {
+        Method::GET | Method::HEAD => Actions::PULL,
+        Method::DELETE => Actions::of(&[Action::Delete]),
+        _ => Actions::PULL_PUSH,
+    }
+}
+
+fn unsupported_method(method: &Method) -> RegistryError {
+    RegistryError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "UNSUPPORTED",
+        format!("method {method} is not supported here"),
+    )
+}
+
+async fn content(
+    State(state): State<SharedState>,
+    Path(rest): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    note: Note,
+    body: Body,
+) -> Result<Response, RegistryError> {
+    let path = V2Path::parse(&rest).ok_or_else(|| {
+        RegistryError::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("no such endpoint /v2/{rest}"),
+        )
+    })?;
+    let needed = match path.repository() {
+        None => Needed::Catalog,
+        Some(name) => {
+            validate_repository_name(name)
+                .map_err(|e| RegistryError::new(StatusCode::BAD_REQUEST, "NAME_INVALID", e))?;
+            Needed::Repository(name.to_string(), actions_for(&method))
+        }
+    };
+    let authorized = authorize(&state, &headers, &note, &needed)?;
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes());
+    let ctx = Ctx {
+        state: &state,
+        method: &method,
+        headers: &headers,
+        params: &params,
+        authorized: &authorized,
+    };
+    match path {
+        V2Path::Catalog => ctx.catalog(),
+        V2Path::Tags(name) => ctx.tags(&name),
+        V2Path::Manifest(name, reference) => ctx.manifest(&name, &reference, body).await,
+        V2Path::Blob(name, digest) => ctx.blob(&name, &digest),
+        V2Path::Uploads(name) => ctx.start_upload(&name, body).await,
+        V2Path::Upload(name, id) => ctx.upload(&name, id, body).await,
+    }
+}
+
+struct Ctx<'a> {
+    state: &'a SharedState,
+    method: &'a Method,
+    headers: &'a HeaderMap,
+    params: &'a Params,
+    authorized: &'a Authorized,
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).expect("registry-made header values are ASCII")
+}
+
+fn with_headers(status: StatusCode, headers: &[(&'static str, String)], body: Body) -> Response {
+    let mut response = (status, body).into_response();
+    for (name, value) in headers {
+        response.headers_mut().insert(*name, header_value(value));
+    }
+    response
+}
+
+fn byte_range(size: u64) -> String {
+    format!("0-{}", size.saturating_sub(1))
+}
+
+impl Ctx<'_> {
+    fn page(
+        &self,
+        items: Vec<String>,
+        link_base: &str,
+    ) -> Result<(Vec<String>, Option<String>), RegistryError> {
+        let n = match self.params.get("n") {
+            None => None,
+            Some(n) => Some(n.parse::<usize>().map_err(|_| {
+                RegistryError::new(
+                    StatusCode::BAD_REQUEST,
+                    "PAGINATION_NUMBER_INVALID",
+                    format!("invalid n {n:?}"),
+                )
+            })?),
+        };
+        let (page, more) = paginate(items, self.params.get("last"), n);
+        let link = match (more, page.last(), n) {
+            (true, Some(last), Some(n)) => {
+                let query = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("n", &n.to_string())
+                    .append_pair("last", last)
+                    .finish();
+                Some(format!("<{link_base}?{query}>; rel=\"next\""))
+            }
+            _ => None,
+        };
+        Ok((page, link))
+    }
+
+    fn paged_json(&self, body: serde_json::Value, link: Option<String>) -> Response {
+        let mut response = Json(body).into_response();
+        if let Some(link) = link {
+            response
+                .headers_mut()
+                .insert(header::LINK, header_value(&link));
+        }
+        response
+    }
+
+    fn catalog(&self) -> Result<Response, RegistryError> {
+        if self.method != Method::GET {
+            return Err(unsupported_method(self.method));
+        }
+        let names = self
+            .state
+            .registry
+            .repositories()
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect();
+        let (page, link) = self.page(names, "/v2/_catalog")?;
+        Ok(self.paged_json(json!({"repositories": page}), link))
+    }
+
+    fn tags(&self, name: &str) -> Result<Response, RegistryError> {
+        if self.method != Method::GET {
+            return Err(unsupported_method(self.method));
+        }
+        let tags = self.state.registry.content(|c| c.tags(name))?;
+        let (page, link) = self.page(tags, &format!("/v2/{name}/tags/list"))?;
+        Ok(self.paged_json(json!({"name": name, "tags": page}), link))
+    }
+
+    async fn manifest(
+        &self,
+        name: &str,
+        reference: &str,
+        body: Body,
+    ) -> Result<Response, RegistryError> {
+        let registry = &self.state.registry;
+        match *self.method {
+            Method::GET | Method::HEAD => {
+                let manifest = registry.content(|c| c.manifest(name, reference).cloned())?;
+                let length = manifest.bytes.len().to_string();
+                let body = if self.method == Method::HEAD {
+                    Body::empty()
+                } else {
+                    Body::from(manifest.bytes)
+                };
+                let mut response = with_headers(
+                    StatusCode::OK,
+                    &[
+                        ("docker-content-digest", manifest.digest),
+                        ("content-type", manifest.media_type),
+                    ],
+                    body,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, header_value(&length));
+                Ok(response)
+            }
+            Method::PUT => {
+                let bytes = read_body(body, crate::state::content::MAX_MANIFEST_BYTES).await?;
+                let media_type = self
+                    .headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok());
+                let digest =
+                    registry.content(|c| c.put_manifest(name, reference, media_type, bytes))?;
+                registry.note_push(name);
+                Ok(with_headers(
+                    StatusCode::CREATED,
+                    &[
+                        ("location", format!("/v2/{name}/manifests/{digest}")),
+                        ("docker-content-digest", digest),
+                    ],
+                    Body::empty(),
+                ))
+            }
+            Method::DELETE => {
+                registry.content(|c| c.delete_manifest(name, reference))?;
+                Ok(StatusCode::ACCEPTED.into_response())
+            }
+            _ => Err(unsupported_method(self.method)),
+        }
+    }
+
+    fn blob(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
+        let registry = &self.state.registry;
+        match *self.method {
+            Method::GET | Method::HEAD => {
+                let data = registry.content(|c| c.blob(name, digest).map(<[u8]>::to_vec))?;
+                let length = data.len().to_string();
+                let body = if self.method == Method::HEAD {
+                    Body::empty()
+                } else {
+                    Body::from(data)
+                };
+                let mut response = with_headers(
+                    StatusCode::OK,
+                    &[
+                        ("docker-content-digest", digest.to_string()),
+                        ("content-type", "application/octet-stream".into()),
+                    ],
+                    body,
+                );
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_LENGTH, header_value(&length));
+                Ok(response)
+            }
+            Method::DELETE => {
+                registry.content(|c| c.delete_blob(name, digest))?;
+                Ok(StatusCode::ACCEPTED.into_response())
+            }
+            _ => Err(unsupported_method(self.method)),
+        }
+    }
+
+    fn blob_created(name: &str, digest: &str) -> Response {
+        with_headers(
+            StatusCode::CREATED,
+            &[
+                ("location", format!("/v2/{name}/blobs/{digest}")),
+                ("docker-content-digest", digest.to_string()),
+            ],
+            Body::empty(),
+        )
+    }
+
+    fn upload_accepted(status: StatusCode, name: &str, id: Uuid, size: u64) -> Response {
+        with_headers(
+            status,
+            &[
+                ("location", format!("/v2/{name}/blobs/uploads/{id}")),
+                ("range", byte_range(size)),
+                ("docker-upload-uuid", id.to_string()),
+            ],
+            Body::empty(),
+        )
+    }
+
+    async fn start_upload(&self, name: &str, body: Body) -> Result<Response, RegistryError> {
+        if self.method != Method::POST {
+            return Err(unsupported_method(self.method));
+        }
+        let registry = &self.state.registry;
+        if let (Some(digest), Some(from)) = (self.params.get("mount"), self.params.get("from"))
+            && validate_repository_name(from).is_ok()
+            && self.authorized.allows(self.state, from, Action::Pull)
+            && registry.content(|c| c.mount_blob(name, from, digest))
+        {
+            registry.note_push(name);
+            return Ok(Self::blob_created(name, digest));
+        }
+        if let Some(digest) = self.params.get("digest") {
+            let data = read_body(body, MAX_CONTENT_BODY).await?;
+            registry.content(|c| c.put_blob(name, digest, data))?;
+            registry.note_push(name);
+            return Ok(Self::blob_created(name, digest));
+        }
+        let id = registry.content(|c| c.start_upload(name));
+        Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, 0))
+    }
+
+    fn content_range_start(&self) -> Result<Option<u64>, RegistryError> {
+        let Some(value) = self.headers.get(header::CONTENT_RANGE) else {
+            return Ok(None);
+        };
+        let invalid = || {
+            RegistryError::new(
+                StatusCode::RANGE_NOT_SATISFIABLE,
+                "RANGE_INVALID",
+                "Content-Range must look like <start>-<end>",
+            )
+        };
+        let text = value.to_str().map_err(|_| invalid())?;
+        let text = text
+            .strip_prefix("bytes ")
+            .or_else(|| text.strip_prefix("bytes="))
+            .unwrap_or(text);
+        let (start, end) = text.split_once('-').ok_or_else(invalid)?;
+        let start: u64 = start.trim().parse().map_err(|_| invalid())?;
+        let end: u64 = end.trim().parse().map_err(|_| invalid())?;
+        if end < start {
+            return Err(invalid());
+        }
+        Ok(Some(start))
+    }
+
+    async fn upload(&self, name: &str, id: Uuid, body: Body) -> Result<Response, RegistryError> {
+        let registry = &self.state.registry;
+        match *self.method {
+            Method::GET => {
+                let size = registry.content(|c| c.upload_size(name, id))?;
+                Ok(Self::upload_accepted(
+                    StatusCode::NO_CONTENT,
+                    name,
+                    id,
+                    size,
+                ))
+            }
+            Method::PATCH => {
+                let start = self.content_range_start()?;
+                let chunk = read_body(body, MAX_CONTENT_BODY).await?;
+                let size = registry.content(|c| c.append_upload(name, id, &chunk, start))?;
+                Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, size))
+            }
+            Method::PUT => {
+                let digest = self.params.get("digest").ok_or_else(|| {
+                    RegistryError::new(
+                        StatusCode::BAD_REQUEST,
+                        "DIGEST_INVALID",
+                        "the digest query parameter is required",
+                    )
+                })?;
+                let chunk = read_body(body, MAX_CONTENT_BODY).await?;
+                registry.content(|c| c.finish_upload(name, id, digest, &chunk))?;
+                registry.note_push(name);
+                Ok(Self::blob_created(name, digest))
+            }
+            Method::DELETE => {
+                registry.content(|c| c.cancel_upload(name, id))?;
+                Ok(StatusCode::NO_CONTENT.into_response())
+            }
+            _ => Err(unsupported_method(self.method)),
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Who may call a registry API endpoint: bearer tokens checked against their claims (token
+//! mode), or Basic credentials checked against the account rules (basic mode), with the
+//! challenges clients expect.
+
+use axum::http::{HeaderMap, StatusCode, header};
+use serde_json::json;
+
+use super::AppState;
+use super::auth_header::{self, Authorization};
+use super::errors::RegistryError;
+use super::middleware::Note;
+use crate::config::AuthMode;
+use crate::state::access::{Action, Actions, Principal, catalog_allowed};
+use crate::token::Claims;
+
+/// What an endpoint needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Needed {
+    /// Any authenticated caller (`GET /v2/`).
+    Login,
+    /// These actions on this repository.
+    Repository(String, Actions),
+    /// The catalog.
+    Catalog,
+}
+
+impl Needed {
+    /// The scope string for a challenge.
+    pub fn scope(&self) -> Option<String> {
+        match self {
+            Needed::Login => None,
+            Needed::Repository(name, actions) => {
+                Some(format!("repository:{name}:{}", actions.names().join(",")))
+            }
+            Needed::Catalog => Some("registry:catalog:*".into()),
+        }
+    }
+}
+
+/// Proof that a caller passed [`authorize`].
+#[derive(Debug, Clone)]
+pub enum Authorized {
+    /// A verified bearer token.
+    Token(Claims),
+    /// A Basic-mode caller (`None` for an anonymous pull of a public repository).
+    Principal(Option<Principal>),
+}
+
+impl Authorized {
+    /// Whether the caller may also do `action` on `repository` (e.g. pull the source of a
+    /// cross-repository mount).
+    pub fn allows(&self, state: &AppState, repository: &str, action: Action) -> bool {
+        match self {
+            Authorized::Token(claims) => claims.allows("repository", repository, action.as_str()),
+            Authorized::Principal(principal) => state
+                .registry
+                .allowed_actions(principal.as_ref(), repository)
+                .contains(action),
+        }
+    }
+}
+
+/// The realm URL of this registry as the client reached it.
+pub fn realm(state: &AppState, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| state.local_addr.to_string());
+    format!("{}://{host}/token", state.scheme)
+}
+
+fn challenge(
+    state: &AppState,
+    headers: &HeaderMap,
+    needed: &Needed,
+    error: Option<&str>,
+) -> String {
+    match state.auth_mode {
+        AuthMode::Basic => format!("Basic realm=\"{}\"", state.signer.service()),
+        AuthMode::Bearer => {
+            let mut value = format!(
+                "Bearer realm=\"{}\",service=\"{}\"",
+                realm(state, headers),
+                state.signer.service()
+            );
+            if let Some(scope) = needed.scope() {
+                value.push_str(&format!(",scope=\"{scope}\""));
+            }
+            if let Some(error) = error {
+                value.push_str(&format!(",error=\"{error}\""));
+            }
+            value
+        }
+    }
+}
+
+fn unauthorized(
+    state: &AppState,
+    headers: &HeaderMap,
+    needed: &Needed,
+    message: impl Into<String>,
+    error: Option<&str>,
+) -> RegistryError {
+    RegistryError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
+        .with_challenge(challenge(state, headers, needed, error))
+}
+
+fn missing_access_detail(needed: &Needed) -> serde_json::Value {
+    match needed {
+        Needed::Repository(name, actions) => json!(actions
+            .to_vec()
+            .iter()
+            .map(|a| json!({"Type": "repository", "Class": "", "Name": name, "Action": a.as_str()}))
+            .collect::<Vec<_>>()),
+        Needed::Catalog => {
+            json!([{"Type": "registry", "Class": "", "Name": "catalog", "Action": "*"}])
+        }
+        Needed::Login => serde_json::Value::Null,
+    }
+}
+
+/// Checks the caller of a registry API endpoint against `needed`, recording who it is.
+pub fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    note: &Note,
+    needed: &Needed,
+) -> Result<Authorized, RegistryError> {
+    let credentials = auth_header::from_headers(headers).map_err(|problem| {
+        unauthorized(state, headers, needed, problem, Some("invalid_request"))
+    })?;
+    match state.auth_mode {
+        AuthMode::Bearer => authorize_bearer(state, headers, note, needed, credentials),
+        AuthMode::Basic => authorize_basic(state, headers, note, needed, credentials),
+    }
+}
+
+fn authorize_bearer(
+    state: &AppState,
+    headers: &HeaderMap,
+    note: &Note,
+    needed: &Needed,
+    credentials: Option<Authorization>,
+) -> Result<Authorized, RegistryError> {
+    let Some(Authorization::Bearer(token)) = credentials else {
+        return Err(unauthorized(
+            state,
+            headers,
+            needed,
+            "authentication required",
+            None,
+        ));
+    };
+    let claims = state
+        .signer
+        .verify(&token, state.registry.now())
+        .map_err(|e| unauthorized(state, headers, needed, e.to_string(), Some("invalid_token")))?;
+    note.principal(claims.subject(), claims.fkr_pat);
+    note.scope(needed.scope());
+    let granted = match needed {
+        Needed::Login => true,
+        Needed::Repository(name, actions) => actions
+            .to_vec()
+            .iter()
+            .all(|a| claims.allows("repository", name, a.as_str())),
+        Needed::Catalog => claims.allows("registry", "catalog", "*"),
+    };
+    if !granted {
+        let scope = needed.scope().unwrap_or_default();
+        return Err(unauthorized(
+            state,
+            headers,
+            needed,
+            format!("insufficient scope: the token does not grant {scope}"),
+            Some("insufficient_scope"),
+        )
+        .with_detail(missing_access_detail(needed)));
+    }
+    Ok(Authorized::Token(claims))
+}
+
+fn authorize_basic(
+    state: &AppState,
+    headers: &HeaderMap,
+    note: &Note,
+    needed: &Needed,
+    credentials: Option<Authorization>,
+) -> Result<Authorized, RegistryError> {
+    let principal = match credentials {
+        None => None,
+        Some(Authorization::Basic { username, password }) => Some(
+            state
+                .registry
+                .login(&username, &password)
+                .map_err(|e| unauthorized(state, headers, needed, e.message(), None))?,
+        ),
+        Some(Authorization::Bearer(_)) => {
+            return Err(unauthorized(
+                state,
+                headers,
+                needed,
+                "this registry takes Basic credentials",
+                None,
+            ));
+        }
+    };
+    note.principal(
+        principal.as_ref().map(|p| p.username.as_str()),
+        principal.as_ref().and_then(Principal::pat_uuid),
+    );
+    note.scope(needed.scope());
+    let allowed = match needed {
+        Needed::Login => principal.is_some(),
+        Needed::Repository(name, actions) => state
+            .registry
+            .allowed_actions(principal.as_ref(), name)
+            .contains_all(*actions),
+        Needed::Catalog => catalog_allowed(principal.as_ref()),
+    };
+    match (allowed, &principal) {
+        (true, _) => Ok(Authorized::Principal(principal)),
+        (false, None) => Err(unauthorized(
+            state,
+            headers,
+            needed,
+            "authentication required",
+            None,
+        )),
+        (false, Some(_)) => Err(RegistryError::new(
+            StatusCode::FORBIDDEN,
+            "DENIED",
+            "requested access to the resource is denied",
+        )
+        .with_detail(missing_access_detail(needed))),
+    }
+}

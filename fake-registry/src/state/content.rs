@@ -1,0 +1,650 @@
+//! In-memory registry content: blobs (content-addressed, linked into repositories), blob upload
+//! sessions, manifests and tags, with the distribution spec's checks and error codes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Largest manifest accepted.
+pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// Error codes of the distribution / OCI spec that the content API answers with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Blob not in the repository.
+    BlobUnknown,
+    /// Upload chunk out of order or otherwise invalid.
+    BlobUploadInvalid,
+    /// Upload session does not exist.
+    BlobUploadUnknown,
+    /// Digest malformed or not matching the content.
+    DigestInvalid,
+    /// Manifest references a blob the repository lacks.
+    ManifestBlobUnknown,
+    /// Manifest is not valid.
+    ManifestInvalid,
+    /// Manifest not in the repository.
+    ManifestUnknown,
+    /// Repository name invalid.
+    NameInvalid,
+    /// Repository unknown.
+    NameUnknown,
+    /// Content-Range does not match the upload.
+    RangeInvalid,
+    /// Operation not supported.
+    Unsupported,
+}
+
+impl ErrorCode {
+    /// The spec spelling (`BLOB_UNKNOWN`...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BlobUnknown => "BLOB_UNKNOWN",
+            ErrorCode::BlobUploadInvalid => "BLOB_UPLOAD_INVALID",
+            ErrorCode::BlobUploadUnknown => "BLOB_UPLOAD_UNKNOWN",
+            ErrorCode::DigestInvalid => "DIGEST_INVALID",
+            ErrorCode::ManifestBlobUnknown => "MANIFEST_BLOB_UNKNOWN",
+            ErrorCode::ManifestInvalid => "MANIFEST_INVALID",
+            ErrorCode::ManifestUnknown => "MANIFEST_UNKNOWN",
+            ErrorCode::NameInvalid => "NAME_INVALID",
+            ErrorCode::NameUnknown => "NAME_UNKNOWN",
+            ErrorCode::RangeInvalid => "RANGE_INVALID",
+            ErrorCode::Unsupported => "UNSUPPORTED",
+        }
+    }
+
+    /// The HTTP status the spec pairs with the code.
+    pub fn status(self) -> u16 {
+        match self {
+            ErrorCode::BlobUnknown
+            | ErrorCode::BlobUploadUnknown
+            | ErrorCode::ManifestUnknown
+            | ErrorCode::NameUnknown => 404,
+            ErrorCode::RangeInvalid => 416,
+            ErrorCode::Unsupported => 405,
+            _ => 400,
+        }
+    }
+}
+
+/// A refused content operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ContentError {
+    /// Spec error code.
+    pub code: ErrorCode,
+    /// Message naming the problem.
+    pub message: String,
+}
+
+fn refuse<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, ContentError> {
+    Err(ContentError {
+        code,
+        message: message.into(),
+    })
+}
+
+/// A stored manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredManifest {
+    /// `sha256:...` of the bytes.
+    pub digest: String,
+    /// Media type given at upload.
+    pub media_type: String,
+    /// The exact bytes uploaded.
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RepositoryContent {
+    blobs: BTreeSet<String>,
+    manifests: HashMap<String, StoredManifest>,
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+struct Upload {
+    repository: String,
+    data: Vec<u8>,
+}
+
+/// All content of the registry.
+#[derive(Debug, Clone, Default)]
+pub struct ContentStore {
+    blobs: HashMap<String, Vec<u8>>,
+    repositories: BTreeMap<String, RepositoryContent>,
+    uploads: HashMap<Uuid, Upload>,
+}
+
+/// `sha256:<hex>` of `data`.
+pub fn sha256_digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// Checks a digest string: only `sha256:` followed by 64 lower-case hex digits is accepted.
+pub fn validate_digest(digest: &str) -> Result<(), ContentError> {
+    let Some((algorithm, hex)) = digest.split_once(':') else {
+        return refuse(
+            ErrorCode::DigestInvalid,
+            format!("invalid digest {digest:?}"),
+        );
+    };
+    if algorithm != "sha256" {
+        return refuse(
+            ErrorCode::DigestInvalid,
+            format!("unsupported digest algorithm {algorithm:?}"),
+        );
+    }
+    if hex.len() != 64 || !hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+        return refuse(
+            ErrorCode::DigestInvalid,
+            format!("invalid digest {digest:?}"),
+        );
+    }
+    Ok(())
+}
+
+/// Whether `reference` is a tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`).
+pub fn is_valid_tag(reference: &str) -> bool {
+    let mut chars = reference.chars();
+    reference.len() <= 128
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+impl ContentStore {
+    fn repository(&self, name: &str) -> Result<&RepositoryContent, ContentError> {
+        match self.repositories.get(name) {
+            Some(repo) => Ok(repo),
+            None => refuse(
+                ErrorCode::NameUnknown,
+                format!("repository {name} has no content"),
+            ),
+        }
+    }
+
+    /// Names of every repository holding content.
+    pub fn repository_names(&self) -> Vec<String> {
+        self.repositories.keys().cloned().collect()
+    }
+
+    /// The bytes of blob `digest` in `repository`.
+    pub fn blob(&self, repository: &str, digest: &str) -> Result<&[u8], ContentError> {
+        validate_digest(digest)?;
+        let linked = self
+            .repositories
+            .get(repository)
+            .is_some_and(|r| r.blobs.contains(digest));
+        match self.blobs.get(digest) {
+            Some(data) if linked => Ok(data),
+            _ => refuse(
+                ErrorCode::BlobUnknown,
+                format!("blob {digest} unknown to repository {repository}"),
+            ),
+        }
+    }
+
+    /// Stores `data` as blob `digest` of `repository` after checking the digest.
+    pub fn put_blob(
+        &mut self,
+        repository: &str,
+        digest: &str,
+        data: Vec<u8>,
+    ) -> Result<(), ContentError> {
+        validate_digest(digest)?;
+        let actual = sha256_digest(&data);
+        if actual != digest {
+            return refuse(
+                ErrorCode::DigestInvalid,
+                format!("digest mismatch: content is {actual}, client said {digest}"),
+            );
+        }
+        self.blobs.entry(actual.clone()).or_insert(data);
+        self.repositories
+            .entry(repository.to_string())
+            .or_default()
+            .blobs
+            .insert(actual);
+        Ok(())
+    }
+
+    /// Links blob `digest` from repository `from` into `repository`; `false` if `from` lacks it.
+    pub fn mount_blob(&mut self, repository: &str, from: &str, digest: &str) -> bool {
+        if self.blob(from, digest).is_err() {
+            return false;
+        }
+        self.repositories
+            .entry(repository.to_string())
+            .or_default()
+            .blobs
+            .insert(digest.to_string());
+        true
+    }
+
+    /// Unlinks blob `digest` from `repository`.
+    pub fn delete_blob(&mut self, repository: &str, digest: &str) -> Result<(), ContentError> {
+        self.blob(repository, digest)?;
+        self.repositories
+            .get_mut(repository)
+            .expect("blob() found the repository")
+            .blobs
+            .remove(digest);
+        Ok(())
+    }
+
+    /// Opens an upload session for `repository`.
+    pub fn start_upload(&mut self, repository: &str) -> Uuid {
+        let id = Uuid::new_v4();
+        self.uploads.insert(
+            id,
+            Upload {
+                repository: repository.to_string(),
+                data: Vec::new(),
+            },
+        );
+        id
+    }
+
+    fn upload_mut(&mut self, repository: &str, id: Uuid) -> Result<&mut Upload, ContentError> {
+        match self.uploads.get_mut(&id) {
+            Some(upload) if upload.repository == repository => Ok(upload),
+            _ => refuse(
+                ErrorCode::BlobUploadUnknown,
+                format!("upload {id} unknown to repository {repository}"),
+            ),
+        }
+    }
+
+    /// Bytes received so far by upload `id`.
+    pub fn upload_size(&mut self, repository: &str, id: Uuid) -> Result<u64, ContentError> {
+        Ok(self.upload_mut(repository, id)?.data.len() as u64)
+    }
+
+    /// Appends `chunk` to upload `id`; `start`, from Content-Range, must equal the bytes
+    /// received so far. Returns the new size.
+    pub fn append_upload(
+        &mut self,
+        repository: &str,
+        id: Uuid,
+        chunk: &[u8],
+        start: Option<u64>,
+    ) -> Result<u64, ContentError> {
+        let upload = self.upload_mut(repository, id)?;
+        let size = upload.data.len() as u64;
+        if let Some(start) = start
+            && start != size
+        {
+            return refuse(
+                ErrorCode::RangeInvalid,
+                format!("chunk starts at {start} but {size} bytes were received"),
+            );
+        }
+        upload.data.extend_from_slice(chunk);
+        Ok(upload.data.len() as u64)
+    }
+
+    /// Completes upload `id` with a last `chunk`, verifying the whole content against `digest`.
+    /// A failed verification keeps the session so the client may retry.
+    pub fn finish_upload(
+        &mut self,
+        repository: &str,
+        id: Uuid,
+        digest: &str,
+        chunk: &[u8],
+    ) -> Result<(), ContentError> {
+        validate_digest(digest)?;
+        let upload = self.upload_mut(repository, id)?;
+        let mut data = upload.data.clone();
+        data.extend_from_slice(chunk);
+        self.put_blob(repository, digest, data)?;
+        self.uploads.remove(&id);
+        Ok(())
+    }
+
+    /// Cancels upload `id`.
+    pub fn cancel_upload(&mut self, repository: &str, id: Uuid) -> Result<(), ContentError> {
+        self.upload_mut(repository, id)?;
+        self.uploads.remove(&id);
+        Ok(())
+    }
+
+    /// Stores a manifest under `reference` (a tag, or a digest that must match). Every blob
+    /// and child manifest it references must already be in the repository. Returns its digest.
+    pub fn put_manifest(
+        &mut self,
+        repository: &str,
+        reference: &str,
+        media_type: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<String, ContentError> {
+        if bytes.len() > MAX_MANIFEST_BYTES {
+            return refuse(
+                ErrorCode::ManifestInvalid,
+                format!("manifest larger than {MAX_MANIFEST_BYTES} bytes"),
+            );
+        }
+        let digest = sha256_digest(&bytes);
+        let is_digest = reference.contains(':');
+        if is_digest {
+            validate_digest(reference)?;
+            if reference != digest {
+                return refuse(
+                    ErrorCode::DigestInvalid,
+                    format!("manifest digest is {digest}, not {reference}"),
+                );
+            }
+        } else if !is_valid_tag(reference) {
+            return refuse(
+                ErrorCode::ManifestInvalid,
+                format!("invalid tag {reference:?}"),
+            );
+        }
+        let document: serde_json::Value = match serde_json::from_slice(&bytes) {
+            Ok(value @ serde_json::Value::Object(_)) => value,
+            _ => return refuse(ErrorCode::ManifestInvalid, "manifest is not a JSON object"),
+        };
+        self.check_references(repository, &document)?;
+        let media_type = media_type
+            .map(str::to_string)
+            .or_else(|| document["mediaType"].as_str().map(str::to_string))
+            .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".to_string());
+        let repo = self.repositories.entry(repository.to_string()).or_default();
+        repo.manifests.insert(
+            digest.clone(),
+            StoredManifest {
+                digest: digest.clone(),
+                media_type,
+                bytes,
+            },
+        );
+        if !is_digest {
+            repo.tags.insert(reference.to_string(), digest.clone());
+        }
+        Ok(digest)
+    }
+
+    fn check_references(
+        &self,
+        repository: &str,
+        document: &serde_json::Value,
+    ) -> Result<(), ContentError> {
+        let repo = self.repositories.get(repository);
+        let descriptors = |field: &str| -> Vec<String> {
+            match &document[field] {
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .filter_map(|d| d["digest"].as_str().map(str::to_string))
+                    .collect(),
+                serde_json::Value::Object(_) => document[field]["digest"]
+                    .as_str()
+                    .map(str::to_string)
+                    .into_iter()
+                    .collect(),
+                _ => Vec::new(),
+            }
+        };
+        let mut blobs = descriptors("config");
+        blobs.extend(descriptors("layers"));
+        for digest in blobs {
+            if !repo.is_some_and(|r| r.blobs.contains(&digest)) {
+                return refuse(
+                    ErrorCode::ManifestBlobUnknown,
+                    format!("manifest references blob {digest} unknown to {repository}"),
+                );
+            }
+        }
+        for digest in descriptors("manifests") {
+            if !repo.is_some_and(|r| r.manifests.contains_key(&digest)) {
+                return refuse(
+                    ErrorCode::ManifestBlobUnknown,
+                    format!("index references manifest {digest} unknown to {repository}"),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The manifest `reference` (tag or digest) of `repository`.
+    pub fn manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<&StoredManifest, ContentError> {
+        let unknown = || {
+            refuse(
+                ErrorCode::ManifestUnknown,
+                format!("manifest {reference} unknown to repository {repository}"),
+            )
+        };
+        let Ok(repo) = self.repository(repository) else {
+            return unknown();
+        };
+        let digest = if reference.contains(':') {
+            reference
+        } else {
+            match repo.tags.get(reference) {
+                Some(digest) => digest.as_str(),
+                None => return unknown(),
+            }
+        };
+        repo.manifests.get(digest).map_or_else(unknown, Ok)
+    }
+
+    /// Deletes manifest `digest` and every tag pointing at it. Deleting by tag is unsupported,
+    /// as in distribution 2.8.
+    pub fn delete_manifest(
+        &mut self,
+        repository: &str,
+        reference: &str,
+    ) -> Result<(), ContentError> {
+        if !reference.contains(':') {
+            return refuse(
+                ErrorCode::Unsupported,
+                "manifests can only be deleted by digest",
+            );
+        }
+        validate_digest(reference)?;
+        self.manifest(repository, reference)?;
+        let repo = self
+            .repositories
+            .get_mut(repository)
+            .expect("manifest() found the repository");
+        repo.manifests.remove(reference);
+        repo.tags.retain(|_, digest| digest != reference);
+        Ok(())
+    }
+
+    /// Tags of `repository`, sorted.
+    pub fn tags(&self, repository: &str) -> Result<Vec<String>, ContentError> {
+        Ok(self.repository(repository)?.tags.keys().cloned().collect())
+    }
+}
+
+/// One page of a sorted list: the items after `last`, at most `n` of them, and whether more
+/// follow.
+pub fn paginate(items: Vec<String>, last: Option<&str>, n: Option<usize>) -> (Vec<String>, bool) {
+    let after: Vec<String> = items
+        .into_iter()
+        .filter(|item| last.is_none_or(|last| item.as_str() > last))
+        .collect();
+    match n {
+        Some(n) if after.len() > n => (after[..n].to_vec(), true),
+        _ => (after, false),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REPO: &str = "alice/app";
+
+    fn manifest_for(config: &str, layer: &str) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": 5}],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn monolithic_blob_is_verified() {
+        let mut store = ContentStore::default();
+        let digest = sha256_digest(b"hello");
+        assert_eq!(
+            store
+                .put_blob(REPO, &sha256_digest(b"other"), b"hello".to_vec())
+                .unwrap_err()
+                .code,
+            ErrorCode::DigestInvalid
+        );
+        store.put_blob(REPO, &digest, b"hello".to_vec()).unwrap();
+        assert_eq!(store.blob(REPO, &digest).unwrap(), b"hello");
+        assert_eq!(
+            store.blob("bob/app", &digest).unwrap_err().code,
+            ErrorCode::BlobUnknown
+        );
+    }
+
+    #[test]
+    fn chunked_upload_checks_ranges_and_digest() {
+        let mut store = ContentStore::default();
+        let id = store.start_upload(REPO);
+        assert_eq!(store.append_upload(REPO, id, b"hel", Some(0)).unwrap(), 3);
+        assert_eq!(
+            store
+                .append_upload(REPO, id, b"lo", Some(0))
+                .unwrap_err()
+                .code,
+            ErrorCode::RangeInvalid
+        );
+        assert_eq!(store.append_upload(REPO, id, b"l", None).unwrap(), 4);
+        assert_eq!(store.upload_size(REPO, id).unwrap(), 4);
+        let bad = store.finish_upload(REPO, id, &sha256_digest(b"x"), b"o");
+        assert_eq!(bad.unwrap_err().code, ErrorCode::DigestInvalid);
+        store
+            .finish_upload(REPO, id, &sha256_digest(b"hello"), b"o")
+            .unwrap();
+        assert_eq!(
+            store.upload_size(REPO, id).unwrap_err().code,
+            ErrorCode::BlobUploadUnknown
+        );
+        assert!(store.blob(REPO, &sha256_digest(b"hello")).is_ok());
+    }
+
+    #[test]
+    fn upload_belongs_to_its_repository() {
+        let mut store = ContentStore::default();
+        let id = store.start_upload(REPO);
+        assert!(store.append_upload("bob/app", id, b"x", None).is_err());
+        store.cancel_upload(REPO, id).unwrap();
+        assert!(store.cancel_upload(REPO, id).is_err());
+    }
+
+    #[test]
+    fn manifests_need_their_blobs_and_resolve_by_tag_and_digest() {
+        let mut store = ContentStore::default();
+        let config = sha256_digest(b"{}");
+        let layer = sha256_digest(b"layer");
+        let body = manifest_for(&config, &layer);
+        let err = store
+            .put_manifest(REPO, "v1", None, body.clone())
+            .unwrap_err();
+        assert_eq!(err.code, ErrorCode::ManifestBlobUnknown);
+        store.put_blob(REPO, &config, b"{}".to_vec()).unwrap();
+        store.put_blob(REPO, &layer, b"layer".to_vec()).unwrap();
+        let digest = store.put_manifest(REPO, "v1", None, body.clone()).unwrap();
+        assert_eq!(digest, sha256_digest(&body));
+        assert_eq!(store.manifest(REPO, "v1").unwrap().bytes, body);
+        assert_eq!(
+            store.manifest(REPO, &digest).unwrap().media_type,
+            "application/vnd.oci.image.manifest.v1+json"
+        );
+        assert_eq!(store.tags(REPO).unwrap(), vec!["v1"]);
+        assert_eq!(
+            store.delete_manifest(REPO, "v1").unwrap_err().code,
+            ErrorCode::Unsupported
+        );
+        store.delete_manifest(REPO, &digest).unwrap();
+        assert!(store.tags(REPO).unwrap().is_empty());
+        assert_eq!(
+            store.manifest(REPO, "v1").unwrap_err().code,
+            ErrorCode::ManifestUnknown
+        );
+    }
+
+    #[test]
+    fn manifest_put_by_wrong_digest_or_bad_json_is_refused() {
+        let mut store = ContentStore::default();
+        let wrong = sha256_digest(b"nope");
+        assert_eq!(
+            store
+                .put_manifest(REPO, &wrong, None, b"{}".to_vec())
+                .unwrap_err()
+                .code,
+            ErrorCode::DigestInvalid
+        );
+        assert_eq!(
+            store
+                .put_manifest(REPO, "v1", None, b"[1]".to_vec())
+                .unwrap_err()
+                .code,
+            ErrorCode::ManifestInvalid
+        );
+        assert_eq!(
+            store
+                .put_manifest(REPO, "bad tag", None, b"{}".to_vec())
+                .unwrap_err()
+                .code,
+            ErrorCode::ManifestInvalid
+        );
+    }
+
+    #[test]
+    fn digests_and_tags_are_validated() {
+        assert!(validate_digest(&sha256_digest(b"")).is_ok());
+        for bad in [
+            "",
+            "sha256",
+            "sha256:abc",
+            "md5:00",
+            &format!("sha256:{}", "A".repeat(64)),
+        ] {
+            assert!(validate_digest(bad).is_err(), "{bad}");
+        }
+        assert!(is_valid_tag("latest") && is_valid_tag("_v1.2-rc"));
+        assert!(!is_valid_tag("") && !is_valid_tag(".x") && !is_valid_tag(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn pagination() {
+        let items: Vec<String> = ["a", "b", "c", "d"].map(String::from).to_vec();
+        assert_eq!(
+            paginate(items.clone(), None, Some(2)),
+            (vec!["a".into(), "b".into()], true)
+        );
+        assert_eq!(
+            paginate(items.clone(), Some("b"), Some(2)),
+            (vec!["c".into(), "d".into()], false)
+        );
+        assert_eq!(paginate(items, Some("d"), None), (vec![], false));
+    }
+
+    #[test]
+    fn mount_links_existing_blob_only() {
+        let mut store = ContentStore::default();
+        let digest = sha256_digest(b"x");
+        store.put_blob("bob/base", &digest, b"x".to_vec()).unwrap();
+        assert!(!store.mount_blob(REPO, "bob/other", &digest));
+        assert!(store.mount_blob(REPO, "bob/base", &digest));
+        assert!(store.blob(REPO, &digest).is_ok());
+        store.delete_blob(REPO, &digest).unwrap();
+        assert!(store.blob(REPO, &digest).is_err());
+        assert!(store.blob("bob/base", &digest).is_ok());
+    }
+}

@@ -1,0 +1,27 @@
+//! Accounts, personal access tokens, repositories, content and the clock: plain data and every
+//! rule of the protocol, with no HTTP. [`Registry`] is the entry point.
+
+pub mod access;
+pub mod accounts;
+pub mod clock;
+pub mod content;
+pub mod error;
+pub mod faults;
+pub mod journal;
+pub mod pats;
+mod registry;
+pub mod secret;
+pub mod seed;
+pub mod sessions;
+pub mod totp;
+
+pub use registry::{AccountAdmin, Grant, GrantCredentials, GrantRequest, HubLogin, Registry};
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// Formats a time as RFC 3339 (`2030-01-01T00:00:00Z`).
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339)
+        .expect("every OffsetDateTime formats as RFC 3339")
+}

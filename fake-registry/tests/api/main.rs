@@ -1,0 +1,12 @@
+//! End-to-end tests of the registry's own APIs over real TCP with reqwest.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod admin;
+mod bad_input;
+mod content;
+mod hub;
+mod lifecycle;
+mod pat_rules;
+mod token_auth;

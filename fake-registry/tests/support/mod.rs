@@ -1,0 +1,132 @@
+//! Helpers shared by the end-to-end tests: starting registries, HTTP clients, credentials,
+//! and locating real peer programs.
+#![allow(dead_code)]
+
+pub mod distribution;
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use fake_registry::{FakeRegistry, FakeRegistryBuilder, RunningRegistry};
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+
+/// Path of the default seed fixture.
+pub fn default_seed() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/registry/default.toml")
+}
+
+/// Secrets and ids of `fixtures/registry/default.toml`.
+pub mod seed {
+    pub const ALICE_PASSWORD: &str = "alice-password";
+    pub const ALICE_READ: &str = "fkr_pat_alice_read_8d0f2b4a6c8e0a2c4e6b";
+    pub const BOB_PASSWORD: &str = "bob-password";
+    pub const BOB_TOTP: &str = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    pub const BOB_ADMIN: &str = "fkr_pat_bob_admin_7f3c9a1e5b2d4c6f8a0e";
+    pub const BOB_WRITE: &str = "fkr_pat_bob_write_2d8e4a6c1f3b5d7e9a0c";
+    pub const BOB_READ: &str = "fkr_pat_bob_read_9c1e3a5f7b2d4e6a8c0f";
+    pub const BOB_PUBLIC_READ: &str = "fkr_pat_bob_public_4a6c8e0b2d4f6a8c1e3b";
+    pub const BOB_EXPIRED: &str = "fkr_pat_bob_expired_6e8a0c2f4b6d8e1a3c5f";
+    pub const BOB_INACTIVE: &str = "fkr_pat_bob_inactive_1b3d5f7a9c2e4a6c8e0b";
+    pub const BOB_READ_UUID: &str = "0b0b0000-0000-4000-8000-000000000003";
+    pub const BOB_INACTIVE_UUID: &str = "0b0b0000-0000-4000-8000-000000000006";
+}
+
+/// A builder seeded with the default fixture.
+pub fn builder() -> FakeRegistryBuilder {
+    FakeRegistry::builder().seed_file(default_seed())
+}
+
+/// A bearer-mode registry with the default seed.
+pub async fn start() -> RunningRegistry {
+    builder().start().await.expect("registry starts")
+}
+
+/// An HTTP client that talks to loopback only and does not follow redirects.
+pub fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("client builds")
+}
+
+/// `Basic base64(user:secret)`.
+pub fn basic(user: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{user}:{secret}")))
+}
+
+/// Status and JSON body of a response (`Value::Null` for an empty or non-JSON body).
+pub async fn json(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let bytes = response.bytes().await.expect("body reads");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+/// Sends and returns status and JSON.
+pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
+    json(request.send().await.expect("request is sent")).await
+}
+
+/// Asks `GET /token` as docker does, with Basic credentials and the given scopes.
+pub async fn token_response(
+    registry: &RunningRegistry,
+    user: &str,
+    secret: &str,
+    scopes: &[&str],
+) -> (StatusCode, Value) {
+    let mut query: Vec<(&str, &str)> = vec![
+        ("account", user),
+        ("client_id", "docker"),
+        ("offline_token", "true"),
+        ("service", "fake-registry"),
+    ];
+    query.extend(scopes.iter().map(|s| ("scope", *s)));
+    send(
+        client()
+            .get(format!("{}/token", registry.url()))
+            .query(&query)
+            .header("authorization", basic(user, secret)),
+    )
+    .await
+}
+
+/// A bearer token for `user`/`secret` with `scopes`; panics unless the token endpoint says 200.
+pub async fn bearer(
+    registry: &RunningRegistry,
+    user: &str,
+    secret: &str,
+    scopes: &[&str],
+) -> String {
+    let (status, body) = token_response(registry, user, secret, scopes).await;
+    assert_eq!(status, StatusCode::OK, "token for {user}: {body}");
+    body["token"].as_str().expect("token field").to_string()
+}
+
+/// A real program needed by a peer test. `None` (after printing why the test is skipped)
+/// when it is missing, except under CI (`CI` set), where a missing program fails the test.
+pub fn peer_program(name: &str, candidates: &[&str]) -> Option<PathBuf> {
+    let found = candidates
+        .iter()
+        .map(PathBuf::from)
+        .chain(
+            std::env::var_os("PATH")
+                .iter()
+                .flat_map(std::env::split_paths)
+                .map(|d| d.join(name)),
+        )
+        .find(|p| p.is_file());
+    if found.is_none() {
+        if std::env::var_os("CI").is_some() {
+            panic!("{name} is required under CI but was not found");
+        }
+        eprintln!(
+            "SKIPPED: {name} not found (install it to run this test; under CI it is required)"
+        );
+    }
+    found
+}

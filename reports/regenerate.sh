@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Regenerates the certification reports of real third-party credential helpers, from the Debian
+# packages, each with a throwaway store. Every program runs inside a network namespace that has
+# only loopback, so nothing can leave 127.0.0.0/8 (docker-credential-ecr-login otherwise calls
+# the EC2 metadata endpoint on `list`).
+#
+#   reports/regenerate.sh            regenerate reports/<program>/report.{json,md,html,svg}
+#   reports/regenerate.sh --check    regenerate into a temporary folder and fail when any case's
+#                                    verdict differs from the committed report.json
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+mode=write
+[ "${1:-}" = "--check" ] && mode=check
+bin="$root/target/release/credconform"
+
+if [ "${CC_INSIDE_NETNS:-}" != 1 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  need=(golang-docker-credential-helpers amazon-ecr-credential-helper pass gnupg dbus gnome-keyring
+        util-linux iproute2 python3)
+  missing=()
+  for p in "${need[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml" -p credconform
+  # Everything below runs in a network namespace with only loopback.
+  exec unshare --net env CC_INSIDE_NETNS=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
+fi
+
+out_root=$here
+[ "$mode" = check ] && out_root=$(mktemp -d)
+work=$(mktemp -d /tmp/ccr.XXXXXX)   # short: gpg-agent's socket lives below it
+trap 'rm -rf "$work"; [ "$mode" = check ] && rm -rf "$out_root"' EXIT
+
+# certify NAME HELPER [credconform args...]
+certify() {
+  local name=$1 helper=$2; shift 2
+  local dir="$out_root/$name"
+  mkdir -p "$dir"
+  set +e
+  "$bin" --helper "$helper" --seed 1 "$@" \
+      --json "$dir/report.json" --markdown "$dir/report.md" --html "$dir/report.html" \
+      --badge "$dir/badge.svg" > "$dir/run.log" 2>&1
+  local code=$?
+  set -e
+  [ "$code" -le 1 ] || { cat "$dir/run.log"; echo "credconform failed to run for $name ($code)"; exit 1; }
+  echo "$name: $(tail -n 1 "$dir/run.log")"
+}
+
+# docker-credential-pass: a throwaway GPG key and password store.
+export GNUPGHOME="$work/g" PASSWORD_STORE_DIR="$work/p"
+mkdir -m 700 -p "$GNUPGHOME"
+gpg --batch --quiet --passphrase '' --quick-gen-key "credconform reports <reports@credconform.test>" default default never
+pass init "$(gpg --list-keys --with-colons | awk -F: '/^fpr/ {print $10; exit}')" >/dev/null
+certify docker-credential-pass docker-credential-pass \
+  --env "GNUPGHOME=$GNUPGHOME" --env "PASSWORD_STORE_DIR=$PASSWORD_STORE_DIR"
+gpgconf --kill gpg-agent || true
+
+# docker-credential-secretservice: a private D-Bus session with an unlocked gnome-keyring.
+export -f certify
+export bin out_root
+HOME="$work/ss" XDG_DATA_HOME="$work/ss/data" XDG_RUNTIME_DIR="$work/ss/run" \
+  dbus-run-session -- bash -c '
+    mkdir -p -m 700 "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"
+    eval "$(printf credconform | gnome-keyring-daemon --unlock --components=secrets)"
+    export GNOME_KEYRING_CONTROL
+    certify docker-credential-secretservice docker-credential-secretservice'
+
+# docker-credential-ecr-login: a get-only helper; no AWS credentials and no metadata endpoint.
+HOME="$work/ecr" AWS_EC2_METADATA_DISABLED=true AWS_REGION= \
+  certify docker-credential-ecr-login docker-credential-ecr-login
+
+if [ "$mode" = check ]; then
+  python3 - "$here" "$out_root" <<'PY'
+import json, sys, pathlib
+committed, fresh = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+changed = []
+for new in sorted(fresh.glob("*/report.json")):
+    old = committed / new.parent.name / "report.json"
+    if not old.exists():
+        changed.append(f"{new.parent.name}: no committed report")
+        continue
+    a = {c["id"]: c["status"] for c in json.loads(old.read_text())["cases"]}
+    b = {c["id"]: c["status"] for c in json.loads(new.read_text())["cases"]}
+    for cid in sorted(set(a) | set(b)):
+        if a.get(cid) != b.get(cid):
+            changed.append(f"{new.parent.name} {cid}: committed {a.get(cid)}, now {b.get(cid)}")
+if changed:
+    print("verdicts changed:\n  " + "\n  ".join(changed))
+    sys.exit(1)
+print("every committed helper verdict still holds")
+PY
+fi
