@@ -29,9 +29,43 @@ fn main() {
     let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_credconform"));
     let programs = BundledPrograms::linking(&exe).expect("bundled programs");
     let suites = scenario::load_all(&credconform::default_suites_dir()).expect("suites");
-    let jobs = thread::available_parallelism().map_or(2, |n| n.get());
-    println!("suite vs raw spawn of the same invocations, {rounds} rounds, {jobs} jobs");
+    let cpus = thread::available_parallelism().map_or(2, |n| n.get());
+    println!(
+        "whole helper suite against the reference helper vs raw spawn of the same invocations"
+    );
+    println!("(medians of {rounds} rounds after a warm-up; raw = plain std::process::Command)");
+    for jobs in [1, cpus] {
+        let m = measure(&programs, &suites, jobs, rounds);
+        println!(
+            "jobs {jobs}: {} invocations; suite {:.1} ms, raw {:.1} ms; suite/raw = {:.3} ({:+.1} %)",
+            m.invocations,
+            ms(m.suite),
+            ms(m.raw),
+            m.ratio(),
+            (m.ratio() - 1.0) * 100.0
+        );
+    }
+}
 
+/// Medians of one configuration.
+struct Measurement {
+    invocations: usize,
+    suite: Duration,
+    raw: Duration,
+}
+
+impl Measurement {
+    fn ratio(&self) -> f64 {
+        self.suite.as_secs_f64() / self.raw.as_secs_f64()
+    }
+}
+
+fn measure(
+    programs: &BundledPrograms,
+    suites: &[scenario::Suite],
+    jobs: usize,
+    rounds: usize,
+) -> Measurement {
     let mut suite_times = Vec::new();
     let mut raw_times = Vec::new();
     let mut invocations = 0;
@@ -52,7 +86,7 @@ fn main() {
         };
         drive::start_trace();
         let started = Instant::now();
-        let report = run::certify_helper(&suites, target, options, &mut Silent);
+        let report = run::certify_helper(suites, target, options, &mut Silent);
         let suite = started.elapsed();
         let trace = drive::take_trace();
         assert_eq!(
@@ -70,15 +104,11 @@ fn main() {
         suite_times.push(suite);
         raw_times.push(raw);
     }
-    let (suite, raw) = (median(&mut suite_times), median(&mut raw_times));
-    println!("invocations per run:         {invocations}");
-    println!("whole suite (median):        {:>8.1} ms", ms(suite));
-    println!("raw spawn, same invocations: {:>8.1} ms", ms(raw));
-    println!(
-        "runner overhead:             {:>8.1} % (suite / raw = {:.3})",
-        (suite.as_secs_f64() / raw.as_secs_f64() - 1.0) * 100.0,
-        suite.as_secs_f64() / raw.as_secs_f64()
-    );
+    Measurement {
+        invocations,
+        suite: median(&mut suite_times),
+        raw: median(&mut raw_times),
+    }
 }
 
 /// Runs the recorded invocations with plain `Command`, `jobs` at a time.

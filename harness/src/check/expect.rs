@@ -132,11 +132,14 @@ fn check_text(
             push(format!("{stream} contains"), quote(&needle), None);
         }
     }
-    for needle in &m.not_contains {
-        if text.contains(needle.as_str()) {
-            let needle = cx.redactor.redact(needle);
-            push(format!("{stream} does not contain"), quote(&needle), None);
-        }
+    let found: Vec<String> = m
+        .not_contains
+        .iter()
+        .filter(|needle| text.contains(needle.as_str()))
+        .map(|needle| quote(&cx.redactor.redact(needle)))
+        .collect();
+    if !found.is_empty() {
+        push(format!("{stream} does not contain"), found.join(", "), None);
     }
     if m.no_secrets {
         let extra: Vec<&str> = cx.case_secrets.iter().map(String::as_str).collect();

@@ -1,13 +1,17 @@
 //! Running one process: piped stdin, capped stdout/stderr, a timeout, and its own process
-//! group that is killed whole when the timeout or the output cap is hit.
+//! group that is killed whole when the timeout or the output cap is hit. Output is read with
+//! poll(2) in the calling thread, so an invocation costs no thread of its own.
 
 use std::{
     ffi::OsString,
     io::{self, Read, Write},
-    os::unix::process::{CommandExt, ExitStatusExt},
+    os::{
+        fd::{AsFd, BorrowedFd, OwnedFd},
+        unix::process::{CommandExt, ExitStatusExt},
+    },
     path::PathBuf,
     process::{Child, ChildStdin, Command, Stdio},
-    sync::{Mutex, MutexGuard, mpsc},
+    sync::{Mutex, MutexGuard},
     thread,
     time::{Duration, Instant},
 };
@@ -214,27 +218,18 @@ fn run_inner(inv: &Invocation, gated: bool) -> Result<Outcome, SpawnError> {
     };
     let pgid = child.id() as i32;
 
-    let (kill_tx, kill_rx) = mpsc::channel::<Ending>();
-    let watchdog = spawn_watchdog(pgid, inv.timeout, kill_rx);
-
     let stdin_writer = feed_stdin(child.stdin.take(), &inv.stdin);
-    let stderr_reader = {
-        let pipe = child.stderr.take();
-        let cap = inv.output_cap;
-        let tx = kill_tx.clone();
-        thread::spawn(move || read_capped(pipe, cap, &tx))
-    };
-    let stdout = read_capped(child.stdout.take(), inv.output_cap, &kill_tx);
-    let stderr = stderr_reader.join().unwrap_or_default();
+    let pumped = pump(&mut child, started + inv.timeout, inv.output_cap);
+    if pumped.forced.is_some() {
+        kill_group(pgid);
+    }
     if let Some(writer) = stdin_writer {
         let _ = writer.join();
     }
     let status = wait(&mut child);
     gate().groups.retain(|&g| g != pgid);
-    let _ = kill_tx.send(Ending::Exited(0)); // wakes the watchdog: the run is over
-    let forced = watchdog.join().ok().flatten();
 
-    let ending = match (forced, status) {
+    let ending = match (pumped.forced, status) {
         (Some(forced), _) => forced,
         (None, Some(s)) => match (s.code(), s.signal()) {
             (Some(code), _) => Ending::Exited(code),
@@ -245,10 +240,161 @@ fn run_inner(inv: &Invocation, gated: bool) -> Result<Outcome, SpawnError> {
     };
     Ok(Outcome {
         ending,
-        stdout,
-        stderr,
+        stdout: pumped.stdout,
+        stderr: pumped.stderr,
         elapsed: started.elapsed(),
     })
+}
+
+/// What [`pump`] collected, and why it gave up early if it did.
+struct Pumped {
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    forced: Option<Ending>,
+}
+
+/// Reads stdout and stderr until both are closed and the child has exited, in one thread with
+/// poll(2): no helper threads per invocation. Stops at the deadline (`TimedOut`) or when a
+/// stream passes the cap (`OutputCapExceeded`); the caller then kills the process group.
+fn pump(child: &mut Child, deadline: Instant, cap: usize) -> Pumped {
+    let mut pipes: [Option<Box<dyn ReadFd>>; 2] = [
+        child.stdout.take().map(|p| Box::new(p) as Box<dyn ReadFd>),
+        child.stderr.take().map(|p| Box::new(p) as Box<dyn ReadFd>),
+    ];
+    for pipe in pipes.iter().flatten() {
+        let _ = set_nonblocking(pipe.as_fd());
+    }
+    // A pidfd makes the child's exit pollable; without one (old kernels) we poll try_wait.
+    let pidfd = rustix::process::pidfd_open(
+        rustix::process::Pid::from_child(child),
+        rustix::process::PidfdFlags::empty(),
+    )
+    .ok();
+    let mut out = [Vec::new(), Vec::new()];
+    let mut exited = false;
+    let give_up = |out: [Vec<u8>; 2], why| {
+        let [stdout, stderr] = out;
+        Pumped {
+            stdout,
+            stderr,
+            forced: Some(why),
+        }
+    };
+    loop {
+        let streams_open = pipes.iter().any(Option::is_some);
+        if !streams_open && exited {
+            break;
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return give_up(out, Ending::TimedOut);
+        }
+        if !streams_open && pidfd.is_none() {
+            if matches!(child.try_wait(), Ok(Some(_)) | Err(_)) {
+                break;
+            }
+            thread::sleep(Duration::from_millis(1).min(deadline - now));
+            continue;
+        }
+        let (ready, child_done) =
+            match wait_ready(&pipes, pidfd.as_ref().filter(|_| !exited), deadline - now) {
+                Ok(r) => r,
+                Err(_) => continue, // EINTR
+            };
+        exited |= child_done;
+        for (k, slot) in pipes.iter_mut().enumerate() {
+            if !ready[k] {
+                continue;
+            }
+            let Some(pipe) = slot else { continue };
+            match drain(pipe.as_mut(), &mut out[k], cap) {
+                Drained::Open => {}
+                Drained::Closed => *slot = None,
+                Drained::OverCap => return give_up(out, Ending::OutputCapExceeded),
+            }
+        }
+    }
+    let [stdout, stderr] = out;
+    Pumped {
+        stdout,
+        stderr,
+        forced: None,
+    }
+}
+
+/// A readable pipe end that can be polled.
+trait ReadFd: Read + AsFd {}
+impl<T: Read + AsFd> ReadFd for T {}
+
+fn set_nonblocking(fd: BorrowedFd<'_>) -> rustix::io::Result<()> {
+    let flags = rustix::fs::fcntl_getfl(fd)?;
+    rustix::fs::fcntl_setfl(fd, flags | rustix::fs::OFlags::NONBLOCK)
+}
+
+/// Polls the open pipes (and the pidfd) until something is ready or `timeout` passes; returns
+/// which pipes are readable and whether the child exited.
+fn wait_ready(
+    pipes: &[Option<Box<dyn ReadFd>>; 2],
+    pidfd: Option<&OwnedFd>,
+    timeout: Duration,
+) -> rustix::io::Result<([bool; 2], bool)> {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let mut fds = Vec::with_capacity(3);
+    let mut owners = Vec::with_capacity(3);
+    for (k, pipe) in pipes.iter().enumerate() {
+        if let Some(pipe) = pipe {
+            fds.push(PollFd::from_borrowed_fd(pipe.as_fd(), PollFlags::IN));
+            owners.push(Some(k));
+        }
+    }
+    if let Some(fd) = pidfd {
+        fds.push(PollFd::new(fd, PollFlags::IN));
+        owners.push(None);
+    }
+    let timeout = Timespec::try_from(timeout).unwrap_or(Timespec {
+        tv_sec: i64::MAX,
+        tv_nsec: 0,
+    });
+    rustix::event::poll(&mut fds, Some(&timeout))?;
+    let mut ready = [false; 2];
+    let mut exited = false;
+    for (fd, owner) in fds.iter().zip(owners) {
+        if fd.revents().is_empty() {
+            continue;
+        }
+        match owner {
+            Some(k) => ready[k] = true,
+            None => exited = true,
+        }
+    }
+    Ok((ready, exited))
+}
+
+/// What reading a ready pipe found.
+enum Drained {
+    Open,
+    Closed,
+    OverCap,
+}
+
+/// Reads what a non-blocking pipe has, keeping at most `cap` bytes in `into`.
+fn drain(pipe: &mut dyn ReadFd, into: &mut Vec<u8>, cap: usize) -> Drained {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match pipe.read(&mut buf) {
+            Ok(0) => return Drained::Closed,
+            Ok(n) => {
+                let room = cap.saturating_sub(into.len());
+                into.extend_from_slice(&buf[..n.min(room)]);
+                if n > room {
+                    return Drained::OverCap;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Drained::Open,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => return Drained::Closed,
+        }
+    }
 }
 
 fn wait(child: &mut Child) -> Option<std::process::ExitStatus> {
@@ -259,26 +405,6 @@ fn wait(child: &mut Child) -> Option<std::process::ExitStatus> {
             Err(_) => return None,
         }
     }
-}
-
-/// Kills the process group when the timeout passes or when a reader reports the output cap,
-/// and returns the reason it killed (None when the run ended by itself first).
-/// Readers stop at the cap, so the watchdog is the one place that kills.
-fn spawn_watchdog(
-    pgid: i32,
-    timeout: Duration,
-    rx: mpsc::Receiver<Ending>,
-) -> thread::JoinHandle<Option<Ending>> {
-    thread::spawn(move || {
-        let reason = match rx.recv_timeout(timeout) {
-            Ok(Ending::OutputCapExceeded) => Ending::OutputCapExceeded,
-            Ok(_) => return None,
-            Err(mpsc::RecvTimeoutError::Timeout) => Ending::TimedOut,
-            Err(mpsc::RecvTimeoutError::Disconnected) => return None,
-        };
-        kill_group(pgid);
-        Some(reason)
-    })
 }
 
 /// Sends SIGKILL to a whole process group.
@@ -301,32 +427,6 @@ fn feed_stdin(pipe: Option<ChildStdin>, data: &[u8]) -> Option<thread::JoinHandl
     Some(thread::spawn(move || {
         let _ = pipe.write_all(&data);
     }))
-}
-
-/// Reads a pipe to its end, keeping at most `cap` bytes; past the cap it asks the watchdog to
-/// kill the group and stops reading.
-fn read_capped(pipe: Option<impl Read>, cap: usize, kill: &mpsc::Sender<Ending>) -> Vec<u8> {
-    let Some(mut pipe) = pipe else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        match pipe.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => {
-                let room = cap.saturating_sub(out.len());
-                out.extend_from_slice(&buf[..n.min(room)]);
-                if n > room {
-                    let _ = kill.send(Ending::OutputCapExceeded);
-                    break;
-                }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -354,6 +454,25 @@ mod tests {
         let out = run(&inv).unwrap();
         assert_eq!(out.ending, Ending::TimedOut);
         assert!(out.elapsed < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_child_that_closes_its_output_but_keeps_running_is_timed_out() {
+        let mut inv = sh("echo early; exec >&- 2>&-; sleep 30");
+        inv.timeout = Duration::from_millis(300);
+        let out = run(&inv).unwrap();
+        assert_eq!(out.ending, Ending::TimedOut);
+        assert_eq!(out.stdout, b"early\n");
+    }
+
+    #[test]
+    fn output_on_both_streams_is_kept_in_full() {
+        let out = run(&sh(
+            "head -c 300000 /dev/zero; head -c 200000 /dev/zero >&2",
+        ))
+        .unwrap();
+        assert_eq!((out.stdout.len(), out.stderr.len()), (300000, 200000));
+        assert_eq!(out.ending, Ending::Exited(0));
     }
 
     #[test]

@@ -72,11 +72,14 @@ pub fn summary(report: &RunReport) -> String {
         "SHOULD: {} passed, {} failed, {} skipped",
         s.should.passed, s.should.failed, s.should.skipped
     );
+    let swept = match report.cleanup.erased {
+        0 => String::new(),
+        n => format!(" ({n} erased by the final sweep)"),
+    };
     let _ = writeln!(
         out,
-        "cleanup: {} ({} erased by the final sweep; cases erase their own entries as they finish)",
-        describe_leftovers(&report.cleanup),
-        report.cleanup.erased
+        "cleanup: {}{swept}",
+        describe_leftovers(&report.cleanup)
     );
     let _ = writeln!(
         out,

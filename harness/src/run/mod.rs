@@ -130,10 +130,24 @@ pub fn certify_helper(
 /// Runs the shared cases on `jobs` workers, then the exclusive ones one at a time, handing each
 /// result to the reporter as it comes.
 fn run_all(cases: &[&Case], cx: &HelperRun, reporter: &mut dyn Reporter) -> Vec<CaseResult> {
-    let (alone, shared): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| c.exclusive);
+    let (alone, mut shared): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| c.exclusive);
+    // Longest first, so no long case starts last and leaves the other workers idle.
+    shared.sort_by_key(|c| std::cmp::Reverse(estimated_invocations(c)));
     let mut results = run_pool(&shared, cx.options.jobs, cx, reporter);
     results.extend(run_pool(&alone, 1, cx, reporter));
     results
+}
+
+/// A rough count of the invocations a case makes, for scheduling.
+fn estimated_invocations(case: &Case) -> usize {
+    match &case.property {
+        Some(p) => p.cases as usize * 7,
+        None => case
+            .steps
+            .iter()
+            .map(|s| if s.parallel { 1 } else { s.repeat })
+            .sum(),
+    }
 }
 
 /// Runs `cases` on `jobs` workers.

@@ -90,7 +90,7 @@ fn url_strategy(host: String) -> impl Strategy<Value = String> {
         any::<bool>(),
     )
         .prop_map(move |(scheme, label, port, path, slash)| {
-            let mut url = format!("{scheme}");
+            let mut url = scheme.to_string();
             if let Some(label) = label {
                 url.push_str(&label);
                 url.push('.');
