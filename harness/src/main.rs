@@ -7,7 +7,10 @@ use clap::{Args, Parser, Subcommand};
 use credconform::{
     bundled::{BundledPrograms, Variant},
     default_suites_dir,
-    report::{self, Format, Reporter, json::Json, junit::Junit, terminal::Terminal},
+    report::{
+        self, Format, Reporter, badge::Badge, html::Html, json::Json, junit::Junit,
+        markdown::Markdown, terminal::Terminal,
+    },
     run::{self, Partition, RunOptions, Selection, plan::suite_exists},
     scenario::{self, Suite},
     target::HelperTarget,
@@ -86,6 +89,15 @@ struct RunArgs {
     /// Write a JSON report.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Write a Markdown summary (fits $GITHUB_STEP_SUMMARY).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Write a self-contained HTML certification report.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write an SVG badge of the verdict.
+    #[arg(long, value_name = "FILE")]
+    badge: Option<PathBuf>,
     /// Print a line for every case, not only failures.
     #[arg(long, short)]
     verbose: bool,
@@ -248,8 +260,13 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
             "no case matches the selection (--suite, --filter, --partition)".into(),
         ));
     }
-    let outputs: [(&Option<PathBuf>, &dyn Format); 2] =
-        [(&args.junit, &Junit), (&args.json, &Json)];
+    let outputs: [(&Option<PathBuf>, &dyn Format); 5] = [
+        (&args.junit, &Junit),
+        (&args.json, &Json),
+        (&args.markdown, &Markdown),
+        (&args.html, &Html),
+        (&args.badge, &Badge),
+    ];
     for (path, format) in outputs {
         if let Some(path) = path {
             report::write(format, &report, path)?;

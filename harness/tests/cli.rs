@@ -259,13 +259,7 @@ fn a_seed_reproduces_the_minimal_failing_input() {
     let run = |seed: &str| {
         let dir = tempfile::tempdir().unwrap();
         let json = dir.path().join("r.json");
-        credconform()
-            .args([
-                "--helper",
-                helper.to_str().unwrap(),
-                "--env",
-                &b.store_env(),
-            ])
+        b.certify(&helper)
             .args([
                 "--filter",
                 "HP-GEN-001",

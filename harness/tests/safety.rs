@@ -60,15 +60,7 @@ fn a_failing_run_leaves_the_users_entries_untouched_and_nothing_of_its_own() {
         "unlocked-writes",
     ] {
         let helper = b.path(Variant::Mutant(mutant.parse::<Mutant>().unwrap()));
-        let out = credconform()
-            .args([
-                "--helper",
-                helper.to_str().unwrap(),
-                "--env",
-                &b.store_env(),
-            ])
-            .output()
-            .unwrap();
+        let out = b.certify(&helper).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{mutant} should fail the suite");
         assert_only_user_entries(&b);
     }
@@ -78,19 +70,10 @@ fn a_failing_run_leaves_the_users_entries_untouched_and_nothing_of_its_own() {
 fn cases_on_a_host_the_user_already_uses_are_skipped() {
     let b = Bundled::new();
     seed_user_entries(&b);
-    let dir = tempfile::tempdir().unwrap();
-    let json = dir.path().join("r.json");
-    credconform()
-        .args([
-            "--helper",
-            b.path(Variant::Reference).to_str().unwrap(),
-            "--env",
-            &b.store_env(),
-        ])
-        .args(["--filter", "HP-KEY-00", "--json", json.to_str().unwrap()])
-        .assert()
-        .code(0);
-    let r = read_report(&json);
+    let mut cmd = b.certify(&b.path(Variant::Reference));
+    cmd.args(["--filter", "HP-KEY-00"]);
+    let (code, r) = run_with_report(cmd);
+    assert_eq!(code, Some(0));
     assert_eq!(status_of(&r, "HP-KEY-006"), "skipped");
     assert_eq!(status_of(&r, "HP-KEY-007"), "skipped");
     assert_eq!(status_of(&r, "HP-KEY-001"), "passed");

@@ -1,7 +1,12 @@
 //! Reporters: the live terminal view, and file formats written from the finished report.
 
+pub mod badge;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod markdown;
+#[cfg(test)]
+mod sample;
 pub mod terminal;
 pub mod text;
 

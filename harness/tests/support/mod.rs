@@ -50,6 +50,15 @@ impl Bundled {
         format!("CREDCONFORM_REF_STORE={}", self.store().display())
     }
 
+    /// `credconform --helper HELPER` with the private store, for the reference or a mutant.
+    pub fn certify(&self, helper: &Path) -> assert_cmd::Command {
+        let mut cmd = credconform();
+        cmd.arg("--helper")
+            .arg(helper)
+            .args(["--env", &self.store_env()]);
+        cmd
+    }
+
     /// Calls the reference helper directly, as a user's docker would.
     pub fn reference(&self, action: &str, stdin: &str) -> Output {
         let mut cmd = assert_cmd::Command::new(self.path(Variant::Reference));
@@ -66,6 +75,14 @@ pub fn script_helper(dir: &Path, name: &str, body: &str) -> PathBuf {
     fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
     path
+}
+
+/// Runs `cmd` with `--json` into a temporary file; returns the exit code and the report.
+pub fn run_with_report(mut cmd: assert_cmd::Command) -> (Option<i32>, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("report.json");
+    let out = cmd.arg("--json").arg(&json).output().unwrap();
+    (out.status.code(), read_report(&json))
 }
 
 /// Reads a JSON report written with `--json`.

@@ -1,0 +1,136 @@
+//! Hand-built run reports for the reporters' unit tests.
+
+use crate::{
+    check::Mismatch,
+    run::{CaseResult, CleanupReport, RunReport, Status, Summary, result::StepRecord},
+    scenario::Level,
+    target::TargetInfo,
+};
+
+/// One invocation that ended with `ending` and showed `mismatches`.
+pub fn step(step: usize, action: &str, ending: &str, mismatches: Vec<Mismatch>) -> StepRecord {
+    StepRecord {
+        step,
+        repetition: 0,
+        args: vec![action.to_string()],
+        stdin: format!("https://{}.cc0run.credconform.test", action),
+        ending: ending.to_string(),
+        elapsed_ms: 1.5,
+        mismatches,
+    }
+}
+
+/// A mismatch without a diff.
+pub fn mismatch(what: &str, expected: &str, actual: &str) -> Mismatch {
+    Mismatch {
+        what: what.to_string(),
+        expected: expected.to_string(),
+        actual: actual.to_string(),
+        diff: None,
+    }
+}
+
+/// A case result with the given steps.
+pub fn case(
+    id: &str,
+    area: &str,
+    level: Level,
+    status: Status,
+    steps: Vec<StepRecord>,
+) -> CaseResult {
+    CaseResult {
+        id: id.to_string(),
+        suite: "helper-protocol".to_string(),
+        area: area.to_string(),
+        level,
+        title: format!("title of {id}"),
+        cites: format!("protocol text of {id}"),
+        status,
+        duration_ms: 3.0,
+        note: None,
+        steps,
+    }
+}
+
+/// A passing round-trip case: store then get, both exit 0.
+pub fn passed(id: &str, area: &str, level: Level) -> CaseResult {
+    case(
+        id,
+        area,
+        level,
+        Status::Passed,
+        vec![
+            step(1, "store", "exit 0", vec![]),
+            step(2, "get", "exit 0", vec![]),
+        ],
+    )
+}
+
+/// A failing case whose `get` exited 0 and printed the wrong text (with a diff).
+pub fn failed(id: &str, area: &str, level: Level) -> CaseResult {
+    let mut wrong_text = mismatch(
+        "stdout (trimmed)",
+        "\"credentials not found in native keychain\"",
+        "\"{\\\"Username\\\":\\\"\\\",\\\"Secret\\\":\\\"\\\"}\"",
+    );
+    wrong_text.diff = Some(
+        "--- expected\n+++ actual\n@@ -1 +1 @@\n-credentials not found in native keychain\n\
+         +{\"Username\":\"\",\"Secret\":\"\"}\n"
+            .to_string(),
+    );
+    case(
+        id,
+        area,
+        level,
+        Status::Failed,
+        vec![step(
+            1,
+            "get",
+            "exit 0",
+            vec![
+                mismatch("exit status", "a non-zero exit", "exit 0"),
+                wrong_text,
+            ],
+        )],
+    )
+}
+
+/// A report of `cases` against a demo helper, with the summary counted from the cases.
+pub fn report(cases: Vec<CaseResult>) -> RunReport {
+    RunReport {
+        schema_version: crate::run::result::SCHEMA_VERSION,
+        tool_version: "0.1.0".to_string(),
+        target: TargetInfo {
+            kind: "helper".to_string(),
+            name: "docker-credential-demo".to_string(),
+            path: "/opt/demo/docker-credential-demo".to_string(),
+            sha256: "ab".repeat(32),
+            version: Some("docker-credential-demo (demo) 1.2.3".to_string()),
+        },
+        suites: vec![crate::run::result::SuiteInfo {
+            name: "helper-protocol".to_string(),
+            version: "1.0.0".to_string(),
+            title: "Docker credential helper protocol".to_string(),
+        }],
+        run_id: "cc0run".to_string(),
+        seed: 42,
+        started_at: "2026-01-02T03:04:05.123456789Z".to_string(),
+        duration_ms: 1234.5,
+        strict: false,
+        summary: Summary::of(&cases),
+        cases,
+        cleanup: CleanupReport::default(),
+    }
+}
+
+/// A non-conformant report: one MUST pass, one MUST failure, one SHOULD pass, one skip.
+pub fn failing_report() -> RunReport {
+    let mut skipped = case("HP-KEY-006", "Keying", Level::Must, Status::Skipped, vec![]);
+    skipped.note = Some("you already have entries for localhost".to_string());
+    report(vec![
+        passed("HP-RT-001", "Round trip", Level::Must),
+        failed("HP-NF-001", "Unknown entries", Level::Must),
+        passed("HP-OUT-001", "Output discipline", Level::Should),
+        skipped,
+    ])
+}
