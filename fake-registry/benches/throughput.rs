@@ -6,21 +6,20 @@
 //! Environment: `FR_BENCH_SECS` (per scenario, default 3), `FR_BENCH_CONCURRENCY` (default 16),
 //! `FR_BENCH_MAX_REQUESTS` (per scenario, default 1000000).
 
-#[path = "../tests/support/distribution.rs"]
-mod distribution;
+#[path = "../tests/support/mod.rs"]
+mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use support::distribution;
+use support::process::FakeRegistryProcess;
 
 const USER: &str = "bob";
-const PAT: &str = "fkr_pat_bob_write_2d8e4a6c1f3b5d7e9a0c";
+const PAT: &str = support::seed::BOB_WRITE;
 const SCOPE: &str = "repository:bob/app:pull,push";
 
 fn env_number(name: &str, default: u64) -> u64 {
@@ -125,32 +124,11 @@ async fn load(
     }
 }
 
-struct FakeRegistryProcess {
-    child: Child,
-    url: String,
-}
-
-impl Drop for FakeRegistryProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// Our registry as a separate process, with the default seed and hour-long tokens.
 fn start_fake_registry() -> FakeRegistryProcess {
-    let seed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/registry/default.toml");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-registry"))
-        .args(["--listen", "127.0.0.1:0", "--token-ttl", "3600", "--seed"])
-        .arg(seed)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("fake-registry starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line.trim().trim_start_matches("listening on ").to_string();
-    FakeRegistryProcess { child, url }
+    let seed = support::default_seed();
+    let seed = seed.to_str().expect("seed path is UTF-8");
+    FakeRegistryProcess::spawn(["--token-ttl", "3600", "--seed", seed], Stdio::inherit())
 }
 
 #[tokio::main]
@@ -165,7 +143,7 @@ async fn main() {
 
     let ours = start_fake_registry();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let basic = format!("Basic {}", STANDARD.encode(format!("{USER}:{PAT}")));
+    let basic = support::basic(USER, PAT);
     let token_url = format!("{}/token?service=fake-registry&scope={SCOPE}", ours.url);
     let body: serde_json::Value = client
         .get(&token_url)
@@ -208,46 +186,30 @@ async fn main() {
         None
     };
 
-    // Warm up both servers' connections and caches.
-    let warm = Duration::from_millis(300);
-    load(
-        &format!("{}/v2/", ours.url),
-        &bearer,
-        concurrency,
-        warm,
-        max_requests,
-    )
-    .await;
-    if let Some(d) = &distribution {
+    // `GET /v2/` of the server at `base` with our bearer token, for `how_long`.
+    let ping = async |base: &str, how_long: Duration| {
         load(
-            &format!("{}/v2/", d.url),
+            &format!("{base}/v2/"),
             &bearer,
             concurrency,
-            warm,
+            how_long,
             max_requests,
         )
-        .await;
+        .await
+    };
+
+    // Warm up both servers' connections and caches.
+    let warm = Duration::from_millis(300);
+    ping(&ours.url, warm).await;
+    if let Some(d) = &distribution {
+        ping(&d.url, warm).await;
     }
 
-    let ours_ping = load(
-        &format!("{}/v2/", ours.url),
-        &bearer,
-        concurrency,
-        duration,
-        max_requests,
-    )
-    .await;
+    let ours_ping = ping(&ours.url, duration).await;
     ours_ping.print("fake-registry  GET /v2/ (bearer)");
     let theirs_ping = match &distribution {
         Some(d) => {
-            let m = load(
-                &format!("{}/v2/", d.url),
-                &bearer,
-                concurrency,
-                duration,
-                max_requests,
-            )
-            .await;
+            let m = ping(&d.url, duration).await;
             m.print("distribution   GET /v2/ (same bearer token)");
             Some(m)
         }
@@ -272,7 +234,7 @@ async fn main() {
             format!("{:.1} MiB", kib as f64 / 1024.0)
         })
     };
-    println!("peak RSS (VmHWM) fake-registry: {}", rss(ours.child.id()));
+    println!("peak RSS (VmHWM) fake-registry: {}", rss(ours.pid()));
     if let Some(d) = &distribution {
         println!("peak RSS (VmHWM) distribution:  {}", rss(d.pid()));
     }

@@ -5,15 +5,15 @@ use std::{ffi::OsString, path::PathBuf, process::ExitCode, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 use credconform::{
-    bundled::{BundledPrograms, Variant},
+    bundled::{BundledPrograms, LoginVariant, Variant},
     default_suites_dir,
     report::{
         self, Format, Reporter, badge::Badge, html::Html, json::Json, junit::Junit,
         markdown::Markdown, terminal::Terminal,
     },
-    run::{self, Partition, RunOptions, Selection, plan::suite_exists},
+    run::{self, LoginOptions, Partition, RunOptions, RunReport, Selection, plan::suite_exists},
     scenario::{self, Suite},
-    target::HelperTarget,
+    target::{HelperTarget, LoginCliTarget},
 };
 
 /// Certify Docker credential helpers and registry login CLIs against the protocol.
@@ -54,8 +54,17 @@ enum Command {
 #[derive(Debug, Args)]
 struct RunArgs {
     /// The credential helper to certify: a path, or a program name on PATH.
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "login_cli")]
     helper: Option<String>,
+    /// The registry login CLI to certify (docker, podman, skopeo, buildah...): a path or a name.
+    #[arg(long, value_name = "PATH")]
+    login_cli: Option<String>,
+    /// The login CLI's profile in fixtures/profiles [default: guessed from the file name].
+    #[arg(long, value_name = "NAME", requires = "login_cli")]
+    profile: Option<String>,
+    /// Accept the config files login cases produce as the new snapshots.
+    #[arg(long)]
+    update_snapshots: bool,
     /// Set a variable for the helper, on top of the inherited environment (repeatable).
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     env: Vec<(OsString, OsString)>,
@@ -212,6 +221,80 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
             args.timeout
         )));
     }
+    // No target: every suite against the bundled reference programs.
+    let reports: Vec<RunReport> = [
+        (args.login_cli.is_none()).then(|| certify_helper(&args, &suites)),
+        (args.helper.is_none()).then(|| certify_login_cli(&args, &suites)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Result<Vec<_>, _>>()?
+    .into_iter()
+    .filter(|r| !r.cases.is_empty())
+    .collect();
+    if reports.is_empty() {
+        return Err(SetupError(
+            "no case matches the selection (--suite, --filter, --partition)".into(),
+        ));
+    }
+    let mut code = 0;
+    for (n, report) in reports.iter().enumerate() {
+        // With two reports (no target), the second one's files get a `-login` suffix.
+        write_reports(&args, report, if n == 0 { "" } else { "-login" })?;
+        code = code.max(report.summary.exit_code(args.strict) as u8);
+    }
+    Ok(code)
+}
+
+fn run_options(args: &RunArgs) -> RunOptions {
+    RunOptions {
+        selection: Selection {
+            suite: args.suite.clone(),
+            filter: args.filter.clone(),
+            partition: args.partition,
+        },
+        jobs: args
+            .jobs
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
+        strict: args.strict,
+        seed: args.seed.unwrap_or_else(rand::random),
+        prop_cases: args.prop_cases,
+    }
+}
+
+fn certify_login_cli(args: &RunArgs, suites: &[Suite]) -> Result<RunReport, SetupError> {
+    let profiles = credconform::target::profile::default_profiles_dir();
+    let _bundled;
+    let mut target = match &args.login_cli {
+        Some(name) => LoginCliTarget::resolve(name, args.profile.as_deref(), &profiles)?,
+        None => {
+            let programs = BundledPrograms::create()?;
+            println!(
+                "No target given: certifying the bundled reference login client. \
+                 Use --login-cli PATH to certify yours."
+            );
+            let path = programs.login_path(LoginVariant::Reference);
+            _bundled = programs;
+            LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"), &profiles)?
+        }
+    };
+    target.timeout = Duration::from_secs_f64(args.timeout);
+    let login = LoginOptions {
+        update_snapshots: args.update_snapshots,
+        ..LoginOptions::default()
+    };
+    let mut terminal = Terminal::new();
+    terminal.verbose = args.verbose;
+    Ok(run::certify_login_cli(
+        suites,
+        target,
+        run_options(args),
+        login,
+        &mut terminal,
+    )?)
+}
+
+fn certify_helper(args: &RunArgs, suites: &[Suite]) -> Result<RunReport, SetupError> {
     // Kept alive for the whole run: the bundled programs and the reference helper's store.
     let mut _bundled = None;
     let mut _store = None;
@@ -239,27 +322,17 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
     };
     target.env.extend(args.env.iter().cloned());
     target.timeout = Duration::from_secs_f64(args.timeout);
-    let options = RunOptions {
-        selection: Selection {
-            suite: args.suite.clone(),
-            filter: args.filter.clone(),
-            partition: args.partition,
-        },
-        jobs: args
-            .jobs
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),
-        strict: args.strict,
-        seed: args.seed.unwrap_or_else(rand::random),
-        prop_cases: args.prop_cases,
-    };
     let mut terminal = Terminal::new();
     terminal.verbose = args.verbose;
-    let report = run::certify_helper(&suites, target, options, &mut terminal as &mut dyn Reporter);
-    if report.cases.is_empty() {
-        return Err(SetupError(
-            "no case matches the selection (--suite, --filter, --partition)".into(),
-        ));
-    }
+    Ok(run::certify_helper(
+        suites,
+        target,
+        run_options(args),
+        &mut terminal as &mut dyn Reporter,
+    ))
+}
+
+fn write_reports(args: &RunArgs, report: &RunReport, suffix: &str) -> Result<(), SetupError> {
     let outputs: [(&Option<PathBuf>, &dyn Format); 5] = [
         (&args.junit, &Junit),
         (&args.json, &Json),
@@ -269,8 +342,21 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
     ];
     for (path, format) in outputs {
         if let Some(path) = path {
-            report::write(format, &report, path)?;
+            report::write(format, report, &with_suffix(path, suffix))?;
         }
     }
-    Ok(report.summary.exit_code(args.strict) as u8)
+    Ok(())
+}
+
+/// `report.json` with suffix `-login` is `report-login.json`.
+fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
+    if suffix.is_empty() {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}{suffix}.{}", ext.to_string_lossy()),
+        None => format!("{stem}{suffix}"),
+    };
+    path.with_file_name(name)
 }

@@ -281,3 +281,63 @@ fn a_seed_reproduces_the_minimal_failing_input() {
     assert!(first.contains("non-ASCII"), "{first}");
     assert_eq!(first, second, "the same seed must shrink to the same input");
 }
+
+/// Every literal secret the helper suite hands out, read from the suite files.
+fn suite_secrets() -> Vec<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/helper-protocol");
+    let mut secrets = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let text = fs::read_to_string(entry.unwrap().path()).unwrap();
+        for piece in text
+            .split("Secret = ")
+            .skip(1)
+            .chain(text.split("\"Secret\":").skip(1))
+        {
+            let value: String = piece
+                .trim_start_matches(['"', '\\'])
+                .chars()
+                .take_while(|c| *c != '"' && *c != '\\')
+                .collect();
+            if value.len() >= 6 && !value.contains("${") {
+                secrets.push(value);
+            }
+        }
+    }
+    assert!(secrets.len() > 40, "{secrets:?}");
+    secrets
+}
+
+#[test]
+fn no_secret_reaches_any_output_even_from_leaking_helpers() {
+    let secrets = suite_secrets();
+    let b = Bundled::new();
+    for mutant in [
+        "list-leaks-secret",
+        "secret-on-stderr",
+        "prefix-match",
+        "strip-secret-newline",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+        let out = b
+            .certify(&b.path(credconform::bundled::Variant::Mutant(
+                mutant.parse().unwrap(),
+            )))
+            .args(["--json", &file("r.json"), "--junit", &file("r.xml")])
+            .args(["--markdown", &file("r.md"), "--html", &file("r.html")])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{mutant}");
+        let mut everything = String::from_utf8_lossy(&out.stdout).into_owned();
+        everything.push_str(&String::from_utf8_lossy(&out.stderr));
+        for name in ["r.json", "r.xml", "r.md", "r.html"] {
+            everything.push_str(&fs::read_to_string(file(name)).unwrap());
+        }
+        for secret in &secrets {
+            assert!(
+                !everything.contains(secret.as_str()),
+                "{mutant}: secret {secret:?} leaked into the output"
+            );
+        }
+    }
+}

@@ -53,17 +53,54 @@ fn a_failing_run_leaves_the_users_entries_untouched_and_nothing_of_its_own() {
     seed_user_entries(&b);
     // erase-by-host and host-only-key would destroy a user's entries if the runner ever named
     // a user's host; keep-first leaves entries behind unless cleanup sweeps.
-    for mutant in [
-        "erase-by-host",
-        "host-only-key",
-        "keep-first",
-        "unlocked-writes",
-    ] {
+    for mutant in ["erase-by-host", "host-only-key", "keep-first"] {
         let helper = b.path(Variant::Mutant(mutant.parse::<Mutant>().unwrap()));
         let out = b.certify(&helper).output().unwrap();
         assert_eq!(out.status.code(), Some(1), "{mutant} should fail the suite");
         assert_only_user_entries(&b);
     }
+}
+
+#[test]
+fn a_helper_that_destroys_its_own_store_is_reported_loudly() {
+    // unlocked-writes rewrites its file in place without a lock: under the suite's concurrent
+    // stores a reader sees a half-written file and writes the user's entries away. The runner
+    // never names those entries, cannot prevent the helper's own race, and must say so.
+    let b = Bundled::new();
+    seed_user_entries(&b);
+    let (code, report) =
+        run_with_report(b.certify(&b.path(Variant::Mutant(Mutant::UnlockedWrites))));
+    assert_eq!(code, Some(1));
+    let list: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&b.reference("list", "").stdout).unwrap_or_default();
+    let lost: Vec<&str> = USER_ENTRIES
+        .iter()
+        .map(|e| e.0)
+        .filter(|url| !list.contains_key(*url))
+        .collect();
+    let reported: Vec<String> = report["cleanup"]["foreign_changed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let store_unreadable = reported
+        .iter()
+        .any(|r| r.contains("can no longer be listed"));
+    for url in &lost {
+        assert!(
+            store_unreadable || reported.contains(&format!("{url}: gone")),
+            "{url} lost silently: {reported:?}"
+        );
+    }
+    if !lost.is_empty() {
+        assert_eq!(report["summary"]["store_damaged"], true);
+        assert_eq!(report["summary"]["verdict"], "not-conformant");
+    }
+    assert!(
+        list.keys().all(|k| !k.contains(".credconform.test")),
+        "run entries left: {list:?}"
+    );
 }
 
 #[test]

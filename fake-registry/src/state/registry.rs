@@ -100,6 +100,11 @@ fn unknown_user(username: &str) -> StateError {
     StateError::NotFound(format!("no user {username}"))
 }
 
+/// The 401 for a session, identity or login token that is unknown, expired or revoked.
+fn invalid_or_expired(what: &str) -> StateError {
+    StateError::Unauthorized(format!("invalid or expired {what}"))
+}
+
 impl Registry {
     /// A registry holding `seed`.
     pub fn new(seed: Seed) -> StateResult<Registry> {
@@ -200,19 +205,29 @@ impl Registry {
         self.clock.now()
     }
 
+    /// Runs `f` on the accounts and the sessions together, under one lock.
+    fn with_accounts_and_sessions<T>(
+        &self,
+        f: impl FnOnce(&mut BTreeMap<String, Account>, &mut Sessions) -> T,
+    ) -> T {
+        let mut inner = self.lock();
+        let Inner {
+            accounts, sessions, ..
+        } = &mut *inner;
+        f(accounts, sessions)
+    }
+
     fn with_account<T>(
         &self,
         username: &str,
         f: impl FnOnce(&mut Account, &mut Sessions) -> StateResult<T>,
     ) -> StateResult<T> {
-        let mut inner = self.lock();
-        let Inner {
-            accounts, sessions, ..
-        } = &mut *inner;
-        let account = accounts
-            .get_mut(username)
-            .ok_or_else(|| unknown_user(username))?;
-        f(account, sessions)
+        self.with_accounts_and_sessions(|accounts, sessions| {
+            let account = accounts
+                .get_mut(username)
+                .ok_or_else(|| unknown_user(username))?;
+            f(account, sessions)
+        })
     }
 
     // ----- accounts -----
@@ -386,11 +401,11 @@ impl Registry {
         let holder = inner
             .sessions
             .find(kind, secret, now)
-            .ok_or_else(|| StateError::Unauthorized(format!("invalid or expired {what}")))?;
+            .ok_or_else(|| invalid_or_expired(what))?;
         let account = inner
             .accounts
             .get_mut(&holder.username)
-            .ok_or_else(|| StateError::Unauthorized(format!("invalid or expired {what}")))?;
+            .ok_or_else(|| invalid_or_expired(what))?;
         account.revalidate(holder.pat, now, kind == GrantKind::Session)
     }
 
@@ -449,47 +464,43 @@ impl Registry {
     /// account); a password of a two-factor account needs a second step.
     pub fn hub_login(&self, username: &str, secret: &str) -> StateResult<HubLogin> {
         let now = self.now();
-        let mut inner = self.lock();
-        let Inner {
-            accounts, sessions, ..
-        } = &mut *inner;
-        let account = accounts
-            .get_mut(username)
-            .ok_or_else(|| StateError::Unauthorized(INCORRECT_CREDENTIALS.into()))?;
-        let holder = |pat| Holder {
-            username: username.to_string(),
-            pat,
-        };
-        if account.two_factor && account.password_matches(secret) {
-            let pending = sessions.mint(GrantKind::SecondFactor, holder(None), now);
-            return Ok(HubLogin::SecondFactorRequired(pending));
-        }
-        let principal = account.login(secret, now)?;
-        let session = sessions.mint(GrantKind::Session, holder(principal.pat_uuid()), now);
-        Ok(HubLogin::Session(session))
+        self.with_accounts_and_sessions(|accounts, sessions| {
+            let account = accounts
+                .get_mut(username)
+                .ok_or_else(|| StateError::Unauthorized(INCORRECT_CREDENTIALS.into()))?;
+            let holder = |pat| Holder {
+                username: username.to_string(),
+                pat,
+            };
+            if account.two_factor && account.password_matches(secret) {
+                let pending = sessions.mint(GrantKind::SecondFactor, holder(None), now);
+                return Ok(HubLogin::SecondFactorRequired(pending));
+            }
+            let principal = account.login(secret, now)?;
+            let session = sessions.mint(GrantKind::Session, holder(principal.pat_uuid()), now);
+            Ok(HubLogin::Session(session))
+        })
     }
 
     /// Hub `POST /v2/users/2fa-login`: the pending login token plus a TOTP code give a session.
     pub fn hub_second_factor(&self, login_2fa_token: &str, code: &str) -> StateResult<String> {
         let now = self.now();
-        let mut inner = self.lock();
-        let Inner {
-            accounts, sessions, ..
-        } = &mut *inner;
-        let holder = sessions
-            .find(GrantKind::SecondFactor, login_2fa_token, now)
-            .ok_or_else(|| StateError::Unauthorized("invalid or expired login_2fa_token".into()))?;
-        let secret = accounts
-            .get(&holder.username)
-            .and_then(|a| a.totp_secret.clone())
-            .ok_or_else(|| StateError::Unauthorized("invalid or expired login_2fa_token".into()))?;
-        if !totp::verify(&secret, code, now.unix_timestamp()) {
-            return Err(StateError::Unauthorized(
-                "incorrect authentication code".into(),
-            ));
-        }
-        sessions.revoke(login_2fa_token);
-        Ok(sessions.mint(GrantKind::Session, holder, now))
+        self.with_accounts_and_sessions(|accounts, sessions| {
+            let holder = sessions
+                .find(GrantKind::SecondFactor, login_2fa_token, now)
+                .ok_or_else(|| invalid_or_expired("login_2fa_token"))?;
+            let secret = accounts
+                .get(&holder.username)
+                .and_then(|a| a.totp_secret.clone())
+                .ok_or_else(|| invalid_or_expired("login_2fa_token"))?;
+            if !totp::verify(&secret, code, now.unix_timestamp()) {
+                return Err(StateError::Unauthorized(
+                    "incorrect authentication code".into(),
+                ));
+            }
+            sessions.revoke(login_2fa_token);
+            Ok(sessions.mint(GrantKind::Session, holder, now))
+        })
     }
 
     /// The principal behind a Hub session token.

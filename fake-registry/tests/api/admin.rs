@@ -4,28 +4,26 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{self, basic, client, seed, send, token_response};
+use crate::support::{self, basic, client, fetch, get_json, post_json, seed, send, token_response};
 
 #[tokio::test]
 async fn users_and_tokens() {
     let registry = support::start().await;
     let url = registry.url();
-    let (status, user) = send(
-        client()
-            .post(format!("{url}/_admin/users"))
-            .json(&json!({"username": "carol", "password": "pw", "two_factor": true})),
+    let (status, user) = post_json(
+        format!("{url}/_admin/users"),
+        json!({"username": "carol", "password": "pw", "two_factor": true}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(user["totp_secret"].as_str().unwrap().len() >= 16);
-    let (status, _) = send(
-        client()
-            .post(format!("{url}/_admin/users"))
-            .json(&json!({"username": "carol", "password": "pw"})),
+    let (status, _) = post_json(
+        format!("{url}/_admin/users"),
+        json!({"username": "carol", "password": "pw"}),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT);
-    let (status, totp) = send(client().get(format!("{url}/_admin/users/carol/totp"))).await;
+    let (status, totp) = get_json(format!("{url}/_admin/users/carol/totp")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(totp["code"].as_str().unwrap().len(), 6);
     assert_eq!(
@@ -45,12 +43,11 @@ async fn users_and_tokens() {
         StatusCode::OK
     );
 
-    let (status, token) = send(
-        client()
-            .post(format!("{url}/_admin/users/carol/tokens"))
-            .json(&json!({
-                "label": "ci", "scopes": ["repo:read"], "expires_at": null, "generated_by": "manual"
-            })),
+    let (status, token) = post_json(
+        format!("{url}/_admin/users/carol/tokens"),
+        json!({
+            "label": "ci", "scopes": ["repo:read"], "expires_at": null, "generated_by": "manual"
+        }),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
@@ -75,7 +72,7 @@ async fn users_and_tokens() {
     let mut keys_sorted = keys.clone();
     keys_sorted.sort();
     assert_eq!(keys_sorted, expected);
-    let (status, list) = send(client().get(format!("{url}/_admin/users/carol/tokens"))).await;
+    let (status, list) = get_json(format!("{url}/_admin/users/carol/tokens")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(list.as_array().unwrap().len(), 1);
     assert!(list[0].get("token").is_none());
@@ -99,7 +96,7 @@ async fn users_and_tokens() {
     );
     assert_eq!(send(client().delete(&item)).await.0, StatusCode::NO_CONTENT);
     assert_eq!(send(client().delete(&item)).await.0, StatusCode::NOT_FOUND);
-    let (status, body) = send(client().get(format!("{url}/_admin/users/nobody/tokens"))).await;
+    let (status, body) = get_json(format!("{url}/_admin/users/nobody/tokens")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(body["error"].as_str().unwrap().contains("nobody"));
 }
@@ -108,27 +105,23 @@ async fn users_and_tokens() {
 async fn repositories_clock_and_reset() {
     let registry = support::start().await;
     let url = registry.url();
-    let (status, _) = send(
-        client()
-            .post(format!("{url}/_admin/repositories"))
-            .json(&json!({"name": "carol/site", "visibility": "public"})),
+    let (status, _) = post_json(
+        format!("{url}/_admin/repositories"),
+        json!({"name": "carol/site", "visibility": "public"}),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (status, body) = send(
-        client()
-            .post(format!("{url}/_admin/repositories"))
-            .json(&json!({"name": "Bad Name", "visibility": "public"})),
+    let (status, body) = post_json(
+        format!("{url}/_admin/repositories"),
+        json!({"name": "Bad Name", "visibility": "public"}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    let (_, anon) =
-        send(client().get(format!("{url}/token?scope=repository:carol/site:pull"))).await;
+    let (_, anon) = get_json(format!("{url}/token?scope=repository:carol/site:pull")).await;
     assert!(!anon["token"].as_str().unwrap().is_empty());
-    let (status, moved) = send(
-        client()
-            .post(format!("{url}/_admin/clock"))
-            .json(&json!({"advance_secs": 86400})),
+    let (status, moved) = post_json(
+        format!("{url}/_admin/clock"),
+        json!({"advance_secs": 86400}),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -138,17 +131,15 @@ async fn repositories_clock_and_reset() {
     )
     .unwrap();
     assert!(now - time::OffsetDateTime::now_utc() > time::Duration::hours(23));
-    let (status, _) = send(
-        client()
-            .post(format!("{url}/_admin/clock"))
-            .json(&json!({"advance_secs": 1, "set": "2030-01-01T00:00:00Z"})),
+    let (status, _) = post_json(
+        format!("{url}/_admin/clock"),
+        json!({"advance_secs": 1, "set": "2030-01-01T00:00:00Z"}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    send(
-        client()
-            .post(format!("{url}/_admin/users"))
-            .json(&json!({"username": "dave", "password": "pw"})),
+    post_json(
+        format!("{url}/_admin/users"),
+        json!({"username": "dave", "password": "pw"}),
     )
     .await;
     assert_eq!(
@@ -156,14 +147,12 @@ async fn repositories_clock_and_reset() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        send(client().get(format!("{url}/_admin/users/dave")))
-            .await
-            .0,
+        get_json(format!("{url}/_admin/users/dave")).await.0,
         StatusCode::NOT_FOUND
     );
-    let (_, repos) = send(client().get(format!("{url}/_admin/repositories"))).await;
+    let (_, repos) = get_json(format!("{url}/_admin/repositories")).await;
     assert!(!repos.to_string().contains("carol/site"));
-    let (_, clock) = send(client().get(format!("{url}/_admin/clock"))).await;
+    let (_, clock) = get_json(format!("{url}/_admin/clock")).await;
     assert!(clock["now"].as_str().unwrap() < moved["now"].as_str().unwrap());
 }
 
@@ -189,7 +178,7 @@ async fn journal_records_every_request_with_secrets_redacted() {
         ("password", seed::ALICE_PASSWORD),
     ]))
     .await;
-    let (status, journal) = send(client().get(format!("{url}/_admin/journal"))).await;
+    let (status, journal) = get_json(format!("{url}/_admin/journal")).await;
     assert_eq!(status, StatusCode::OK);
     let entries = journal.as_array().unwrap();
     assert_eq!(entries.len(), 3, "admin calls are not journaled: {journal}");
@@ -218,7 +207,7 @@ async fn journal_records_every_request_with_secrets_redacted() {
             .0,
         StatusCode::NO_CONTENT
     );
-    let (_, journal) = send(client().get(format!("{url}/_admin/journal"))).await;
+    let (_, journal) = get_json(format!("{url}/_admin/journal")).await;
     assert_eq!(journal, json!([]));
 }
 
@@ -226,7 +215,7 @@ async fn journal_records_every_request_with_secrets_redacted() {
 async fn faults_answer_delay_and_close() {
     let registry = support::start().await;
     let url = registry.url();
-    let (status, body) = send(client().post(format!("{url}/_admin/faults")).json(&json!({"path_prefix": "/token", "status": 503, "body": "{\"details\":\"down\"}", "times": 1}))).await;
+    let (status, body) = post_json(format!("{url}/_admin/faults"), json!({"path_prefix": "/token", "status": 503, "body": "{\"details\":\"down\"}", "times": 1})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let (status, body) = token_response(&registry, "alice", seed::ALICE_PASSWORD, &[]).await;
     assert_eq!(
@@ -241,28 +230,21 @@ async fn faults_answer_delay_and_close() {
         "times = 1"
     );
 
-    send(
-        client()
-            .post(format!("{url}/_admin/faults"))
-            .json(&json!({"path_prefix": "/v2/", "delay_ms": 300, "times": 1})),
+    post_json(
+        format!("{url}/_admin/faults"),
+        json!({"path_prefix": "/v2/", "delay_ms": 300, "times": 1}),
     )
     .await;
     let started = std::time::Instant::now();
     assert_eq!(
-        client()
-            .get(format!("{url}/v2/"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        support::status(client().get(format!("{url}/v2/"))).await,
         StatusCode::UNAUTHORIZED
     );
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
 
-    send(
-        client()
-            .post(format!("{url}/_admin/faults"))
-            .json(&json!({"path_prefix": "/v2/", "close": true, "times": 1})),
+    post_json(
+        format!("{url}/_admin/faults"),
+        json!({"path_prefix": "/v2/", "close": true, "times": 1}),
     )
     .await;
     let closed = client().get(format!("{url}/v2/")).send().await;
@@ -270,25 +252,23 @@ async fn faults_answer_delay_and_close() {
         closed.is_err(),
         "connection should close without an answer: {closed:?}"
     );
-    let (_, journal) = send(client().get(format!("{url}/_admin/journal"))).await;
+    let (_, journal) = get_json(format!("{url}/_admin/journal")).await;
     let last = journal.as_array().unwrap().last().unwrap().clone();
     assert_eq!(
         (last["status"].clone(), last["fault"].clone()),
         (Value::Null, json!("close"))
     );
 
-    let (status, body) = send(
-        client()
-            .post(format!("{url}/_admin/faults"))
-            .json(&json!({"path_prefix": "v2", "status": 500})),
+    let (status, body) = post_json(
+        format!("{url}/_admin/faults"),
+        json!({"path_prefix": "v2", "status": 500}),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["error"].as_str().unwrap().contains("path_prefix"));
-    send(
-        client()
-            .post(format!("{url}/_admin/faults"))
-            .json(&json!({"path_prefix": "/", "status": 500, "times": 5})),
+    post_json(
+        format!("{url}/_admin/faults"),
+        json!({"path_prefix": "/", "status": 500, "times": 5}),
     )
     .await;
     assert_eq!(
@@ -298,12 +278,7 @@ async fn faults_answer_delay_and_close() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        client()
-            .get(format!("{url}/v2/"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        support::status(client().get(format!("{url}/v2/"))).await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -311,11 +286,7 @@ async fn faults_answer_delay_and_close() {
 #[tokio::test]
 async fn token_certificate_is_published() {
     let registry = support::start().await;
-    let response = client()
-        .get(format!("{}/_admin/token-cert.pem", registry.url()))
-        .send()
-        .await
-        .unwrap();
+    let response = fetch(client().get(format!("{}/_admin/token-cert.pem", registry.url()))).await;
     assert_eq!(response.status(), StatusCode::OK);
     let pem = response.text().await.unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));

@@ -69,26 +69,19 @@ async fn bad_scopes_and_unknown_users() {
         .await;
     }
     expect_client_error(
-        client()
-            .get(format!("{url}/token"))
-            .header("authorization", support::basic("nobody", "x")),
+        support::get_with_basic(format!("{url}/token"), "nobody", "x"),
         "incorrect",
     )
     .await;
-    expect_client_error(
-        client()
-            .post(format!("{url}/token"))
-            .form(&[("grant_type", "magic")]),
-        "grant_type",
-    )
-    .await;
-    expect_client_error(
-        client()
-            .post(format!("{url}/token"))
-            .form(&[("grant_type", "password")]),
-        "username",
-    )
-    .await;
+    for (grant_type, mentions) in [("magic", "grant_type"), ("password", "username")] {
+        expect_client_error(
+            client()
+                .post(format!("{url}/token"))
+                .form(&[("grant_type", grant_type)]),
+            mentions,
+        )
+        .await;
+    }
     expect_client_error(client().get(format!("{url}/_admin/users/nobody")), "nobody").await;
 }
 
@@ -154,20 +147,16 @@ async fn unknown_paths_and_bad_repository_names() {
     let registry = support::start().await;
     let url = registry.url();
     let token = support::bearer(&registry, "alice", support::seed::ALICE_PASSWORD, &[]).await;
-    expect_client_error(
-        client()
-            .get(format!("{url}/v2/alice/app/nothing"))
-            .bearer_auth(&token),
-        "no such endpoint",
-    )
-    .await;
-    expect_client_error(
-        client()
-            .get(format!("{url}/v2/Alice/App/tags/list"))
-            .bearer_auth(&token),
-        "invalid repository name",
-    )
-    .await;
+    for (path, mentions) in [
+        ("/v2/alice/app/nothing", "no such endpoint"),
+        ("/v2/Alice/App/tags/list", "invalid repository name"),
+    ] {
+        expect_client_error(
+            client().get(format!("{url}{path}")).bearer_auth(&token),
+            mentions,
+        )
+        .await;
+    }
     expect_client_error(client().get(format!("{url}/elsewhere")), "no such endpoint").await;
     expect_client_error(
         client()

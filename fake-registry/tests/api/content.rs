@@ -4,36 +4,59 @@
 use fake_registry::{AuthMode, RunningRegistry};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::support::{self, basic, bearer, client, seed, send};
+use crate::support::{
+    self, OCI_MANIFEST, basic, bearer, client, digest, fetch, oci_manifest, seed, send,
+};
 
-fn digest(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
-}
-
+/// One caller of the registry: every request carries its `authorization` header.
 struct Session<'a> {
     registry: &'a RunningRegistry,
     authorization: String,
 }
 
-impl Session<'_> {
+impl<'a> Session<'a> {
+    /// A caller sending Basic credentials.
+    fn basic(registry: &'a RunningRegistry, user: &str, secret: &str) -> Self {
+        Session {
+            registry,
+            authorization: basic(user, secret),
+        }
+    }
+
+    /// A caller sending `token` as its bearer token.
+    fn bearer(registry: &'a RunningRegistry, token: &str) -> Self {
+        Session {
+            registry,
+            authorization: format!("Bearer {token}"),
+        }
+    }
+
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         client()
             .request(method, format!("{}{path}", self.registry.url()))
             .header("authorization", &self.authorization)
     }
 
+    /// Sends `method path` without a body and returns the whole response.
+    async fn fetch(&self, method: Method, path: &str) -> reqwest::Response {
+        fetch(self.request(method, path)).await
+    }
+
+    /// Sends `method path` without a body and returns only the status.
+    async fn status(&self, method: Method, path: &str) -> StatusCode {
+        self.fetch(method, path).await.status()
+    }
+
     async fn push_blob_monolithic(&self, repo: &str, data: &[u8]) -> StatusCode {
-        self.request(
-            Method::POST,
-            &format!("/v2/{repo}/blobs/uploads/?digest={}", digest(data)),
+        support::status(
+            self.request(
+                Method::POST,
+                &format!("/v2/{repo}/blobs/uploads/?digest={}", digest(data)),
+            )
+            .body(data.to_vec()),
         )
-        .body(data.to_vec())
-        .send()
         .await
-        .unwrap()
-        .status()
     }
 
     async fn push_manifest(
@@ -43,18 +66,13 @@ impl Session<'_> {
         config: &[u8],
         layer: &[u8],
     ) -> reqwest::Response {
-        let manifest = json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
-            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest(layer), "size": layer.len()}],
-        });
-        self.request(Method::PUT, &format!("/v2/{repo}/manifests/{tag}"))
-            .header("content-type", "application/vnd.oci.image.manifest.v1+json")
-            .body(serde_json::to_vec(&manifest).unwrap())
-            .send()
-            .await
-            .unwrap()
+        let manifest = oci_manifest(config, layer);
+        fetch(
+            self.request(Method::PUT, &format!("/v2/{repo}/manifests/{tag}"))
+                .header("content-type", OCI_MANIFEST)
+                .body(serde_json::to_vec(&manifest).unwrap()),
+        )
+        .await
     }
 }
 
@@ -64,10 +82,7 @@ async fn bearer_session<'a>(
     secret: &str,
     scopes: &[&str],
 ) -> Session<'a> {
-    Session {
-        registry,
-        authorization: format!("Bearer {}", bearer(registry, user, secret, scopes).await),
-    }
+    Session::bearer(registry, &bearer(registry, user, secret, scopes).await)
 }
 
 #[tokio::test]
@@ -85,30 +100,24 @@ async fn push_and_pull_an_image_with_chunked_and_monolithic_uploads() {
         StatusCode::CREATED
     );
 
-    let start = s
-        .request(Method::POST, "/v2/bob/app/blobs/uploads/")
-        .send()
-        .await
-        .unwrap();
+    let start = s.fetch(Method::POST, "/v2/bob/app/blobs/uploads/").await;
     assert_eq!(start.status(), StatusCode::ACCEPTED);
     let location = start.headers()["location"].to_str().unwrap().to_string();
-    let patch = s
-        .request(Method::PATCH, &location)
-        .header("content-range", "0-4")
-        .body("hello")
-        .send()
-        .await
-        .unwrap();
+    let patch = fetch(
+        s.request(Method::PATCH, &location)
+            .header("content-range", "0-4")
+            .body("hello"),
+    )
+    .await;
     assert_eq!(patch.status(), StatusCode::ACCEPTED);
     assert_eq!(patch.headers()["range"], "0-4");
-    let bad_range = s
-        .request(Method::PATCH, &location)
-        .header("content-range", "0-1")
-        .body("xx")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad_range.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    let bad_range = support::status(
+        s.request(Method::PATCH, &location)
+            .header("content-range", "0-1")
+            .body("xx"),
+    )
+    .await;
+    assert_eq!(bad_range, StatusCode::RANGE_NOT_SATISFIABLE);
     let (status, body) = send(
         s.request(
             Method::PUT,
@@ -120,12 +129,11 @@ async fn push_and_pull_an_image_with_chunked_and_monolithic_uploads() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["errors"][0]["code"], "DIGEST_INVALID");
     let layer = b"hello world";
-    let done = s
-        .request(Method::PUT, &format!("{location}?digest={}", digest(layer)))
-        .body(" world")
-        .send()
-        .await
-        .unwrap();
+    let done = fetch(
+        s.request(Method::PUT, &format!("{location}?digest={}", digest(layer)))
+            .body(" world"),
+    )
+    .await;
     assert_eq!(done.status(), StatusCode::CREATED);
     assert_eq!(
         done.headers()["docker-content-digest"],
@@ -139,34 +147,17 @@ async fn push_and_pull_an_image_with_chunked_and_monolithic_uploads() {
         .unwrap()
         .to_string();
 
-    let got = s
-        .request(Method::GET, "/v2/bob/app/manifests/v1")
-        .send()
-        .await
-        .unwrap();
+    let got = s.fetch(Method::GET, "/v2/bob/app/manifests/v1").await;
     assert_eq!(got.status(), StatusCode::OK);
-    assert_eq!(
-        got.headers()["content-type"],
-        "application/vnd.oci.image.manifest.v1+json"
-    );
+    assert_eq!(got.headers()["content-type"], OCI_MANIFEST);
     assert_eq!(
         got.headers()["docker-content-digest"],
         manifest_digest.as_str()
     );
-    let head = s
-        .request(
-            Method::HEAD,
-            &format!("/v2/bob/app/blobs/{}", digest(layer)),
-        )
-        .send()
-        .await
-        .unwrap();
+    let blob_path = format!("/v2/bob/app/blobs/{}", digest(layer));
+    let head = s.fetch(Method::HEAD, &blob_path).await;
     assert_eq!(head.headers()["content-length"], "11");
-    let blob = s
-        .request(Method::GET, &format!("/v2/bob/app/blobs/{}", digest(layer)))
-        .send()
-        .await
-        .unwrap();
+    let blob = s.fetch(Method::GET, &blob_path).await;
     assert_eq!(blob.bytes().await.unwrap().as_ref(), layer);
     let (status, tags) = send(s.request(Method::GET, "/v2/bob/app/tags/list")).await;
     assert_eq!(
@@ -200,21 +191,11 @@ async fn delete_needs_the_delete_scope() {
     let write = bearer_session(&registry, "bob", seed::BOB_WRITE, &["repository:bob/app:*"]).await;
     let path = format!("/v2/bob/app/manifests/{digest_of_manifest}");
     assert_eq!(
-        write
-            .request(Method::DELETE, &path)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        write.status(Method::DELETE, &path).await,
         StatusCode::UNAUTHORIZED
     );
     assert_eq!(
-        admin
-            .request(Method::DELETE, &path)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        admin.status(Method::DELETE, &path).await,
         StatusCode::ACCEPTED
     );
     let (status, body) = send(admin.request(Method::GET, &path)).await;
@@ -222,21 +203,11 @@ async fn delete_needs_the_delete_scope() {
     assert_eq!(body["errors"][0]["code"], "MANIFEST_UNKNOWN");
     let blob = format!("/v2/bob/app/blobs/{}", digest(b"layer"));
     assert_eq!(
-        admin
-            .request(Method::DELETE, &blob)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        admin.status(Method::DELETE, &blob).await,
         StatusCode::ACCEPTED
     );
     assert_eq!(
-        admin
-            .request(Method::GET, &blob)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        admin.status(Method::GET, &blob).await,
         StatusCode::NOT_FOUND
     );
 }
@@ -270,24 +241,15 @@ async fn public_repository_pulls_anonymously_private_does_not() {
         registry.url()
     )))
     .await;
-    let anon = Session {
-        registry: &registry,
-        authorization: format!("Bearer {}", anonymous["token"].as_str().unwrap()),
-    };
+    let anon = Session::bearer(&registry, anonymous["token"].as_str().unwrap());
     assert_eq!(
-        anon.request(Method::GET, "/v2/alice/public-app/manifests/latest")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        anon.status(Method::GET, "/v2/alice/public-app/manifests/latest")
+            .await,
         StatusCode::OK
     );
     assert_eq!(
-        anon.request(Method::GET, "/v2/alice/private-app/manifests/latest")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        anon.status(Method::GET, "/v2/alice/private-app/manifests/latest")
+            .await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -305,14 +267,8 @@ async fn a_user_owns_its_namespace_only() {
         ],
     )
     .await;
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
-            .unwrap(),
-    )
-    .unwrap();
     assert_eq!(
-        claims["access"],
+        support::jws_claims(&token)["access"],
         json!([{"type": "repository", "name": "alice/new", "actions": ["pull", "push"]}])
     );
 }
@@ -327,11 +283,7 @@ async fn catalog_needs_its_scope_and_lists_repositories() {
         &["registry:catalog:*"],
     )
     .await;
-    let response = s
-        .request(Method::GET, "/v2/_catalog?n=2")
-        .send()
-        .await
-        .unwrap();
+    let response = s.fetch(Method::GET, "/v2/_catalog?n=2").await;
     assert!(
         response.headers()["link"]
             .to_str()
@@ -346,12 +298,7 @@ async fn catalog_needs_its_scope_and_lists_repositories() {
     );
     let no_scope = bearer_session(&registry, "alice", seed::ALICE_PASSWORD, &[]).await;
     assert_eq!(
-        no_scope
-            .request(Method::GET, "/v2/_catalog")
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        no_scope.status(Method::GET, "/v2/_catalog").await,
         StatusCode::UNAUTHORIZED
     );
 }
@@ -363,29 +310,14 @@ async fn basic_mode_behaves_like_an_htpasswd_registry() {
         .start()
         .await
         .unwrap();
-    let anonymous = client()
-        .get(format!("{}/v2/", registry.url()))
-        .send()
-        .await
-        .unwrap();
+    let anonymous = fetch(client().get(format!("{}/v2/", registry.url()))).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         anonymous.headers()["www-authenticate"],
         "Basic realm=\"fake-registry\""
     );
-    let alice = Session {
-        registry: &registry,
-        authorization: basic("alice", seed::ALICE_PASSWORD),
-    };
-    assert_eq!(
-        alice
-            .request(Method::GET, "/v2/")
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    let alice = Session::basic(&registry, "alice", seed::ALICE_PASSWORD);
+    assert_eq!(alice.status(Method::GET, "/v2/").await, StatusCode::OK);
     assert_eq!(
         alice.push_blob_monolithic("alice/app", b"x").await,
         StatusCode::CREATED
@@ -393,20 +325,14 @@ async fn basic_mode_behaves_like_an_htpasswd_registry() {
     let (status, body) = send(alice.request(Method::POST, "/v2/bob/app/blobs/uploads/")).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body["errors"][0]["code"], "DENIED");
-    let bob_password = Session {
-        registry: &registry,
-        authorization: basic("bob", seed::BOB_PASSWORD),
-    };
+    let bob_password = Session::basic(&registry, "bob", seed::BOB_PASSWORD);
     let (status, body) = send(bob_password.request(Method::GET, "/v2/")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(
         body["errors"][0]["message"],
         "please use personal access token to login"
     );
-    let bob_read = Session {
-        registry: &registry,
-        authorization: basic("bob", seed::BOB_READ),
-    };
+    let bob_read = Session::basic(&registry, "bob", seed::BOB_READ);
     assert_eq!(
         bob_read.push_blob_monolithic("bob/app", b"x").await,
         StatusCode::FORBIDDEN

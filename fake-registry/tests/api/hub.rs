@@ -3,17 +3,17 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::support::{self, client, seed, send};
+use crate::support::{self, client, post_json, seed, send};
 
+/// Logs `username` in through the Hub API and returns the session token; panics unless 200.
 async fn session(
     registry: &fake_registry::RunningRegistry,
     username: &str,
     password: &str,
 ) -> String {
-    let (status, body) = send(
-        client()
-            .post(format!("{}/v2/users/login", registry.url()))
-            .json(&json!({"username": username, "password": password})),
+    let (status, body) = post_json(
+        format!("{}/v2/users/login", registry.url()),
+        json!({"username": username, "password": password}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -24,10 +24,9 @@ async fn session(
 async fn two_factor_login_needs_a_totp_code() {
     let registry = support::start().await;
     let url = registry.url();
-    let (status, body) = send(
-        client()
-            .post(format!("{url}/v2/users/login"))
-            .json(&json!({"username": "bob", "password": seed::BOB_PASSWORD})),
+    let (status, body) = post_json(
+        format!("{url}/v2/users/login"),
+        json!({"username": "bob", "password": seed::BOB_PASSWORD}),
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -36,19 +35,17 @@ async fn two_factor_login_needs_a_totp_code() {
         "Require secondary authentication on MFA enabled account"
     );
     let pending = body["login_2fa_token"].as_str().unwrap();
-    let (status, _) = send(
-        client()
-            .post(format!("{url}/v2/users/2fa-login"))
-            .json(&json!({"login_2fa_token": pending, "code": "000000x"})),
+    let (status, _) = post_json(
+        format!("{url}/v2/users/2fa-login"),
+        json!({"login_2fa_token": pending, "code": "000000x"}),
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let now = registry.state().now().unix_timestamp();
     let code = fake_registry::state::totp::code_at(seed::BOB_TOTP, now).unwrap();
-    let (status, body) = send(
-        client()
-            .post(format!("{url}/v2/users/2fa-login"))
-            .json(&json!({"login_2fa_token": pending, "code": code})),
+    let (status, body) = post_json(
+        format!("{url}/v2/users/2fa-login"),
+        json!({"login_2fa_token": pending, "code": code}),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");

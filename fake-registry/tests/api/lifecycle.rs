@@ -14,11 +14,7 @@ async fn dropping_the_registry_frees_its_port() {
     assert_eq!(registry.url(), format!("http://{addr}"));
     // Keep a connection open across the drop.
     let client = support::client();
-    client
-        .get(format!("{}/v2/", registry.url()))
-        .send()
-        .await
-        .unwrap();
+    support::fetch(client.get(format!("{}/v2/", registry.url()))).await;
     drop(registry);
     tokio::time::sleep(Duration::from_millis(100)).await;
     let rebound = tokio::net::TcpListener::bind(addr).await;
@@ -74,19 +70,10 @@ async fn https_with_a_generated_ca() {
         .await
         .unwrap();
     assert!(registry.url().starts_with("https://"));
-    let ca = reqwest::Certificate::from_pem(registry.ca_pem().unwrap().as_bytes()).unwrap();
-    let client = reqwest::Client::builder()
-        .add_root_certificate(ca)
-        .no_proxy()
-        .build()
-        .unwrap();
-    let response = client
-        .get(format!("{}/v2/", registry.url()))
-        .send()
-        .await
-        .unwrap();
+    let client = support::client_trusting(registry.ca_pem().unwrap().as_bytes());
+    let response = support::fetch(client.get(format!("{}/v2/", registry.url()))).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let challenge = response.headers()["www-authenticate"].to_str().unwrap();
+    let challenge = support::challenge(&response);
     assert!(
         challenge.starts_with(&format!("Bearer realm=\"{}/token\"", registry.url())),
         "{challenge}"

@@ -3,31 +3,29 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{self, client, seed, send, token_response};
+use fake_registry::RunningRegistry;
 
-async fn details(
-    registry: &fake_registry::RunningRegistry,
-    user: &str,
-    secret: &str,
-) -> (StatusCode, String) {
+use crate::support::{self, client, get_json, jws_claims, post_json, seed, send, token_response};
+
+/// Status and `details` message of a token request by `user` with `secret`.
+async fn details(registry: &RunningRegistry, user: &str, secret: &str) -> (StatusCode, String) {
     let (status, body) = token_response(registry, user, secret, &[]).await;
     (status, body["details"].as_str().unwrap_or("").to_string())
 }
 
-async fn granted(registry: &fake_registry::RunningRegistry, secret: &str, scope: &str) -> Value {
+/// The actions a token for bob with `secret` grants on `scope` (`[]` when none).
+async fn granted(registry: &RunningRegistry, secret: &str, scope: &str) -> Value {
     let (status, body) = token_response(registry, "bob", secret, &[scope]).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let token = body["token"].as_str().unwrap();
-    let payload = token.split('.').nth(1).unwrap();
-    let claims: Value = serde_json::from_slice(
-        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
-            .unwrap(),
-    )
-    .unwrap();
-    claims["access"]
+    jws_claims(body["token"].as_str().unwrap())["access"]
         .get(0)
         .map(|a| a["actions"].clone())
         .unwrap_or(json!([]))
+}
+
+/// The admin API URL of `user`'s token `uuid`.
+fn admin_token_url(registry: &RunningRegistry, user: &str, uuid: &str) -> String {
+    format!("{}/_admin/users/{user}/tokens/{uuid}", registry.url())
 }
 
 #[tokio::test]
@@ -85,20 +83,18 @@ async fn expired_pat_is_refused_naming_expiry_and_never_expires_is_fine() {
 #[tokio::test]
 async fn token_expiring_by_the_clock_is_refused() {
     let registry = support::start().await;
-    let (_, created) = send(
-        client()
-            .post(format!("{}/_admin/users/alice/tokens", registry.url()))
-            .json(&json!({
-                "label": "short", "scopes": ["repo:read"], "expires_at": "2099-01-01T00:00:00Z"
-            })),
+    let (_, created) = post_json(
+        format!("{}/_admin/users/alice/tokens", registry.url()),
+        json!({
+            "label": "short", "scopes": ["repo:read"], "expires_at": "2099-01-01T00:00:00Z"
+        }),
     )
     .await;
     let secret = created["token"].as_str().unwrap();
     assert_eq!(details(&registry, "alice", secret).await.0, StatusCode::OK);
-    let (_, now) = send(
-        client()
-            .post(format!("{}/_admin/clock", registry.url()))
-            .json(&json!({"set": "2099-01-01T00:00:00Z"})),
+    let (_, now) = post_json(
+        format!("{}/_admin/clock", registry.url()),
+        json!({"set": "2099-01-01T00:00:00Z"}),
     )
     .await;
     assert!(
@@ -123,11 +119,7 @@ async fn deactivated_deleted_and_reactivated_pats() {
             "personal access token is inactive"
         )
     );
-    let token_url = format!(
-        "{}/_admin/users/bob/tokens/{}",
-        registry.url(),
-        seed::BOB_INACTIVE_UUID
-    );
+    let token_url = admin_token_url(&registry, "bob", seed::BOB_INACTIVE_UUID);
     let (status, view) = send(client().patch(&token_url).json(&json!({"is_active": true}))).await;
     assert_eq!(status, StatusCode::OK, "{view}");
     assert_eq!(
@@ -187,30 +179,22 @@ async fn scopes_map_to_actions() {
 #[tokio::test]
 async fn last_used_is_updated_on_each_successful_use() {
     let registry = support::start().await;
-    let url = format!(
-        "{}/_admin/users/bob/tokens/{}",
-        registry.url(),
-        seed::BOB_READ_UUID
-    );
-    let (_, before) = send(client().get(&url)).await;
+    let url = admin_token_url(&registry, "bob", seed::BOB_READ_UUID);
+    let (_, before) = get_json(&url).await;
     assert_eq!(before["last_used"], Value::Null);
     details(&registry, "bob", seed::BOB_READ).await;
-    let (_, first) = send(client().get(&url)).await;
+    let (_, first) = get_json(&url).await;
     let first_used = first["last_used"].as_str().unwrap().to_string();
     registry.state().clock().advance(time::Duration::hours(1));
     details(&registry, "bob", seed::BOB_READ).await;
-    let (_, second) = send(client().get(&url)).await;
+    let (_, second) = get_json(&url).await;
     assert!(second["last_used"].as_str().unwrap() > first_used.as_str());
 }
 
 #[tokio::test]
 async fn expiry_cannot_be_edited_after_creation() {
     let registry = support::start().await;
-    let url = format!(
-        "{}/_admin/users/bob/tokens/{}",
-        registry.url(),
-        seed::BOB_READ_UUID
-    );
+    let url = admin_token_url(&registry, "bob", seed::BOB_READ_UUID);
     let (status, body) = send(
         client()
             .patch(&url)
@@ -235,10 +219,9 @@ async fn at_most_five_auto_generated_tokens_least_recently_used_goes() {
     let mut created = Vec::new();
     for i in 0..4 {
         registry.state().clock().advance(time::Duration::minutes(1));
-        let (status, body) = send(
-            client()
-                .post(&url)
-                .json(&json!({"label": format!("auto {i}"), "generated_by": "auto"})),
+        let (status, body) = post_json(
+            &url,
+            json!({"label": format!("auto {i}"), "generated_by": "auto"}),
         )
         .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -256,13 +239,8 @@ async fn at_most_five_auto_generated_tokens_least_recently_used_goes() {
         .0,
         StatusCode::OK
     );
-    send(
-        client()
-            .post(&url)
-            .json(&json!({"label": "sixth", "generated_by": "auto"})),
-    )
-    .await;
-    let (_, tokens) = send(client().get(&url)).await;
+    post_json(&url, json!({"label": "sixth", "generated_by": "auto"})).await;
+    let (_, tokens) = get_json(&url).await;
     let uuids: Vec<&str> = tokens
         .as_array()
         .unwrap()
@@ -293,11 +271,11 @@ async fn at_most_five_auto_generated_tokens_least_recently_used_goes() {
 #[tokio::test]
 async fn pat_cannot_administer_the_account() {
     let registry = support::start().await;
-    let (status, body) = send(
-        client()
-            .get(format!("{}/v2/access-tokens", registry.url()))
-            .header("authorization", support::basic("bob", seed::BOB_ADMIN)),
-    )
+    let (status, body) = send(support::get_with_basic(
+        format!("{}/v2/access-tokens", registry.url()),
+        "bob",
+        seed::BOB_ADMIN,
+    ))
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(
@@ -310,16 +288,15 @@ async fn pat_cannot_administer_the_account() {
 async fn secret_is_shown_only_at_creation() {
     let registry = support::start().await;
     let url = format!("{}/_admin/users/alice/tokens", registry.url());
-    let (_, created) = send(
-        client()
-            .post(&url)
-            .json(&json!({"label": "once", "scopes": ["repo:write"], "expires_at": null})),
+    let (_, created) = post_json(
+        &url,
+        json!({"label": "once", "scopes": ["repo:write"], "expires_at": null}),
     )
     .await;
     let secret = created["token"].as_str().unwrap().to_string();
     assert!(secret.starts_with("fkr_pat_"));
-    let (_, listed) = send(client().get(&url)).await;
-    let (_, one) = send(client().get(format!("{url}/{}", created["uuid"].as_str().unwrap()))).await;
+    let (_, listed) = get_json(&url).await;
+    let (_, one) = get_json(format!("{url}/{}", created["uuid"].as_str().unwrap())).await;
     for text in [listed.to_string(), one.to_string()] {
         assert!(!text.contains(&secret));
         assert!(!text.contains("\"token\""));
@@ -352,18 +329,15 @@ async fn identity_tokens_die_with_their_pat() {
     // Deactivated.
     let read = identity(seed::BOB_READ).await;
     assert_eq!(refresh(read.clone()).await.0, StatusCode::OK);
-    let read_url = format!(
-        "{}/_admin/users/bob/tokens/{}",
-        registry.url(),
-        seed::BOB_READ_UUID
-    );
+    let read_url = admin_token_url(&registry, "bob", seed::BOB_READ_UUID);
     send(client().patch(&read_url).json(&json!({"is_active": false}))).await;
     assert_eq!(refresh(read).await.0, StatusCode::UNAUTHORIZED);
     // Deleted.
     let admin = identity(seed::BOB_ADMIN).await;
-    send(client().delete(format!(
-        "{}/_admin/users/bob/tokens/0b0b0000-0000-4000-8000-000000000001",
-        registry.url()
+    send(client().delete(admin_token_url(
+        &registry,
+        "bob",
+        "0b0b0000-0000-4000-8000-000000000001",
     )))
     .await;
     assert_eq!(refresh(admin).await.0, StatusCode::UNAUTHORIZED);

@@ -1,31 +1,17 @@
 //! Token authentication as the spec describes it: challenge, token endpoint, claims,
 //! scope intersection, refresh tokens, insufficient_scope.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
-use serde_json::Value;
 
-use crate::support::{self, basic, bearer, client, seed, send, token_response};
-
-fn claims(token: &str) -> Value {
-    let payload = token.split('.').nth(1).unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
-}
-
-fn header(token: &str) -> Value {
-    let header = token.split('.').next().unwrap();
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap()
-}
+use crate::support::{
+    self, bearer, challenge, client, fetch, get_with_basic, jws_claims as claims, jws_header, seed,
+    send, token_response,
+};
 
 #[tokio::test]
 async fn ping_challenges_with_realm_service_and_api_version() {
     let registry = support::start().await;
-    let response = client()
-        .get(format!("{}/v2/", registry.url()))
-        .send()
-        .await
-        .unwrap();
+    let response = fetch(client().get(format!("{}/v2/", registry.url()))).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         response.headers()["docker-distribution-api-version"],
@@ -64,7 +50,7 @@ async fn docker_style_token_request_returns_a_verifiable_jws_and_refresh_token()
             .unwrap()
             .starts_with("fkr_idt_")
     );
-    let header = header(token);
+    let header = jws_header(token);
     assert_eq!(header["alg"], "ES256");
     assert!(header["kid"].as_str().unwrap().split(':').count() == 12);
     assert_eq!(header["x5c"].as_array().unwrap().len(), 1);
@@ -78,23 +64,23 @@ async fn docker_style_token_request_returns_a_verifiable_jws_and_refresh_token()
         claims["access"][0]["actions"],
         serde_json::json!(["pull", "push"])
     );
-    let ping = client()
-        .get(format!("{}/v2/", registry.url()))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
+    let ping = fetch(
+        client()
+            .get(format!("{}/v2/", registry.url()))
+            .bearer_auth(token),
+    )
+    .await;
     assert_eq!(ping.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn no_refresh_token_without_offline_request() {
     let registry = support::start().await;
-    let (status, body) = send(
-        client()
-            .get(format!("{}/token?service=fake-registry", registry.url()))
-            .header("authorization", basic("alice", seed::ALICE_PASSWORD)),
-    )
+    let (status, body) = send(get_with_basic(
+        format!("{}/token?service=fake-registry", registry.url()),
+        "alice",
+        seed::ALICE_PASSWORD,
+    ))
     .await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.get("refresh_token").is_none(), "{body}");
@@ -187,17 +173,14 @@ async fn insufficient_scope_is_challenged_with_the_needed_scope() {
         &["repository:alice/app:pull"],
     )
     .await;
-    let response = client()
-        .post(format!("{}/v2/alice/app/blobs/uploads/", registry.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = fetch(
+        client()
+            .post(format!("{}/v2/alice/app/blobs/uploads/", registry.url()))
+            .bearer_auth(&token),
+    )
+    .await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let challenge = response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let challenge = challenge(&response);
     assert!(
         challenge.contains("scope=\"repository:alice/app:pull,push\""),
         "{challenge}"
@@ -225,12 +208,7 @@ async fn expired_and_foreign_tokens_are_refused_on_v2() {
     };
     let response = ping(foreign).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    assert!(
-        response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("invalid_token")
-    );
+    assert!(challenge(&response).contains("invalid_token"));
     registry
         .state()
         .clock()
@@ -263,11 +241,11 @@ async fn token_ttl_and_service_are_configurable() {
         .start()
         .await
         .unwrap();
-    let (status, body) = send(
-        client()
-            .get(format!("{}/token?service=registry.test", registry.url()))
-            .header("authorization", basic("alice", seed::ALICE_PASSWORD)),
-    )
+    let (status, body) = send(get_with_basic(
+        format!("{}/token?service=registry.test", registry.url()),
+        "alice",
+        seed::ALICE_PASSWORD,
+    ))
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["expires_in"], 60);

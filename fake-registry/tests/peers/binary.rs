@@ -1,44 +1,15 @@
 //! The `fake-registry` binary: first stdout line, seed flag, TLS flag, clean shutdown.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use reqwest::StatusCode;
 
+use crate::support::process::FakeRegistryProcess;
 use crate::support::{self, client};
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-fn spawn(extra: &[&str]) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fake-registry"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("binary starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_string();
-    Server { child, url }
-}
-
-fn terminate(mut server: Server, signal: &str) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .args([signal, &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    server.child.wait().unwrap()
+/// Starts the binary with `extra` flags, its stderr captured (and discarded).
+fn spawn(extra: &[&str]) -> FakeRegistryProcess {
+    FakeRegistryProcess::spawn(extra, Stdio::piped())
 }
 
 #[tokio::test]
@@ -53,18 +24,15 @@ async fn prints_its_url_serves_the_seed_and_stops_on_sigterm() {
         "42",
     ]);
     assert!(server.url.starts_with("http://127.0.0.1:"));
-    let (status, body) = support::send(
-        client()
-            .get(format!("{}/token?service=svc.test", server.url))
-            .header(
-                "authorization",
-                support::basic("alice", support::seed::ALICE_PASSWORD),
-            ),
-    )
+    let (status, body) = support::send(support::get_with_basic(
+        format!("{}/token?service=svc.test", server.url),
+        "alice",
+        support::seed::ALICE_PASSWORD,
+    ))
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["expires_in"], 42);
-    let exit = terminate(server, "-TERM");
+    let exit = server.terminate("-TERM");
     assert!(exit.success(), "clean exit on SIGTERM: {exit:?}");
 }
 
@@ -73,20 +41,16 @@ async fn stops_on_sigint_and_honours_admin_flags() {
     let server = spawn(&["--admin-token", "t0k", "--auth", "basic"]);
     let (status, _) = support::send(client().get(format!("{}/_admin/journal", server.url))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let challenge = client()
-        .get(format!("{}/v2/", server.url))
-        .send()
-        .await
-        .unwrap();
+    let challenge = support::fetch(client().get(format!("{}/v2/", server.url))).await;
     assert_eq!(
         challenge.headers()["www-authenticate"],
         "Basic realm=\"fake-registry\""
     );
-    assert!(terminate(server, "-INT").success());
+    assert!(server.terminate("-INT").success());
     let server = spawn(&["--no-admin"]);
     let (status, _) = support::send(client().get(format!("{}/_admin/journal", server.url))).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert!(terminate(server, "-TERM").success());
+    assert!(server.terminate("-TERM").success());
 }
 
 #[tokio::test]
@@ -95,20 +59,10 @@ async fn tls_self_signed_writes_the_ca() {
     let ca_path = dir.path().join("ca.pem");
     let server = spawn(&["--tls-self-signed", ca_path.to_str().unwrap()]);
     assert!(server.url.starts_with("https://127.0.0.1:"));
-    let ca = reqwest::Certificate::from_pem(&std::fs::read(&ca_path).unwrap()).unwrap();
-    let client = reqwest::Client::builder()
-        .add_root_certificate(ca)
-        .no_proxy()
-        .build()
-        .unwrap();
-    let status = client
-        .get(format!("{}/v2/", server.url))
-        .send()
-        .await
-        .unwrap()
-        .status();
+    let client = support::client_trusting(&std::fs::read(&ca_path).unwrap());
+    let status = support::status(client.get(format!("{}/v2/", server.url))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(terminate(server, "-TERM").success());
+    assert!(server.terminate("-TERM").success());
 }
 
 #[test]

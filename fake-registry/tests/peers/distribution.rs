@@ -3,16 +3,13 @@
 //! actions they grant and refuse the others.
 
 use reqwest::{Method, StatusCode};
-use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::support::distribution::{DISTRIBUTION_CANDIDATES, Distribution};
-use crate::support::{self, bearer, client, peer_program, seed};
+use crate::support::{
+    self, OCI_MANIFEST, bearer, challenge, client, digest, fetch, oci_manifest, peer_program, seed,
+};
 
-fn digest(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
-}
-
+/// Sends `method path` with `token` and `body` to `distribution`, as an OCI manifest client.
 async fn call(
     distribution: &Distribution,
     method: Method,
@@ -20,16 +17,28 @@ async fn call(
     token: &str,
     body: Vec<u8>,
 ) -> reqwest::Response {
-    client()
-        .request(method, format!("{}{path}", distribution.url))
-        .bearer_auth(token)
-        .header("content-type", "application/vnd.oci.image.manifest.v1+json")
-        // distribution 2.8 answers 404 for an OCI manifest unless the client accepts its type.
-        .header("accept", "application/vnd.oci.image.manifest.v1+json")
-        .body(body)
-        .send()
+    fetch(
+        client()
+            .request(method, format!("{}{path}", distribution.url))
+            .bearer_auth(token)
+            .header("content-type", OCI_MANIFEST)
+            // distribution 2.8 answers 404 for an OCI manifest unless the client accepts its type.
+            .header("accept", OCI_MANIFEST)
+            .body(body),
+    )
+    .await
+}
+
+/// The status of a bodiless `method path` with `token` to `distribution`.
+async fn call_status(
+    distribution: &Distribution,
+    method: Method,
+    path: &str,
+    token: &str,
+) -> StatusCode {
+    call(distribution, method, path, token, vec![])
         .await
-        .unwrap()
+        .status()
 }
 
 #[tokio::test]
@@ -48,16 +57,9 @@ async fn distribution_accepts_our_tokens_and_refuses_missing_actions() {
     )
     .unwrap();
 
-    let challenge = client()
-        .get(format!("{}/v2/", distribution.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(challenge.status(), StatusCode::UNAUTHORIZED);
-    let header = challenge.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let ping = fetch(client().get(format!("{}/v2/", distribution.url))).await;
+    assert_eq!(ping.status(), StatusCode::UNAUTHORIZED);
+    let header = challenge(&ping);
     assert!(header.contains(&format!("realm=\"{realm}\"")), "{header}");
 
     let write = bearer(
@@ -68,9 +70,7 @@ async fn distribution_accepts_our_tokens_and_refuses_missing_actions() {
     )
     .await;
     assert_eq!(
-        call(&distribution, Method::GET, "/v2/", &write, vec![])
-            .await
-            .status(),
+        call_status(&distribution, Method::GET, "/v2/", &write).await,
         StatusCode::OK
     );
     let config = br#"{"architecture":"amd64","os":"linux"}"#.to_vec();
@@ -89,13 +89,13 @@ async fn distribution_accepts_our_tokens_and_refuses_missing_actions() {
         assert_eq!(started.status(), StatusCode::ACCEPTED);
         let location = started.headers()["location"].to_str().unwrap().to_string();
         let separator = if location.contains('?') { '&' } else { '?' };
-        let finished = client()
-            .put(format!("{location}{separator}digest={}", digest(blob)))
-            .bearer_auth(&write)
-            .body(blob.clone())
-            .send()
-            .await
-            .unwrap();
+        let finished = fetch(
+            client()
+                .put(format!("{location}{separator}digest={}", digest(blob)))
+                .bearer_auth(&write)
+                .body(blob.clone()),
+        )
+        .await;
         assert_eq!(
             finished.status(),
             StatusCode::CREATED,
@@ -103,13 +103,7 @@ async fn distribution_accepts_our_tokens_and_refuses_missing_actions() {
             finished.text().await
         );
     }
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(&config), "size": config.len()},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest(&layer), "size": layer.len()}],
-    }))
-    .unwrap();
+    let manifest = serde_json::to_vec(&oci_manifest(&config, &layer)).unwrap();
     let put = call(
         &distribution,
         Method::PUT,
@@ -147,21 +141,11 @@ async fn distribution_accepts_our_tokens_and_refuses_missing_actions() {
     )
     .await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    let header = refused.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_string();
+    let header = challenge(&refused);
     assert!(header.contains("insufficient_scope"), "{header}");
-    let delete = call(
-        &distribution,
-        Method::DELETE,
-        &format!("/v2/bob/app/manifests/{}", digest(&manifest)),
-        &write,
-        vec![],
-    )
-    .await;
+    let manifest_path = format!("/v2/bob/app/manifests/{}", digest(&manifest));
     assert_eq!(
-        delete.status(),
+        call_status(&distribution, Method::DELETE, &manifest_path, &write).await,
         StatusCode::UNAUTHORIZED,
         "repo:write cannot delete"
     );
@@ -172,15 +156,10 @@ async fn distribution_accepts_our_tokens_and_refuses_missing_actions() {
         &["repository:bob/app:delete"],
     )
     .await;
-    let delete = call(
-        &distribution,
-        Method::DELETE,
-        &format!("/v2/bob/app/manifests/{}", digest(&manifest)),
-        &admin,
-        vec![],
-    )
-    .await;
-    assert_eq!(delete.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        call_status(&distribution, Method::DELETE, &manifest_path, &admin).await,
+        StatusCode::ACCEPTED
+    );
 
     let stranger = support::start().await;
     let foreign = bearer(
@@ -190,16 +169,14 @@ async fn distribution_accepts_our_tokens_and_refuses_missing_actions() {
         &["repository:bob/app:pull"],
     )
     .await;
-    let refused = call(
-        &distribution,
-        Method::GET,
-        "/v2/bob/app/tags/list",
-        &foreign,
-        vec![],
-    )
-    .await;
     assert_eq!(
-        refused.status(),
+        call_status(
+            &distribution,
+            Method::GET,
+            "/v2/bob/app/tags/list",
+            &foreign
+        )
+        .await,
         StatusCode::UNAUTHORIZED,
         "a token signed by another key is refused"
     );

@@ -4,7 +4,13 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use fake_registry::RunningRegistry;
+use tempfile::TempDir;
+
 use crate::support::{self, peer_program, seed};
+
+/// Where the docker CLI is looked for besides `PATH`.
+const DOCKER_CANDIDATES: [&str; 1] = ["/usr/local/bin/docker"];
 
 /// Runs `docker login HOST -u USER --password-stdin` with an isolated config dir and a PATH
 /// holding only docker (so no credential helper such as pass is picked up).
@@ -31,21 +37,57 @@ fn docker_login(docker: &Path, config: &Path, host: &str, user: &str, secret: &s
     child.wait_with_output().unwrap()
 }
 
-#[tokio::test]
-async fn docker_logs_in_with_a_pat_and_stores_an_identity_token() {
-    let Some(docker) = peer_program("docker", &["/usr/local/bin/docker"]) else {
-        return;
-    };
+/// A `docker login` against a fresh default-seed registry.
+struct DockerLogin {
+    /// The registry docker logged in to (alive for journal checks).
+    registry: RunningRegistry,
+    /// The isolated docker config dir.
+    config: TempDir,
+    /// What `docker login` printed and how it exited.
+    output: Output,
+}
+
+/// Runs `docker login` as `user` with `secret` against a fresh registry; `None` (the test is
+/// skipped) when docker is missing outside CI.
+async fn login_with_docker(user: &'static str, secret: &'static str) -> Option<DockerLogin> {
+    let docker = peer_program("docker", &DOCKER_CANDIDATES)?;
     let registry = support::start().await;
     let config = tempfile::tempdir().unwrap();
     let host = registry.host();
-    let docker = docker.clone();
     let config_path = config.path().to_path_buf();
     let output = tokio::task::spawn_blocking(move || {
-        docker_login(&docker, &config_path, &host, "bob", seed::BOB_WRITE)
+        docker_login(&docker, &config_path, &host, user, secret)
     })
     .await
     .unwrap();
+    Some(DockerLogin {
+        registry,
+        config,
+        output,
+    })
+}
+
+/// A `docker login` expected to be refused: its exit code, its stderr and its config dir;
+/// `None` when docker is missing outside CI.
+async fn refused_docker_login(
+    user: &'static str,
+    secret: &'static str,
+) -> Option<(Option<i32>, String, TempDir)> {
+    let login = login_with_docker(user, secret).await?;
+    let stderr = String::from_utf8_lossy(&login.output.stderr).into_owned();
+    Some((login.output.status.code(), stderr, login.config))
+}
+
+#[tokio::test]
+async fn docker_logs_in_with_a_pat_and_stores_an_identity_token() {
+    let Some(DockerLogin {
+        registry,
+        config,
+        output,
+    }) = login_with_docker("bob", seed::BOB_WRITE).await
+    else {
+        return;
+    };
     assert!(
         output.status.success(),
         "docker login failed: {}",
@@ -82,20 +124,10 @@ async fn docker_logs_in_with_a_pat_and_stores_an_identity_token() {
 
 #[tokio::test]
 async fn docker_prints_the_refusal_of_a_two_factor_password() {
-    let Some(docker) = peer_program("docker", &["/usr/local/bin/docker"]) else {
+    let Some((code, stderr, config)) = refused_docker_login("bob", seed::BOB_PASSWORD).await else {
         return;
     };
-    let registry = support::start().await;
-    let config = tempfile::tempdir().unwrap();
-    let host = registry.host();
-    let config_path = config.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || {
-        docker_login(&docker, &config_path, &host, "bob", seed::BOB_PASSWORD)
-    })
-    .await
-    .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code, Some(1));
     assert!(
         stderr.contains("unauthorized: please use personal access token to login"),
         "{stderr}"
@@ -108,20 +140,10 @@ async fn docker_prints_the_refusal_of_a_two_factor_password() {
 
 #[tokio::test]
 async fn docker_prints_the_expiry_of_an_expired_pat() {
-    let Some(docker) = peer_program("docker", &["/usr/local/bin/docker"]) else {
+    let Some((code, stderr, _config)) = refused_docker_login("bob", seed::BOB_EXPIRED).await else {
         return;
     };
-    let registry = support::start().await;
-    let config = tempfile::tempdir().unwrap();
-    let host = registry.host();
-    let config_path = config.path().to_path_buf();
-    let output = tokio::task::spawn_blocking(move || {
-        docker_login(&docker, &config_path, &host, "bob", seed::BOB_EXPIRED)
-    })
-    .await
-    .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(code, Some(1));
     assert!(
         stderr.contains("unauthorized: personal access token expired at 2020-01-01T00:00:00Z"),
         "{stderr}"

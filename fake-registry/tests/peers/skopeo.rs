@@ -1,44 +1,39 @@
 //! skopeo pushes an image with a `repo:write` PAT and is refused with a `repo:read` one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::support::{self, peer_program, seed};
+use crate::support::{self, OCI_MANIFEST, digest, oci_manifest, peer_program, seed};
 
 /// Writes a one-layer OCI image layout to `dir` (tag `v1`); returns nothing, panics on I/O errors.
 fn write_oci_layout(dir: &Path) {
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let put = |data: &[u8]| -> (String, usize) {
-        let hex = hex::encode(Sha256::digest(data));
-        std::fs::write(blobs.join(&hex), data).unwrap();
-        (format!("sha256:{hex}"), data.len())
+        let digest = digest(data);
+        let hex = digest.strip_prefix("sha256:").unwrap();
+        std::fs::write(blobs.join(hex), data).unwrap();
+        (digest, data.len())
     };
     // An empty tar archive: two 512-byte zero blocks.
-    let (layer, layer_size) = put(&[0u8; 1024]);
+    let layer = [0u8; 1024];
+    let (layer_digest, _) = put(&layer);
     let config = serde_json::to_vec(&json!({
         "architecture": "amd64", "os": "linux",
-        "rootfs": {"type": "layers", "diff_ids": [layer]},
+        "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
         "config": {},
     }))
     .unwrap();
-    let (config, config_size) = put(&config);
-    let manifest = serde_json::to_vec(&json!({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.oci.image.manifest.v1+json",
-        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": config_size},
-        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer, "size": layer_size}],
-    }))
-    .unwrap();
+    put(&config);
+    let manifest = serde_json::to_vec(&oci_manifest(&config, &layer)).unwrap();
     let (manifest, manifest_size) = put(&manifest);
     std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
     let index = json!({
         "schemaVersion": 2,
         "manifests": [{
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "mediaType": OCI_MANIFEST,
             "digest": manifest, "size": manifest_size,
             "annotations": {"org.opencontainers.image.ref.name": "v1"},
         }],
@@ -46,6 +41,8 @@ fn write_oci_layout(dir: &Path) {
     std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
 }
 
+/// Runs `skopeo copy` of the `v1` image in `layout` to `destination` with `creds`
+/// (`user:secret`), keeping its state under `home`.
 fn skopeo_copy(
     skopeo: &Path,
     layout: &Path,
@@ -70,6 +67,21 @@ fn skopeo_copy(
         .unwrap()
 }
 
+/// [`skopeo_copy`] on a blocking thread, so the registry keeps serving meanwhile.
+async fn skopeo_push(
+    skopeo: &Path,
+    layout: &Path,
+    home: &Path,
+    destination: String,
+    creds: String,
+) -> Output {
+    let (skopeo, layout, home): (PathBuf, PathBuf, PathBuf) =
+        (skopeo.into(), layout.into(), home.into());
+    tokio::task::spawn_blocking(move || skopeo_copy(&skopeo, &layout, &home, &destination, &creds))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn skopeo_pushes_with_a_write_pat_and_is_refused_with_a_read_pat() {
     let Some(skopeo) = peer_program("skopeo", &["/usr/bin/skopeo"]) else {
@@ -79,19 +91,14 @@ async fn skopeo_pushes_with_a_write_pat_and_is_refused_with_a_read_pat() {
     let work = tempfile::tempdir().unwrap();
     let layout = work.path().join("layout");
     write_oci_layout(&layout);
-    let destination = format!("docker://{}/bob/app:v1", registry.host());
-    let (skopeo_path, layout_path, home, dest) = (
-        skopeo.clone(),
-        layout.clone(),
-        work.path().to_path_buf(),
-        destination.clone(),
-    );
-    let creds = format!("bob:{}", seed::BOB_WRITE);
-    let output = tokio::task::spawn_blocking(move || {
-        skopeo_copy(&skopeo_path, &layout_path, &home, &dest, &creds)
-    })
-    .await
-    .unwrap();
+    let output = skopeo_push(
+        &skopeo,
+        &layout,
+        work.path(),
+        format!("docker://{}/bob/app:v1", registry.host()),
+        format!("bob:{}", seed::BOB_WRITE),
+    )
+    .await;
     assert!(
         output.status.success(),
         "skopeo copy with repo:write failed: {}",
@@ -100,14 +107,14 @@ async fn skopeo_pushes_with_a_write_pat_and_is_refused_with_a_read_pat() {
     let tags = registry.state().content(|c| c.tags("bob/app")).unwrap();
     assert_eq!(tags, vec!["v1"]);
 
-    let destination = format!("docker://{}/bob/other:v1", registry.host());
-    let home = work.path().to_path_buf();
-    let creds = format!("bob:{}", seed::BOB_READ);
-    let output = tokio::task::spawn_blocking(move || {
-        skopeo_copy(&skopeo, &layout, &home, &destination, &creds)
-    })
-    .await
-    .unwrap();
+    let output = skopeo_push(
+        &skopeo,
+        &layout,
+        work.path(),
+        format!("docker://{}/bob/other:v1", registry.host()),
+        format!("bob:{}", seed::BOB_READ),
+    )
+    .await;
     assert!(
         !output.status.success(),
         "skopeo copy with repo:read must fail"

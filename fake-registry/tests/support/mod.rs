@@ -3,14 +3,16 @@
 #![allow(dead_code)]
 
 pub mod distribution;
+pub mod process;
 
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use fake_registry::{FakeRegistry, FakeRegistryBuilder, RunningRegistry};
-use reqwest::{Client, RequestBuilder, Response, StatusCode};
-use serde_json::Value;
+use reqwest::{Client, IntoUrl, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 /// Path of the default seed fixture.
 pub fn default_seed() -> PathBuf {
@@ -52,9 +54,26 @@ pub fn client() -> Client {
         .expect("client builds")
 }
 
+/// A loopback client that trusts `ca_pem` (for HTTPS registries with a generated CA).
+pub fn client_trusting(ca_pem: &[u8]) -> Client {
+    let ca = reqwest::Certificate::from_pem(ca_pem).expect("CA parses");
+    Client::builder()
+        .add_root_certificate(ca)
+        .no_proxy()
+        .build()
+        .expect("client builds")
+}
+
 /// `Basic base64(user:secret)`.
 pub fn basic(user: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{user}:{secret}")))
+}
+
+/// A `GET url` carrying Basic credentials for `user`/`secret`.
+pub fn get_with_basic(url: impl IntoUrl, user: &str, secret: &str) -> RequestBuilder {
+    client()
+        .get(url)
+        .header("authorization", basic(user, secret))
 }
 
 /// Status and JSON body of a response (`Value::Null` for an empty or non-JSON body).
@@ -69,7 +88,35 @@ pub async fn json(response: Response) -> (StatusCode, Value) {
 
 /// Sends and returns status and JSON.
 pub async fn send(request: RequestBuilder) -> (StatusCode, Value) {
-    json(request.send().await.expect("request is sent")).await
+    json(fetch(request).await).await
+}
+
+/// Sends `request` and returns the whole response, headers and body unread.
+pub async fn fetch(request: RequestBuilder) -> Response {
+    request.send().await.expect("request is sent")
+}
+
+/// Sends `request` and returns only its status (the body is dropped unread).
+pub async fn status(request: RequestBuilder) -> StatusCode {
+    fetch(request).await.status()
+}
+
+/// `GET url`: status and JSON body.
+pub async fn get_json(url: impl IntoUrl) -> (StatusCode, Value) {
+    send(client().get(url)).await
+}
+
+/// `POST url` with `body` as JSON: status and JSON body.
+pub async fn post_json(url: impl IntoUrl, body: Value) -> (StatusCode, Value) {
+    send(client().post(url).json(&body)).await
+}
+
+/// The `www-authenticate` challenge of a response, as text.
+pub fn challenge(response: &Response) -> String {
+    response.headers()["www-authenticate"]
+        .to_str()
+        .expect("challenge is ASCII")
+        .to_string()
 }
 
 /// Asks `GET /token` as docker does, with Basic credentials and the given scopes.
@@ -86,13 +133,7 @@ pub async fn token_response(
         ("service", "fake-registry"),
     ];
     query.extend(scopes.iter().map(|s| ("scope", *s)));
-    send(
-        client()
-            .get(format!("{}/token", registry.url()))
-            .query(&query)
-            .header("authorization", basic(user, secret)),
-    )
-    .await
+    send(get_with_basic(format!("{}/token", registry.url()), user, secret).query(&query)).await
 }
 
 /// A bearer token for `user`/`secret` with `scopes`; panics unless the token endpoint says 200.
@@ -105,6 +146,45 @@ pub async fn bearer(
     let (status, body) = token_response(registry, user, secret, scopes).await;
     assert_eq!(status, StatusCode::OK, "token for {user}: {body}");
     body["token"].as_str().expect("token field").to_string()
+}
+
+/// The decoded JSON of segment `index` (0: header, 1: claims) of a JWS compact token; the
+/// signature is not checked.
+fn jws_segment(token: &str, index: usize) -> Value {
+    let segment = token.split('.').nth(index).expect("JWS has three segments");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment)
+        .expect("JWS segment is base64url");
+    serde_json::from_slice(&bytes).expect("JWS segment is JSON")
+}
+
+/// The JOSE header of a JWS token (unverified).
+pub fn jws_header(token: &str) -> Value {
+    jws_segment(token, 0)
+}
+
+/// The claims of a JWS token (unverified).
+pub fn jws_claims(token: &str) -> Value {
+    jws_segment(token, 1)
+}
+
+/// `sha256:<hex>`, the digest registries name a blob or manifest by.
+pub fn digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// Media type of an OCI image manifest.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+
+/// An OCI image manifest with `config` and a single `layer`, each referenced by digest and
+/// size.
+pub fn oci_manifest(config: &[u8], layer: &[u8]) -> Value {
+    json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest(config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": digest(layer), "size": layer.len()}],
+    })
 }
 
 /// A real program needed by a peer test. `None` (after printing why the test is skipped)

@@ -3,9 +3,10 @@
 //! evidence of every case, and the details of every failure with its diffs.
 //!
 //! Elements tests and tools can rely on: `#verdict` (with `data-verdict` set to the JSON
-//! verdict, e.g. `not-conformant`), `#count-{must,should}-{passed,failed,skipped}`,
-//! `#cleanup`, `#seed`, one `tr#case-<ID>` per case (with `data-status` and `data-level`), and
-//! one `section#failure-<ID>` per failed or errored case.
+//! verdict, e.g. `not-conformant`) holding `#verdict-label` and `#verdict-reason`;
+//! `#count-{must,should}-{passed,failed,skipped}`; `#target-name`, `#target-sha256`,
+//! `#target-version`; `#cleanup`; `#seed`; one `tr#case-<ID>` per case (with `data-status`
+//! and `data-level`); one `section#failure-<ID>` per failed or errored case.
 
 use std::fmt::Write as _;
 
@@ -46,7 +47,7 @@ pub fn escape(text: &str) -> String {
 
 /// Suite text (titles, requirements) escaped, with its `backtick` spans shown as code.
 fn rich(text: &str) -> String {
-    if text.matches('`').count() % 2 != 0 {
+    if !text.matches('`').count().is_multiple_of(2) {
         return escape(text);
     }
     let mut out = String::new();
@@ -115,8 +116,7 @@ table.counts td.n.failed.nonzero { color: var(--fail); }
 table.counts td.n.passed { color: var(--pass); }
 table.cases td.col-id { white-space: nowrap; width: 1%; }
 table.cases td.col-level, table.cases td.col-status { white-space: nowrap; width: 1%; }
-table.cases td.col-evidence { width: 36%; }
-table.cases td.col-evidence { font-size: 12.5px; color: #333; overflow-wrap: anywhere; }
+table.cases td.col-evidence { width: 36%; font-size: 12.5px; color: #333; overflow-wrap: anywhere; }
 table.cases tr.failed td, table.cases tr.error td { background: #fff8f8; }
 .status { font-weight: 600; }
 .status.passed { color: var(--pass); }
@@ -198,7 +198,7 @@ fn render(report: &RunReport) -> String {
 }
 
 /// `2026-01-02T03:04:05.123Z` shown as `2026-01-02 03:04:05 UTC`; anything else as it is.
-fn display_date(rfc3339: &str) -> String {
+pub(crate) fn display_date(rfc3339: &str) -> String {
     let bytes = rfc3339.as_bytes();
     if rfc3339.len() >= 19 && rfc3339.ends_with('Z') && bytes.get(10) == Some(&b'T') {
         format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..19])
@@ -242,7 +242,7 @@ fn verdict_banner(out: &mut String, report: &RunReport) {
     let _ = writeln!(
         out,
         "<div id=\"verdict\" class=\"verdict {slug}\" data-verdict=\"{slug}\">\
-         <div class=\"label\">{}</div><div class=\"reason\">{}</div></div>",
+         <div class=\"label\" id=\"verdict-label\">{}</div><div class=\"reason\" id=\"verdict-reason\">{}</div></div>",
         escape(s.verdict.label()),
         escape(&reason)
     );
@@ -669,7 +669,11 @@ mod tests {
     fn failing_report_shows_verdict_counts_target_and_details() {
         let html = Html.render(&failing_report()).unwrap();
         assert!(html.contains("data-verdict=\"not-conformant\""));
-        assert!(html.contains("<div class=\"label\">Not conformant</div>"));
+        assert_eq!(text_of(&html, "verdict-label"), "Not conformant");
+        assert_eq!(
+            text_of(&html, "verdict-reason"),
+            "1 MUST case failed or errored."
+        );
         assert_eq!(text_of(&html, "count-must-passed"), "1");
         assert_eq!(text_of(&html, "count-must-failed"), "1");
         assert_eq!(text_of(&html, "count-must-skipped"), "1");

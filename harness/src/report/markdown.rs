@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::{
     Format,
-    html::{escape, group_by_area, verdict_reason},
+    html::{display_date, escape, group_by_area, verdict_reason},
     text::{case_line, failure_details},
 };
 use crate::{
@@ -44,8 +44,8 @@ fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "**{}** {}\n",
-        s.verdict.label(),
+        "{}
+",
         verdict_reason(report)
     );
 
@@ -54,8 +54,12 @@ fn render(report: &RunReport) -> String {
         .iter()
         .map(|x| format!("{} (`{}` v{})", inline(&x.title), x.name, x.version))
         .collect();
-    let _ = writeln!(out, "| | |\n|---|---|");
-    let _ = writeln!(out, "| target | {} ({}) |", code(&t.name), cell(&t.kind));
+    let _ = writeln!(
+        out,
+        "| target | {} ({}) |\n|---|---|",
+        code(&t.name),
+        cell(&t.kind)
+    );
     let _ = writeln!(out, "| path | {} |", code(&t.path));
     let _ = writeln!(out, "| sha256 | {} |", code(&t.sha256));
     let version = t
@@ -64,7 +68,11 @@ fn render(report: &RunReport) -> String {
         .map_or_else(|| "_`version` did not succeed_".to_string(), code);
     let _ = writeln!(out, "| version | {version} |");
     let _ = writeln!(out, "| suite | {} |", cell(&suites.join(", ")));
-    let _ = writeln!(out, "| started | {} |", cell(&report.started_at));
+    let _ = writeln!(
+        out,
+        "| started | {} |",
+        cell(&display_date(&report.started_at))
+    );
     let _ = writeln!(
         out,
         "| strict | {} |\n",
@@ -209,9 +217,13 @@ mod tests {
     fn failing_report_has_verdict_counts_tables_details_cleanup_and_seed() {
         let md = Markdown.render(&failing_report()).unwrap();
         assert!(md.starts_with("## ❌ credconform: docker-credential-demo — Not conformant\n"));
-        assert!(md.contains("**Not conformant** 1 MUST case failed or errored."));
+        assert!(md.contains(" — Not conformant\n\n1 MUST case failed or errored.\n"));
         assert!(md.contains("| MUST | 1 | 1 | 1 |\n| SHOULD | 1 | 0 | 0 |"));
+        assert!(md.contains(
+            "| target | `docker-credential-demo` (helper) |\n|---|---|\n| path | `/opt/demo/"
+        ));
         assert!(md.contains("| sha256 | `abababab"));
+        assert!(md.contains("| started | 2026-01-02 03:04:05 UTC |"));
         assert!(md.contains("| version | `docker-credential-demo (demo) 1.2.3` |"));
         assert!(md.contains("### Round trip (1 of 1 passed)\n\n| ID | level | status | title |"));
         assert!(md.contains("| `HP-NF-001` | MUST | ❌ failed | title of HP-NF-001 |"));

@@ -152,7 +152,9 @@ fn prepare(step: &Step, n: usize, i: usize, vars: &Vars<'_>) -> Result<Prepared,
             let text = x(t)?;
             let url = (step.action.as_deref() != Some("store") && !text.trim().is_empty())
                 .then(|| text.trim().to_string());
-            (text, url, None, None)
+            // A malformed payload can still carry a secret: find it so it is redacted too.
+            let secret = secret_in_raw_payload(&text);
+            (text, url, secret, None)
         }
         Some(Stdin::Credentials { json }) => {
             let expanded = expand_map(json, &x)?;
@@ -172,6 +174,16 @@ fn prepare(step: &Step, n: usize, i: usize, vars: &Vars<'_>) -> Result<Prepared,
         url,
         secret,
     })
+}
+
+/// The string after the first `"Secret":` of a payload that may not be valid JSON as a whole.
+fn secret_in_raw_payload(text: &str) -> Option<String> {
+    let after_key = &text[text.find("\"Secret\"")? + "\"Secret\"".len()..];
+    let value = after_key.trim_start().strip_prefix(':')?.trim_start();
+    serde_json::Deserializer::from_str(value)
+        .into_iter::<String>()
+        .next()?
+        .ok()
 }
 
 type Expand<'a> = dyn Fn(&str) -> Result<String, String> + 'a;
@@ -284,5 +296,25 @@ fn record(
         ending,
         elapsed_ms,
         mismatches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secret_in_raw_payload;
+
+    #[test]
+    fn secrets_are_found_in_malformed_payloads() {
+        let truncated = r#"{"ServerURL":"https://h","Username":"u","Secret" : "s3cr\"et""#;
+        assert_eq!(
+            secret_in_raw_payload(truncated).as_deref(),
+            Some("s3cr\"et")
+        );
+        assert_eq!(
+            secret_in_raw_payload(r#"[{"Secret":"x1"}]"#).as_deref(),
+            Some("x1")
+        );
+        assert_eq!(secret_in_raw_payload("not json at all"), None);
+        assert_eq!(secret_in_raw_payload(r#"{"Secret": 42}"#), None);
     }
 }

@@ -29,6 +29,9 @@ pub struct CleanupReport {
     pub leftovers: Vec<String>,
     /// Set when the final `list` could not be read, so leftovers are unknown.
     pub list_error: Option<String>,
+    /// Entries outside the run namespace (the user's) that vanished or changed during the run:
+    /// the helper damaged its own store. URLs only.
+    pub foreign_changed: Vec<String>,
 }
 
 impl Ledger {

@@ -2,7 +2,9 @@
 //! the run namespace, and cleanup.
 
 pub mod helper_case;
+pub mod integrity;
 pub mod ledger;
+pub mod login_case;
 pub mod namespace;
 pub mod plan;
 pub mod property;
@@ -20,13 +22,13 @@ use std::{
 };
 
 pub use ledger::{CleanupReport, Ledger};
+pub use login_case::{LoginOptions, certify_login_cli};
 pub use namespace::{ForeignHosts, Namespace};
 pub use plan::{Partition, Selection};
 pub use result::{CaseResult, RunReport, Status, Summary, Verdict};
 
 use crate::{
     check::Redactor,
-    drive::Ending,
     report::Reporter,
     scenario::{Case, Suite, TargetKind},
     target::HelperTarget,
@@ -84,7 +86,8 @@ pub fn certify_helper(
         thread::spawn(move || crate::target::sha256_file(&path).unwrap_or_default())
     };
     let namespace = Namespace::random();
-    let foreign_hosts = preflight_hosts(&target, &namespace);
+    let foreign_before = integrity::ForeignEntries::read(&target, &namespace);
+    let foreign_hosts = foreign_before.hosts(&namespace);
     let ledger = Ledger::new(target.clone(), namespace.clone());
     let cx = HelperRun {
         target,
@@ -96,11 +99,13 @@ pub fn certify_helper(
     };
     reporter.started(&info, cases.len(), cx.options.seed);
     let mut results = run_all(&cases, &cx, reporter);
-    let cleanup = ledger.cleanup();
+    let mut cleanup = ledger.cleanup();
+    cleanup.foreign_changed =
+        foreign_before.changed_since(&integrity::ForeignEntries::read(&cx.target, &cx.namespace));
     info.sha256 = digest.join().unwrap_or_default();
     let order = |id: &str| cases.iter().position(|c| c.id == id);
     results.sort_by_key(|r| order(&r.id));
-    let summary = Summary::of(&results);
+    let summary = Summary::of(&results).with_store_damage(!cleanup.foreign_changed.is_empty());
     let report = RunReport {
         schema_version: result::SCHEMA_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -133,8 +138,9 @@ fn run_all(cases: &[&Case], cx: &HelperRun, reporter: &mut dyn Reporter) -> Vec<
     let (alone, mut shared): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| c.exclusive);
     // Longest first, so no long case starts last and leaves the other workers idle.
     shared.sort_by_key(|c| std::cmp::Reverse(estimated_invocations(c)));
-    let mut results = run_pool(&shared, cx.options.jobs, cx, reporter);
-    results.extend(run_pool(&alone, 1, cx, reporter));
+    let run_one = |case: &Case| guarded(case, &cx.redactor, || run_case(case, cx));
+    let mut results = run_pool(&shared, cx.options.jobs, &run_one, reporter);
+    results.extend(run_pool(&alone, 1, &run_one, reporter));
     results
 }
 
@@ -151,10 +157,10 @@ fn estimated_invocations(case: &Case) -> usize {
 }
 
 /// Runs `cases` on `jobs` workers.
-fn run_pool(
+pub(crate) fn run_pool(
     cases: &[&Case],
     jobs: usize,
-    cx: &HelperRun,
+    run_one: &(dyn Fn(&Case) -> CaseResult + Sync),
     reporter: &mut dyn Reporter,
 ) -> Vec<CaseResult> {
     let next = AtomicUsize::new(0);
@@ -166,7 +172,7 @@ fn run_pool(
             let next = &next;
             s.spawn(move || {
                 while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if tx.send(run_case(case, cx)).is_err() {
+                    if tx.send(run_one(case)).is_err() {
                         break;
                     }
                 }
@@ -182,37 +188,29 @@ fn run_pool(
     })
 }
 
-/// Runs one case; a panic inside the runner becomes an error result, not a crashed run.
+/// Runs one helper case.
 fn run_case(case: &Case, cx: &HelperRun) -> CaseResult {
-    let outcome = catch_unwind(AssertUnwindSafe(|| match &case.property {
+    match &case.property {
         Some(p) => property::run(case, p, cx),
         None => helper_case::run(case, cx),
-    }));
-    outcome.unwrap_or_else(|panic| {
+    }
+}
+
+/// Runs `f` for `case`; a panic inside the runner becomes an error result, not a crashed run.
+pub(crate) fn guarded(
+    case: &Case,
+    redactor: &Redactor,
+    f: impl FnOnce() -> CaseResult,
+) -> CaseResult {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let why = panic
             .downcast_ref::<String>()
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
-        CaseResult::new(case, Status::Error).with_note(
-            cx.redactor
-                .redact(&format!("internal error in the runner: {why}")),
-        )
+        CaseResult::new(case, Status::Error)
+            .with_note(redactor.redact(&format!("internal error in the runner: {why}")))
     })
-}
-
-/// Reads the hosts of the user's existing entries, before anything is stored.
-fn preflight_hosts(target: &HelperTarget, ns: &Namespace) -> ForeignHosts {
-    match target.call("list", "") {
-        Ok(out) if out.ending == Ending::Exited(0) => {
-            match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&out.stdout)
-            {
-                Ok(map) => ForeignHosts::from_list(map.into_iter().map(|(k, _)| k), ns),
-                Err(_) => ForeignHosts::unknown(),
-            }
-        }
-        _ => ForeignHosts::unknown(),
-    }
 }
 
 /// The current time, RFC 3339 in UTC.

@@ -109,6 +109,7 @@ mod tests {
                     area: "a".into(),
                     suite: name.into(),
                     source: Default::default(),
+                    login: None,
                 })
                 .collect(),
         }

@@ -141,6 +141,8 @@ pub struct Summary {
     pub must: Counts,
     /// SHOULD cases.
     pub should: Counts,
+    /// The helper lost or changed entries outside the run namespace during the run.
+    pub store_damaged: bool,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -169,13 +171,25 @@ impl Summary {
         Summary {
             must,
             should,
+            store_damaged: false,
             verdict,
         }
     }
 
+    /// The same summary, not conformant whatever the cases say when the helper damaged entries
+    /// the run never named.
+    pub fn with_store_damage(mut self, damaged: bool) -> Self {
+        self.store_damaged = damaged;
+        if damaged {
+            self.verdict = Verdict::NotConformant;
+        }
+        self
+    }
+
     /// The process exit code: 0 when no MUST case failed (and no SHOULD case, when strict).
     pub fn exit_code(&self, strict: bool) -> i32 {
-        let failed = self.must.failed > 0 || (strict && self.should.failed > 0);
+        let failed =
+            self.must.failed > 0 || self.store_damaged || (strict && self.should.failed > 0);
         i32::from(failed)
     }
 }
@@ -273,5 +287,9 @@ mod tests {
         assert_eq!(s.verdict, Verdict::NotConformant);
         assert_eq!(s.exit_code(false), 1);
         assert_eq!(s.should.skipped, 1);
+
+        let damaged = Summary::of(&all_pass).with_store_damage(true);
+        assert_eq!(damaged.verdict, Verdict::NotConformant);
+        assert_eq!(damaged.exit_code(false), 1);
     }
 }

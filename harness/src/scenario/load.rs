@@ -4,10 +4,12 @@ use std::{
     collections::HashMap,
     fs,
     path::{Path, PathBuf},
+    sync::Arc,
 };
 
 use super::{
-    model::{Case, CaseFile, Stdin, Step, Suite, SuiteHeader},
+    login::{self, LoginCaseFile},
+    model::{Case, CaseFile, Source, Stdin, Step, Suite, SuiteHeader, TargetKind},
     template,
 };
 
@@ -74,6 +76,10 @@ pub fn load_suite(dir: &Path) -> Result<Suite, LoadError> {
     let mut cases = Vec::new();
     for file in files {
         let text = read(&file)?;
+        if header.target == TargetKind::LoginCli {
+            cases.extend(load_login_file(&file, &text, &name)?);
+            continue;
+        }
         let parsed: CaseFile = toml::from_str(&text).map_err(|e| toml_error(&file, &text, &e))?;
         for mut case in parsed.cases {
             case.area = parsed.area.clone();
@@ -92,6 +98,47 @@ pub fn load_suite(dir: &Path) -> Result<Suite, LoadError> {
         header,
         cases,
     })
+}
+
+/// Reads a case file of a login-CLI suite into cases that carry their login part.
+fn load_login_file(file: &Path, text: &str, suite: &str) -> Result<Vec<Case>, LoadError> {
+    let parsed: LoginCaseFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    let mut cases = Vec::with_capacity(parsed.cases.len());
+    for decl in parsed.cases {
+        let line = line_of_id(text, &decl.id);
+        let case = Case {
+            id: decl.id.clone(),
+            level: decl.level,
+            title: decl.title.clone(),
+            cites: decl.cites.clone(),
+            steps: Vec::new(),
+            property: None,
+            exclusive: false,
+            area: parsed.area.clone(),
+            suite: suite.to_string(),
+            source: Source {
+                file: file.to_path_buf(),
+                line,
+            },
+            login: Some(Arc::new(decl.spec())),
+        };
+        let fail = |field: &str, message: &str| {
+            LoadError::new(
+                file,
+                Some(line),
+                format!("case {}: field `{field}`: {message}", case.id),
+            )
+        };
+        if !is_valid_id(&case.id) {
+            return Err(fail("id", "must look like `LC-AREA-001`"));
+        }
+        if case.title.trim().is_empty() || case.cites.trim().is_empty() {
+            return Err(fail("title", "title and cites must not be empty"));
+        }
+        login::validate(&decl).map_err(|(field, m)| fail(&field, &m))?;
+        cases.push(case);
+    }
+    Ok(cases)
 }
 
 fn read(file: &Path) -> Result<String, LoadError> {

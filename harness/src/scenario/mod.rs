@@ -1,6 +1,7 @@
-//! The case model, loading suites from `suites/`, and placeholders in case data.
+//! The case models (helper and login CLI), loading suites from `suites/`, and placeholders in case data.
 
 mod load;
+pub mod login;
 mod model;
 pub mod template;
 

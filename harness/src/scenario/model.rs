@@ -101,6 +101,9 @@ pub struct Case {
     /// Where the case is declared, for error messages.
     #[serde(skip)]
     pub source: Source,
+    /// The login-CLI part of a case of a `login-cli` suite (whose `steps` are then empty).
+    #[serde(skip)]
+    pub login: Option<std::sync::Arc<super::login::LoginCase>>,
 }
 
 /// A place in a suite file.

@@ -1,5 +1,8 @@
-//! What is under test: a credential helper (and, later, a login CLI with its profile).
+//! What is under test: a credential helper, or a login CLI with its profile.
 
 pub mod helper;
+pub mod login_cli;
+pub mod profile;
 
 pub use helper::{HelperTarget, TargetError, TargetInfo, find_program, sha256_file};
+pub use login_cli::LoginCliTarget;

@@ -1,0 +1,481 @@
+//! Expectations of login cases beyond exit and output: the config file a CLI leaves, the calls
+//! its credential helpers received (from the spy's log) and the requests the registry saw.
+//! Every string in a mismatch is redacted.
+
+use std::{fs, os::unix::fs::PermissionsExt, path::Path};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use fake_registry::state::journal::JournalEntry;
+use serde_json::Value;
+
+use super::{Mismatch, Redactor, quote};
+use crate::{
+    bundled::spy::{SpyCall, secret_hash},
+    scenario::login::{
+        AuthExpect, ConfigExpect, JournalExpect, RequestMatch, SpyCallMatch, SpyExpect,
+    },
+};
+
+/// A config file as found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigState {
+    /// Its bytes, `None` when there is no file.
+    pub bytes: Option<Vec<u8>>,
+    /// Its permission bits.
+    pub mode: Option<u32>,
+    /// Its folder's permission bits.
+    pub dir_mode: Option<u32>,
+}
+
+impl ConfigState {
+    /// Reads `path` and its folder.
+    pub fn read(path: &Path) -> ConfigState {
+        let mode_of = |p: &Path| {
+            fs::metadata(p)
+                .ok()
+                .map(|m| m.permissions().mode() & 0o7777)
+        };
+        ConfigState {
+            bytes: fs::read(path).ok(),
+            mode: mode_of(path),
+            dir_mode: path.parent().and_then(mode_of),
+        }
+    }
+
+    fn json(&self) -> Option<Value> {
+        self.bytes
+            .as_deref()
+            .and_then(|b| serde_json::from_slice(b).ok())
+    }
+}
+
+fn mismatch(what: &str, expected: impl Into<String>, actual: impl Into<String>) -> Mismatch {
+    Mismatch {
+        what: what.into(),
+        expected: expected.into(),
+        actual: actual.into(),
+        diff: None,
+    }
+}
+
+/// What checking a config file needs besides the expectation.
+pub struct ConfigCheck<'a> {
+    /// The file before the step.
+    pub before: &'a ConfigState,
+    /// The file after the step.
+    pub after: &'a ConfigState,
+    /// The config the case started with (for `keep`).
+    pub initial: Option<&'a Value>,
+    /// The secrets of the case.
+    pub secrets: &'a [String],
+    /// Redacts what is shown.
+    pub redactor: &'a Redactor,
+    /// Whether the folder existed before the case.
+    pub dir_created_by_cli: bool,
+}
+
+/// Checks the config file.
+pub fn check_config(e: &ConfigExpect, cx: &ConfigCheck<'_>) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    let after = cx.after;
+    let show = |b: &Option<Vec<u8>>| match b {
+        None => "no file".to_string(),
+        Some(b) => quote(&cx.redactor.redact(&String::from_utf8_lossy(b))),
+    };
+    if let Some(absent) = e.absent
+        && absent != after.bytes.is_none()
+    {
+        let expected = if absent {
+            "no config file"
+        } else {
+            "a config file"
+        };
+        out.push(mismatch("config file", expected, show(&after.bytes)));
+    }
+    if e.unchanged && cx.before.bytes != after.bytes {
+        let mut m = mismatch(
+            "config file unchanged",
+            show(&cx.before.bytes),
+            show(&after.bytes),
+        );
+        m.diff = super::diff::unified(
+            &cx.redactor.redact(&String::from_utf8_lossy(
+                cx.before.bytes.as_deref().unwrap_or_default(),
+            )),
+            &cx.redactor.redact(&String::from_utf8_lossy(
+                after.bytes.as_deref().unwrap_or_default(),
+            )),
+        );
+        out.push(m);
+    }
+    let modes = [
+        ("config file mode", &e.mode, after.mode, true),
+        (
+            "config folder mode",
+            &e.dir_mode,
+            after.dir_mode,
+            cx.dir_created_by_cli,
+        ),
+    ];
+    for (what, want, got, applies) in modes {
+        if let Some(want) = want
+            && applies
+        {
+            let want = u32::from_str_radix(want, 8).unwrap_or(0);
+            if got != Some(want) {
+                let got = got.map_or("missing".into(), |g| format!("{g:04o}"));
+                out.push(mismatch(what, format!("{want:04o}"), got));
+            }
+        }
+    }
+    let json = after.json();
+    let needs_json = !e.auths.is_empty() || !e.no_auths.is_empty() || !e.keep.is_empty();
+    if needs_json && json.is_none() {
+        out.push(mismatch("config file", "a JSON object", show(&after.bytes)));
+        return out;
+    }
+    let json = json.unwrap_or(Value::Null);
+    for (key, want) in &e.auths {
+        match json.pointer(&pointer(&["auths", key])) {
+            None => out.push(mismatch(&format!("auths[{key}]"), "an entry", "none")),
+            Some(entry) => check_entry(key, want, entry, cx.redactor, &mut out),
+        }
+    }
+    for key in &e.no_auths {
+        if json.pointer(&pointer(&["auths", key])).is_some() {
+            out.push(mismatch(&format!("auths[{key}]"), "no entry", "an entry"));
+        }
+    }
+    for p in &e.keep {
+        let before = cx.initial.and_then(|i| i.pointer(p));
+        let now = json.pointer(p);
+        if before != now {
+            let shown = |v: Option<&Value>| {
+                v.map_or("absent".into(), |v| cx.redactor.redact_json(v).to_string())
+            };
+            out.push(mismatch(
+                &format!("setting {p} kept"),
+                shown(before),
+                shown(now),
+            ));
+        }
+    }
+    for p in &e.lacks {
+        if json.pointer(p).is_some() {
+            out.push(mismatch(&format!("setting {p}"), "absent", "present"));
+        }
+    }
+    if e.no_secrets
+        && let Some(bytes) = &after.bytes
+    {
+        let text = String::from_utf8_lossy(bytes);
+        let decoded = decoded_auth_values(&json);
+        let leaked = cx.secrets.iter().any(|s| {
+            !s.is_empty()
+                && (text.contains(s.as_str()) || decoded.iter().any(|d| d.contains(s.as_str())))
+        });
+        if leaked {
+            out.push(mismatch(
+                "config file holds no secret",
+                "no secret of the case, in clear or base64",
+                "a secret of the case (redacted)",
+            ));
+        }
+    }
+    out
+}
+
+fn pointer(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1")))
+        .collect()
+}
+
+fn decoded_auth_values(v: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                match (k.as_str(), v) {
+                    ("auth", Value::String(s)) => out.extend(
+                        STANDARD
+                            .decode(s)
+                            .ok()
+                            .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    ),
+                    _ => out.extend(decoded_auth_values(v)),
+                }
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| out.extend(decoded_auth_values(v))),
+        _ => {}
+    }
+    out
+}
+
+fn check_entry(key: &str, want: &AuthExpect, entry: &Value, r: &Redactor, out: &mut Vec<Mismatch>) {
+    let what = format!("auths[{key}]");
+    let shown = r.redact_json(entry).to_string();
+    let obj = entry.as_object();
+    if want.empty && obj.is_none_or(|m| !m.is_empty()) {
+        out.push(mismatch(
+            &what,
+            "{} (the secret is with the helper)",
+            r.redact(&shown),
+        ));
+    }
+    let decoded = entry
+        .get("auth")
+        .and_then(Value::as_str)
+        .and_then(|a| STANDARD.decode(a).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned());
+    let (user, secret) = match decoded.as_deref().and_then(|d| d.split_once(':')) {
+        Some((u, s)) => (Some(u.to_string()), Some(s.to_string())),
+        None => (None, None),
+    };
+    if let Some(u) = &want.user
+        && user.as_deref() != Some(u)
+    {
+        out.push(mismatch(
+            &format!("{what} auth username"),
+            quote(u),
+            user.map_or("no decodable auth".into(), |u| quote(&r.redact(&u))),
+        ));
+    }
+    if let Some(s) = &want.secret
+        && secret.as_deref() != Some(s)
+    {
+        let actual = match &secret {
+            None => "no decodable auth".into(),
+            Some(a) => super::redact::describe_secret_difference(s, a),
+        };
+        out.push(mismatch(
+            &format!("{what} auth secret"),
+            super::redact::placeholder(s),
+            actual,
+        ));
+    }
+    if let Some(want_token) = want.identity_token {
+        let has = entry
+            .get("identitytoken")
+            .and_then(Value::as_str)
+            .is_some_and(|t| !t.is_empty());
+        if has != want_token {
+            out.push(mismatch(
+                &format!("{what} identitytoken"),
+                if want_token { "present" } else { "absent" },
+                if has { "present" } else { "absent" },
+            ));
+        }
+    }
+}
+
+fn call_matches(m: &SpyCallMatch, c: &SpyCall) -> bool {
+    let eq = |want: &Option<String>, got: &Option<String>| {
+        want.as_ref()
+            .is_none_or(|w| got.as_deref() == Some(w.as_str()))
+    };
+    m.helper.as_ref().is_none_or(|h| *h == c.helper)
+        && m.action.as_ref().is_none_or(|a| *a == c.action)
+        && eq(&m.server_url, &c.server_url)
+        && eq(&m.username, &c.username)
+        && m.secret
+            .as_ref()
+            .is_none_or(|s| c.secret_sha256.as_deref() == Some(secret_hash(s).as_str()))
+}
+
+fn describe_call(m: &SpyCallMatch, r: &Redactor) -> String {
+    let mut parts = Vec::new();
+    let mut add = |k: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            parts.push(format!("{k}={}", r.redact(v)));
+        }
+    };
+    add("helper", &m.helper);
+    add("action", &m.action);
+    add("ServerURL", &m.server_url);
+    add("Username", &m.username);
+    if let Some(s) = &m.secret {
+        parts.push(format!("Secret={}", super::redact::placeholder(s)));
+    }
+    format!("a call {}", parts.join(" "))
+}
+
+fn describe_calls(calls: &[SpyCall], r: &Redactor) -> String {
+    if calls.is_empty() {
+        return "no helper call".into();
+    }
+    calls
+        .iter()
+        .map(|c| {
+            format!(
+                "{} {} {}{}",
+                c.helper,
+                c.action,
+                r.redact(c.server_url.as_deref().unwrap_or("")),
+                c.username
+                    .as_deref()
+                    .map(|u| format!(" Username={}", r.redact(u)))
+                    .unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Checks the spy helpers' calls made during a step.
+pub fn check_spy(e: &SpyExpect, calls: &[SpyCall], r: &Redactor) -> Vec<Mismatch> {
+    let mut out = Vec::new();
+    for m in &e.calls {
+        if !calls.iter().any(|c| call_matches(m, c)) {
+            out.push(mismatch(
+                "credential helper calls",
+                describe_call(m, r),
+                describe_calls(calls, r),
+            ));
+        }
+    }
+    for m in &e.no_calls {
+        if calls.iter().any(|c| call_matches(m, c)) {
+            out.push(mismatch(
+                "credential helper calls",
+                format!("no {}", describe_call(m, r).trim_start_matches("a ")),
+                describe_calls(calls, r),
+            ));
+        }
+    }
+    out
+}
+
+fn request_matches(m: &RequestMatch, e: &JournalEntry) -> bool {
+    let query = e.query.as_deref().unwrap_or("");
+    m.method
+        .as_ref()
+        .is_none_or(|x| x.eq_ignore_ascii_case(&e.method))
+        && m.path.as_ref().is_none_or(|x| *x == e.path)
+        && m.query_contains.iter().all(|q| query.contains(q.as_str()))
+        && m.auth_scheme
+            .as_ref()
+            .is_none_or(|x| e.auth_scheme.as_deref() == Some(x.as_str()))
+        && m.status.is_none_or(|x| e.status == Some(x))
+}
+
+/// Checks the requests the registry saw during a step (queries are already redacted by the
+/// registry's journal).
+pub fn check_journal(e: &JournalExpect, entries: &[JournalEntry], r: &Redactor) -> Vec<Mismatch> {
+    let seen = || {
+        entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {}{} -> {}",
+                    e.method,
+                    e.path,
+                    e.query
+                        .as_deref()
+                        .map(|q| format!("?{q}"))
+                        .unwrap_or_default(),
+                    e.status.map_or("closed".into(), |s| s.to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    e.requests
+        .iter()
+        .filter(|m| !entries.iter().any(|x| request_matches(m, x)))
+        .map(|m| Mismatch {
+            what: "registry requests".into(),
+            expected: format!(
+                "a request{}{}{}{}",
+                m.method
+                    .as_deref()
+                    .map(|x| format!(" {x}"))
+                    .unwrap_or_default(),
+                m.path
+                    .as_deref()
+                    .map(|x| format!(" {x}"))
+                    .unwrap_or_default(),
+                if m.query_contains.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", m.query_contains.join(", "))
+                },
+                m.status
+                    .map(|s| format!(" answered {s}"))
+                    .unwrap_or_default(),
+            ),
+            actual: format!("{} requests", entries.len()),
+            diff: Some(r.redact(&seen())),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(text: &str) -> ConfigState {
+        ConfigState {
+            bytes: Some(text.as_bytes().to_vec()),
+            mode: Some(0o600),
+            dir_mode: Some(0o700),
+        }
+    }
+
+    #[test]
+    fn entries_modes_kept_settings_and_leaks_are_checked() {
+        let before = state(r#"{"psFormat":"x"}"#);
+        let after = state(r#"{"auths":{"h:1":{"auth":"YWxpY2U6cGFzc3dvcmQx"}}}"#);
+        let initial: Value = serde_json::from_str(r#"{"psFormat":"x"}"#).unwrap();
+        let r = Redactor::new();
+        r.register("password1");
+        let secrets = vec!["password1".to_string()];
+        let cx = ConfigCheck {
+            before: &before,
+            after: &after,
+            initial: Some(&initial),
+            secrets: &secrets,
+            redactor: &r,
+            dir_created_by_cli: true,
+        };
+        let e: ConfigExpect = toml::from_str(
+            r#"mode = "0600"
+               keep = ["/psFormat"]
+               no_secrets = true
+               auths = { "h:1" = { user = "alice", secret = "password1" } }"#,
+        )
+        .unwrap();
+        let found = check_config(&e, &cx);
+        let whats: Vec<&str> = found.iter().map(|m| m.what.as_str()).collect();
+        assert_eq!(
+            whats,
+            ["setting /psFormat kept", "config file holds no secret"]
+        );
+        let text = serde_json::to_string(&found).unwrap();
+        assert!(!text.contains("password1"), "{text}");
+    }
+
+    #[test]
+    fn spy_calls_match_on_hashed_secrets() {
+        let call = SpyCall {
+            helper: "ccspy-a".into(),
+            action: "store".into(),
+            server_url: Some("h:1".into()),
+            username: Some("alice".into()),
+            secret_sha256: Some(secret_hash("pw")),
+            exit: 0,
+        };
+        let e: SpyExpect = toml::from_str(
+            r#"calls = [{ action = "store", server_url = "h:1", secret = "pw" }]
+               no_calls = [{ action = "erase" }]"#,
+        )
+        .unwrap();
+        let r = Redactor::new();
+        assert!(check_spy(&e, std::slice::from_ref(&call), &r).is_empty());
+        let wrong: SpyExpect =
+            toml::from_str(r#"calls = [{ action = "store", secret = "other" }]"#).unwrap();
+        assert_eq!(check_spy(&wrong, &[call], &r).len(), 1);
+    }
+}

@@ -1,0 +1,251 @@
+//! Snapshots of the config files a login CLI leaves: normalized (sorted keys, the registry's
+//! address and sandbox paths replaced, timestamps masked), redacted (`auth` values shown
+//! decoded with the secret named, never shown; identity tokens masked) and compared with the
+//! stored snapshot under `fixtures/snapshots/<profile>/<CASE-ID>.snap`.
+//!
+//! The files use insta's `.snap` format (a `---` header with `source` and `expression`, then
+//! the content), so they read like every other insta snapshot and review tools show them; the
+//! runner reads and writes them itself because snapshots are checked inside a certification
+//! run, not inside `cargo test`, and accepted with `--update-snapshots`.
+
+use std::{fs, path::PathBuf};
+
+use base64::{Engine, engine::general_purpose::STANDARD};
+use serde_json::{Map, Value};
+
+use super::{Mismatch, diff::unified};
+
+/// What a snapshot must not contain, and what stands for it.
+#[derive(Debug, Clone, Default)]
+pub struct Normalizer {
+    /// Text replaced everywhere, in order (e.g. the registry's `127.0.0.1:PORT`).
+    pub replacements: Vec<(String, String)>,
+    /// Known secrets and the names shown for them (e.g. `password of alice`).
+    pub secrets: Vec<(String, String)>,
+}
+
+impl Normalizer {
+    fn text(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for (from, to) in &self.replacements {
+            out = out.replace(from.as_str(), to);
+        }
+        for (secret, name) in &self.secrets {
+            out = out.replace(secret.as_str(), &format!("[{name}]"));
+        }
+        if looks_like_timestamp(&out) {
+            return "[timestamp]".into();
+        }
+        out
+    }
+
+    fn secret_name(&self, secret: &str) -> String {
+        if secret.is_empty() {
+            return String::new();
+        }
+        match self.secrets.iter().find(|(s, _)| s == secret) {
+            Some((_, name)) => format!("[{name}]"),
+            None => format!("[unknown secret: {} bytes]", secret.len()),
+        }
+    }
+
+    fn value(&self, key: Option<&str>, v: &Value) -> Value {
+        match (key, v) {
+            (Some("auth"), Value::String(s)) => Value::String(self.auth(s)),
+            (Some("identitytoken" | "registrytoken"), Value::String(s)) if !s.is_empty() => {
+                Value::String("[identity token]".into())
+            }
+            (_, Value::String(s)) => Value::String(self.text(s)),
+            (_, Value::Array(items)) => {
+                Value::Array(items.iter().map(|i| self.value(None, i)).collect())
+            }
+            (_, Value::Object(map)) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let mut out = Map::new();
+                for k in keys {
+                    out.insert(self.text(k), self.value(Some(k), &map[k]));
+                }
+                Value::Object(out)
+            }
+            (_, other) => other.clone(),
+        }
+    }
+
+    /// An `auth` value shown as `base64(user:[name of the secret])`.
+    fn auth(&self, encoded: &str) -> String {
+        match STANDARD
+            .decode(encoded)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+        {
+            Some(decoded) => match decoded.split_once(':') {
+                Some((user, secret)) => {
+                    format!("base64({}:{})", self.text(user), self.secret_name(secret))
+                }
+                None => format!("base64({}) without a colon", self.secret_name(&decoded)),
+            },
+            None => format!("[not base64: {} bytes]", encoded.len()),
+        }
+    }
+
+    /// The snapshot text of a config file: its mode, then the normalized content.
+    pub fn config(&self, content: Option<&[u8]>, mode: Option<u32>) -> String {
+        let Some(bytes) = content else {
+            return "(no file)\n".into();
+        };
+        let mut out = match mode {
+            Some(m) => format!("mode: {m:04o}\n"),
+            None => String::new(),
+        };
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => {
+                let shown = self.value(None, &v);
+                out.push_str(&serde_json::to_string_pretty(&shown).unwrap_or_default());
+                out.push('\n');
+            }
+            Err(_) => {
+                out.push_str("(not JSON)\n");
+                out.push_str(&self.text(&String::from_utf8_lossy(bytes)));
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+fn looks_like_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 20
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b'T'
+        && b[13] == b':'
+        && b[..4].iter().all(u8::is_ascii_digit)
+}
+
+/// Where snapshots of one profile live, and whether mismatches are accepted.
+#[derive(Debug, Clone)]
+pub struct SnapshotStore {
+    /// `fixtures/snapshots/<profile>`.
+    pub dir: PathBuf,
+    /// Write the actual content instead of failing (`--update-snapshots`).
+    pub update: bool,
+}
+
+/// The header and content of an insta `.snap` file.
+pub fn render_snap(source: &str, expression: &str, content: &str) -> String {
+    format!("---\nsource: {source}\nexpression: {expression}\n---\n{content}")
+}
+
+/// The content of an insta `.snap` file (after its header).
+pub fn parse_snap(text: &str) -> &str {
+    text.strip_prefix("---\n")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(text, |(_, content)| content)
+}
+
+impl SnapshotStore {
+    /// Compares `content` with snapshot `name`; writes it instead when updating or when the
+    /// snapshot is new and updating. A missing snapshot without `--update-snapshots` fails.
+    pub fn check(
+        &self,
+        name: &str,
+        source: &str,
+        expression: &str,
+        content: &str,
+    ) -> Option<Mismatch> {
+        let file = self.dir.join(format!("{name}.snap"));
+        let stored = fs::read_to_string(&file).ok();
+        let expected = stored.as_deref().map(parse_snap);
+        if expected == Some(content) {
+            return None;
+        }
+        if self.update {
+            let write = fs::create_dir_all(&self.dir)
+                .and_then(|()| fs::write(&file, render_snap(source, expression, content)));
+            return write.err().map(|e| Mismatch {
+                what: "snapshot".into(),
+                expected: format!("{} written", file.display()),
+                actual: e.to_string(),
+                diff: None,
+            });
+        }
+        Some(match expected {
+            None => Mismatch {
+                what: "config snapshot".into(),
+                expected: format!("a stored snapshot {}", file.display()),
+                actual: "none yet: run with --update-snapshots to accept it".into(),
+                diff: unified("", content),
+            },
+            Some(expected) => Mismatch {
+                what: "config snapshot".into(),
+                expected: format!("{} (stored)", file.display()),
+                actual: "a different file (rerun with --update-snapshots to accept it)".into(),
+                diff: Some(
+                    unified(expected, content)
+                        .unwrap_or_else(|| format!("-{expected}\n+{content}\n")),
+                ),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn normalizer() -> Normalizer {
+        Normalizer {
+            replacements: vec![("127.0.0.1:41234".into(), "[registry]".into())],
+            secrets: vec![("alice-password".into(), "password of alice".into())],
+        }
+    }
+
+    #[test]
+    fn config_files_are_normalized_and_redacted() {
+        let file = br#"{"psFormat":"x","auths":{"127.0.0.1:41234":{"auth":"YWxpY2U6YWxpY2UtcGFzc3dvcmQ=","identitytoken":"fkr_idt_abc"},"o":{"auth":"Ym9iOnNlY3JldA=="}},"z":"2024-01-01T00:00:00Z"}"#;
+        let text = normalizer().config(Some(file), Some(0o600));
+        let expected = r#"mode: 0600
+{
+  "auths": {
+    "[registry]": {
+      "auth": "base64(alice:[password of alice])",
+      "identitytoken": "[identity token]"
+    },
+    "o": {
+      "auth": "base64(bob:[unknown secret: 6 bytes])"
+    }
+  },
+  "psFormat": "x",
+  "z": "[timestamp]"
+}
+"#;
+        assert_eq!(text, expected);
+        assert!(!text.contains("alice-password") && !text.contains("41234"));
+        assert_eq!(normalizer().config(None, None), "(no file)\n");
+    }
+
+    #[test]
+    fn snapshots_are_written_on_update_and_diffed_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SnapshotStore {
+            dir: dir.path().join("docker"),
+            update: false,
+        };
+        let missing = store.check("LC-X-001", "s.toml", "e", "a\nb\n").unwrap();
+        assert!(missing.actual.contains("--update-snapshots"));
+        store.update = true;
+        assert!(store.check("LC-X-001", "s.toml", "e", "a\nb\n").is_none());
+        let written = fs::read_to_string(dir.path().join("docker/LC-X-001.snap")).unwrap();
+        assert!(written.starts_with("---\nsource: s.toml\n"));
+        store.update = false;
+        assert!(store.check("LC-X-001", "s.toml", "e", "a\nb\n").is_none());
+        let diff = store
+            .check("LC-X-001", "s.toml", "e", "a\nc\n")
+            .unwrap()
+            .diff
+            .unwrap();
+        assert!(diff.contains("-b") && diff.contains("+c"), "{diff}");
+    }
+}

@@ -1,0 +1,228 @@
+//! Running a program on a pseudo-terminal and answering its prompts (`Username:`,
+//! `Password:`), as a person at a terminal would. The program is a session leader with the pty
+//! as its controlling terminal, so it can turn echo off; its process group is killed at the
+//! timeout. Terminal output (stdout and stderr merged, as a terminal shows them) comes back as
+//! `stdout`.
+
+use std::{
+    ffi::OsString,
+    io::{self, Read, Write},
+    os::{
+        fd::{AsFd, OwnedFd},
+        unix::process::{CommandExt, ExitStatusExt},
+    },
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
+
+use super::{Ending, Outcome, SpawnError, kill_group};
+
+/// One prompt to wait for and the line to type when it appears.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// Text the program shows (e.g. `Password:`).
+    pub prompt: String,
+    /// What is typed, without the newline.
+    pub reply: String,
+    /// Wait (up to a second) until the program has turned echo off before typing: a program
+    /// prints its prompt before it silences the terminal, and typing in between would echo.
+    pub secret: bool,
+}
+
+/// A program to run on a pty.
+#[derive(Debug, Clone)]
+pub struct PtyInvocation {
+    /// The program.
+    pub program: PathBuf,
+    /// Its arguments.
+    pub args: Vec<OsString>,
+    /// Its whole environment.
+    pub env: Vec<(OsString, OsString)>,
+    /// The working directory.
+    pub cwd: Option<PathBuf>,
+    /// Prompts answered in order.
+    pub answers: Vec<Answer>,
+    /// How long it may run.
+    pub timeout: Duration,
+}
+
+/// Output kept at most (the rest is dropped).
+const CAP: usize = 1 << 20;
+
+fn open_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY)?;
+    grantpt(&master)?;
+    unlockpt(&master)?;
+    let name = ptsname(&master, Vec::new())?;
+    let slave = rustix::fs::open(
+        name.as_c_str(),
+        rustix::fs::OFlags::RDWR | rustix::fs::OFlags::NOCTTY,
+        rustix::fs::Mode::empty(),
+    )?;
+    Ok((master, slave))
+}
+
+/// Runs `inv` on a fresh pty, typing each answer once its prompt has appeared.
+pub fn run(inv: &PtyInvocation) -> Result<Outcome, SpawnError> {
+    let spawn_error = |source| SpawnError {
+        program: inv.program.display().to_string(),
+        source,
+    };
+    let started = Instant::now();
+    let (master, slave) = open_pair().map_err(spawn_error)?;
+    let mut cmd = Command::new(&inv.program);
+    cmd.args(&inv.args)
+        .env_clear()
+        .envs(inv.env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::from(slave.try_clone().map_err(spawn_error)?))
+        .stdout(Stdio::from(slave.try_clone().map_err(spawn_error)?))
+        .stderr(Stdio::from(slave));
+    if let Some(dir) = &inv.cwd {
+        cmd.current_dir(dir);
+    }
+    // SAFETY: setsid and the TIOCSCTTY ioctl are async-signal-safe and touch no memory of the
+    // parent; they make the child a session leader whose controlling terminal is the pty.
+    unsafe {
+        cmd.pre_exec(|| {
+            rustix::process::setsid()?;
+            rustix::process::ioctl_tiocsctty(rustix::stdio::stdin())?;
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(spawn_error)?;
+    drop(cmd); // closes the parent's copies of the slave, so EOF/EIO arrives when the child ends
+    let pgid = child.id() as i32;
+    let mut master = std::fs::File::from(master);
+    let deadline = started + inv.timeout;
+    let mut output = Vec::new();
+    let mut next = 0;
+    let mut searched_from = 0;
+    let mut forced = None;
+    loop {
+        let now = Instant::now();
+        if now >= deadline {
+            forced = Some(Ending::TimedOut);
+            break;
+        }
+        if !readable(&master, deadline - now) {
+            continue;
+        }
+        let mut buf = [0u8; 4096];
+        match master.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                if output.len() < CAP {
+                    output.extend_from_slice(&buf[..n.min(CAP - output.len())]);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) => break, // EIO: every slave descriptor is closed
+        }
+        if let Some(answer) = inv.answers.get(next) {
+            let text = String::from_utf8_lossy(&output[searched_from..]);
+            if let Some(pos) = text.find(&answer.prompt) {
+                searched_from += pos + answer.prompt.len();
+                if answer.secret {
+                    wait_for_echo_off(&master, Instant::now() + Duration::from_secs(1));
+                }
+                let _ = master.write_all(format!("{}\n", answer.reply).as_bytes());
+                next += 1;
+            }
+        }
+    }
+    if forced.is_some() {
+        kill_group(pgid);
+    }
+    let status = child.wait().ok();
+    let ending = match (forced, status) {
+        (Some(f), _) => f,
+        (None, Some(s)) => match (s.code(), s.signal()) {
+            (Some(c), _) => Ending::Exited(c),
+            (None, Some(sig)) => Ending::Signalled(sig),
+            _ => Ending::Signalled(0),
+        },
+        (None, None) => Ending::Signalled(0),
+    };
+    Ok(Outcome {
+        ending,
+        stdout: output,
+        stderr: Vec::new(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Waits until the terminal's echo is off (the pty's settings read through the master).
+fn wait_for_echo_off(master: &impl AsFd, until: Instant) {
+    use rustix::termios::{LocalModes, tcgetattr};
+    while Instant::now() < until {
+        match tcgetattr(master) {
+            Ok(t) if !t.local_modes.contains(LocalModes::ECHO) => return,
+            Ok(_) => std::thread::sleep(Duration::from_millis(2)),
+            Err(_) => return,
+        }
+    }
+}
+
+fn readable(fd: &impl AsFd, timeout: Duration) -> bool {
+    use rustix::event::{PollFd, PollFlags, Timespec};
+    let mut fds = [PollFd::new(fd, PollFlags::IN)];
+    let timeout = Timespec::try_from(timeout.min(Duration::from_secs(1))).unwrap_or(Timespec {
+        tv_sec: 1,
+        tv_nsec: 0,
+    });
+    matches!(rustix::event::poll(&mut fds, Some(&timeout)), Ok(n) if n > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prompts_are_answered_with_echo_off_and_output_is_merged() {
+        let script = r#"printf 'Username: '; read u; stty -echo; printf 'Password: '; read p; stty echo; echo; echo "got $u/${#p}" >&2; [ -t 0 ] && echo tty"#;
+        let inv = PtyInvocation {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), script.into()],
+            env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+            cwd: None,
+            answers: vec![
+                Answer {
+                    prompt: "Username:".into(),
+                    reply: "alice".into(),
+                    secret: false,
+                },
+                Answer {
+                    prompt: "Password:".into(),
+                    reply: "s3cret-pw".into(),
+                    secret: true,
+                },
+            ],
+            timeout: Duration::from_secs(10),
+        };
+        let out = run(&inv).unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.ending, Ending::Exited(0), "{text}");
+        assert!(text.contains("got alice/9"), "{text}");
+        assert!(text.contains("tty"), "{text}");
+        assert!(
+            !text.contains("s3cret-pw"),
+            "the password was echoed: {text}"
+        );
+    }
+
+    #[test]
+    fn a_program_waiting_forever_is_killed() {
+        let inv = PtyInvocation {
+            program: "/bin/sh".into(),
+            args: vec!["-c".into(), "read x".into()],
+            env: vec![],
+            cwd: None,
+            answers: vec![],
+            timeout: Duration::from_millis(300),
+        };
+        assert_eq!(run(&inv).unwrap().ending, Ending::TimedOut);
+    }
+}

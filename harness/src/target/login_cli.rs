@@ -1,0 +1,101 @@
+//! A login CLI under test: the program, resolved and checked, and its profile.
+
+use std::{fs, os::unix::fs::PermissionsExt, path::PathBuf, time::Duration};
+
+use super::{
+    TargetInfo, find_program,
+    profile::{self, Profile},
+};
+use crate::drive::{self, Ending, Invocation};
+
+/// A login CLI and the profile that says how to drive it.
+#[derive(Debug, Clone)]
+pub struct LoginCliTarget {
+    /// The program, resolved to an absolute path.
+    pub path: PathBuf,
+    /// How it logs in and out and where its config file lives.
+    pub profile: Profile,
+    /// The timeout of each invocation.
+    pub timeout: Duration,
+}
+
+impl LoginCliTarget {
+    /// Resolves `name` (a path or a program on PATH) and picks its profile from `profiles_dir`:
+    /// `profile` when given, else the one claiming the program's file name.
+    pub fn resolve(
+        name: &str,
+        profile: Option<&str>,
+        profiles_dir: &std::path::Path,
+    ) -> Result<Self, String> {
+        let path = find_program(name).ok_or_else(|| {
+            format!("login CLI `{name}` not found (give a path, or a program name on PATH)")
+        })?;
+        let meta = fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+            return Err(format!(
+                "login CLI `{}` is not an executable file",
+                path.display()
+            ));
+        }
+        let path = if path.is_absolute() {
+            path
+        } else {
+            std::env::current_dir()
+                .map_err(|e| e.to_string())?
+                .join(path)
+        };
+        let profile = profile::choose(profiles_dir, profile, &path).map_err(|e| e.to_string())?;
+        Ok(LoginCliTarget {
+            path,
+            profile,
+            timeout: Duration::from_secs(10),
+        })
+    }
+
+    /// Describes the target for reports (the digest is left empty, as for helpers).
+    pub fn describe(&self) -> TargetInfo {
+        let version = (!self.profile.version_args.is_empty())
+            .then(|| {
+                let mut inv = Invocation::new(&self.path, self.profile.version_args.clone());
+                inv.timeout = self.timeout;
+                drive::run(&inv).ok()
+            })
+            .flatten()
+            .filter(|o| o.ending == Ending::Exited(0))
+            .map(|o| {
+                let text = String::from_utf8_lossy(&o.stdout);
+                text.lines().next().unwrap_or_default().trim().to_string()
+            });
+        TargetInfo {
+            kind: "login-cli".into(),
+            name: format!(
+                "{} (profile {})",
+                self.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                self.profile.name
+            ),
+            path: self.path.display().to_string(),
+            sha256: String::new(),
+            version,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_programs_and_unknown_profiles_are_named() {
+        let dir = profile::default_profiles_dir();
+        let err = LoginCliTarget::resolve("/no/such/docker", None, &dir).unwrap_err();
+        assert!(err.contains("/no/such/docker"), "{err}");
+        let err = LoginCliTarget::resolve("sh", None, &dir).unwrap_err();
+        assert!(err.contains("--profile"), "{err}");
+        let t = LoginCliTarget::resolve("sh", Some("docker"), &dir).unwrap();
+        assert_eq!(t.profile.name, "docker");
+        assert!(t.path.is_absolute());
+    }
+}
