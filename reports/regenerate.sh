@@ -1,23 +1,33 @@
 #!/usr/bin/env bash
-# Regenerates the certification reports of real third-party credential helpers, from the Debian
-# packages, each with a throwaway store. Every program runs inside a network namespace that has
-# only loopback, so nothing can leave 127.0.0.0/8 (docker-credential-ecr-login otherwise calls
-# the EC2 metadata endpoint on `list`).
+# Regenerates the certification reports of real third-party credential helpers and login CLIs
+# from the Debian packages (and the docker CLI at /usr/local/bin/docker), each helper with a
+# throwaway store. Everything runs inside a network namespace that has only loopback, so nothing
+# can leave 127.0.0.0/8 (docker-credential-ecr-login otherwise calls the EC2 metadata endpoint).
 #
-#   reports/regenerate.sh            regenerate reports/<program>/report.{json,md,html,svg}
-#   reports/regenerate.sh --check    regenerate into a temporary folder and fail when any case's
-#                                    verdict differs from the committed report.json
+#   reports/regenerate.sh                  regenerate reports/<program>/report.{json,md,html} + badge
+#   reports/regenerate.sh --check          regenerate into a temporary folder and fail when any
+#                                          case's verdict differs from the committed report.json
+#   reports/regenerate.sh --helpers-only   only the credential helpers (with or without --check)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 mode=write
-[ "${1:-}" = "--check" ] && mode=check
-bin="$root/target/release/credconform"
+only=all
+for arg in "$@"; do
+  case "$arg" in
+    --check) mode=check ;;
+    --helpers-only) only=helpers ;;
+    *) echo "usage: $0 [--check] [--helpers-only]" >&2; exit 2 ;;
+  esac
+done
+# CREDCONFORM_BIN: an already built credconform (CI reuses the one its tests built).
+bin=${CREDCONFORM_BIN:-"$root/target/release/credconform"}
 
 if [ "${CC_INSIDE_NETNS:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
   need=(golang-docker-credential-helpers amazon-ecr-credential-helper pass gnupg dbus gnome-keyring
         util-linux iproute2 python3)
+  [ "$only" = all ] && need+=(skopeo podman buildah)
   missing=()
   for p in "${need[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -25,7 +35,10 @@ if [ "${CC_INSIDE_NETNS:-}" != 1 ]; then
   if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
-  cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml" -p credconform
+  if [ -z "${CREDCONFORM_BIN:-}" ]; then
+    cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml" -p credconform
+  fi
+  export CREDCONFORM_BIN=$bin
   # Everything below runs in a network namespace with only loopback.
   exec unshare --net env CC_INSIDE_NETNS=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
 fi
@@ -35,19 +48,19 @@ out_root=$here
 work=$(mktemp -d /tmp/ccr.XXXXXX)   # short: gpg-agent's socket lives below it
 trap 'rm -rf "$work"; [ "$mode" = check ] && rm -rf "$out_root"' EXIT
 
-# certify NAME HELPER [credconform args...]
+# certify NAME TARGET-FLAG TARGET [credconform args...]
 certify() {
-  local name=$1 helper=$2; shift 2
+  local name=$1 flag=$2 target=$3; shift 3
   local dir="$out_root/$name"
   mkdir -p "$dir"
   set +e
-  "$bin" --helper "$helper" --seed 1 "$@" \
+  "$bin" "$flag" "$target" --seed 1 "$@" \
       --json "$dir/report.json" --markdown "$dir/report.md" --html "$dir/report.html" \
       --badge "$dir/badge.svg" > "$dir/run.log" 2>&1
   local code=$?
   set -e
   [ "$code" -le 1 ] || { cat "$dir/run.log"; echo "credconform failed to run for $name ($code)"; exit 1; }
-  echo "$name: $(tail -n 1 "$dir/run.log")"
+  echo "$name: $(grep '^verdict:' "$dir/run.log")"
 }
 
 # docker-credential-pass: a throwaway GPG key and password store.
@@ -55,23 +68,35 @@ export GNUPGHOME="$work/g" PASSWORD_STORE_DIR="$work/p"
 mkdir -m 700 -p "$GNUPGHOME"
 gpg --batch --quiet --passphrase '' --quick-gen-key "credconform reports <reports@credconform.test>" default default never
 pass init "$(gpg --list-keys --with-colons | awk -F: '/^fpr/ {print $10; exit}')" >/dev/null
-certify docker-credential-pass docker-credential-pass \
+certify docker-credential-pass --helper docker-credential-pass \
   --env "GNUPGHOME=$GNUPGHOME" --env "PASSWORD_STORE_DIR=$PASSWORD_STORE_DIR"
 gpgconf --kill gpg-agent || true
 
 # docker-credential-secretservice: a private D-Bus session with an unlocked gnome-keyring.
 export -f certify
 export bin out_root
+mkdir -p -m 700 "$work/ss/run" "$work/ss/data"
 HOME="$work/ss" XDG_DATA_HOME="$work/ss/data" XDG_RUNTIME_DIR="$work/ss/run" \
   dbus-run-session -- bash -c '
-    mkdir -p -m 700 "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"
     eval "$(printf credconform | gnome-keyring-daemon --unlock --components=secrets)"
     export GNOME_KEYRING_CONTROL
-    certify docker-credential-secretservice docker-credential-secretservice'
+    certify docker-credential-secretservice --helper docker-credential-secretservice' 2>/dev/null
 
 # docker-credential-ecr-login: a get-only helper; no AWS credentials and no metadata endpoint.
 HOME="$work/ecr" AWS_EC2_METADATA_DISABLED=true AWS_REGION= \
-  certify docker-credential-ecr-login docker-credential-ecr-login
+  certify docker-credential-ecr-login --helper docker-credential-ecr-login
+
+# Login CLIs: each case gets its own fake registry on loopback and a sandboxed HOME and config.
+if [ "$only" = all ]; then
+  certify docker --login-cli /usr/local/bin/docker
+  for cli in skopeo podman buildah; do
+    certify "$cli" --login-cli "$cli"
+  done
+fi
+
+if [ "$mode" = write ]; then
+  python3 "$here/matrix.py" "$here"
+fi
 
 if [ "$mode" = check ]; then
   python3 - "$here" "$out_root" <<'PY'
@@ -91,6 +116,6 @@ for new in sorted(fresh.glob("*/report.json")):
 if changed:
     print("verdicts changed:\n  " + "\n  ".join(changed))
     sys.exit(1)
-print("every committed helper verdict still holds")
+print("every committed verdict still holds")
 PY
 fi

@@ -12,7 +12,7 @@ use credconform::{
         markdown::Markdown, terminal::Terminal,
     },
     run::{self, LoginOptions, Partition, RunOptions, RunReport, Selection, plan::suite_exists},
-    scenario::{self, Suite},
+    scenario::{self, Suite, TargetKind},
     target::{HelperTarget, LoginCliTarget},
 };
 
@@ -221,17 +221,22 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
             args.timeout
         )));
     }
-    // No target: every suite against the bundled reference programs.
+    // One set of options (one seed) for every run; no target: every suite against the bundled
+    // reference programs. A run starts only when the selection leaves it some case.
+    let options = run_options(&args);
+    let has_cases = |kind: TargetKind| {
+        let of_kind: Vec<&Suite> = suites.iter().filter(|s| s.header.target == kind).collect();
+        !options.selection.select(&of_kind).is_empty()
+    };
     let reports: Vec<RunReport> = [
-        (args.login_cli.is_none()).then(|| certify_helper(&args, &suites)),
-        (args.helper.is_none()).then(|| certify_login_cli(&args, &suites)),
+        (args.login_cli.is_none() && has_cases(TargetKind::Helper))
+            .then(|| certify_helper(&args, &suites, options.clone())),
+        (args.helper.is_none() && has_cases(TargetKind::LoginCli))
+            .then(|| certify_login_cli(&args, &suites, options.clone())),
     ]
     .into_iter()
     .flatten()
-    .collect::<Result<Vec<_>, _>>()?
-    .into_iter()
-    .filter(|r| !r.cases.is_empty())
-    .collect();
+    .collect::<Result<Vec<_>, _>>()?;
     if reports.is_empty() {
         return Err(SetupError(
             "no case matches the selection (--suite, --filter, --partition)".into(),
@@ -262,7 +267,11 @@ fn run_options(args: &RunArgs) -> RunOptions {
     }
 }
 
-fn certify_login_cli(args: &RunArgs, suites: &[Suite]) -> Result<RunReport, SetupError> {
+fn certify_login_cli(
+    args: &RunArgs,
+    suites: &[Suite],
+    options: RunOptions,
+) -> Result<RunReport, SetupError> {
     let profiles = credconform::target::profile::default_profiles_dir();
     let _bundled;
     let mut target = match &args.login_cli {
@@ -288,13 +297,17 @@ fn certify_login_cli(args: &RunArgs, suites: &[Suite]) -> Result<RunReport, Setu
     Ok(run::certify_login_cli(
         suites,
         target,
-        run_options(args),
+        options,
         login,
         &mut terminal,
     )?)
 }
 
-fn certify_helper(args: &RunArgs, suites: &[Suite]) -> Result<RunReport, SetupError> {
+fn certify_helper(
+    args: &RunArgs,
+    suites: &[Suite],
+    options: RunOptions,
+) -> Result<RunReport, SetupError> {
     // Kept alive for the whole run: the bundled programs and the reference helper's store.
     let mut _bundled = None;
     let mut _store = None;
@@ -327,7 +340,7 @@ fn certify_helper(args: &RunArgs, suites: &[Suite]) -> Result<RunReport, SetupEr
     Ok(run::certify_helper(
         suites,
         target,
-        run_options(args),
+        options,
         &mut terminal as &mut dyn Reporter,
     ))
 }

@@ -78,9 +78,16 @@ pub struct ConfigCheck<'a> {
 pub fn check_config(e: &ConfigExpect, cx: &ConfigCheck<'_>) -> Vec<Mismatch> {
     let mut out = Vec::new();
     let after = cx.after;
+    let text = |b: Option<&[u8]>| {
+        let raw = String::from_utf8_lossy(b.unwrap_or_default());
+        cx.redactor.redact(&super::snapshot::redact_config_text(
+            &raw,
+            &Default::default(),
+        ))
+    };
     let show = |b: &Option<Vec<u8>>| match b {
         None => "no file".to_string(),
-        Some(b) => quote(&cx.redactor.redact(&String::from_utf8_lossy(b))),
+        Some(b) => quote(&text(Some(b))),
     };
     if let Some(absent) = e.absent
         && absent != after.bytes.is_none()
@@ -99,12 +106,8 @@ pub fn check_config(e: &ConfigExpect, cx: &ConfigCheck<'_>) -> Vec<Mismatch> {
             show(&after.bytes),
         );
         m.diff = super::diff::unified(
-            &cx.redactor.redact(&String::from_utf8_lossy(
-                cx.before.bytes.as_deref().unwrap_or_default(),
-            )),
-            &cx.redactor.redact(&String::from_utf8_lossy(
-                after.bytes.as_deref().unwrap_or_default(),
-            )),
+            &text(cx.before.bytes.as_deref()),
+            &text(after.bytes.as_deref()),
         );
         out.push(m);
     }

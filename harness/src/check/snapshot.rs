@@ -114,6 +114,36 @@ impl Normalizer {
     }
 }
 
+/// Config text as it is (same bytes, same layout), with every credential value replaced: `auth`
+/// values shown decoded with the secret described, identity and registry tokens masked. For
+/// showing files whose exact bytes matter (an "unchanged" check) without showing secrets.
+pub fn redact_config_text(raw: &str, normalizer: &Normalizer) -> String {
+    fn collect(key: Option<&str>, v: &Value, out: &mut Vec<(String, String)>, n: &Normalizer) {
+        match (key, v) {
+            (Some("auth"), Value::String(s)) if !s.is_empty() => out.push((s.clone(), n.auth(s))),
+            (Some("identitytoken" | "registrytoken" | "password"), Value::String(s))
+                if !s.is_empty() =>
+            {
+                out.push((s.clone(), "[token]".into()))
+            }
+            (_, Value::Object(map)) => map.iter().for_each(|(k, v)| collect(Some(k), v, out, n)),
+            (_, Value::Array(items)) => items.iter().for_each(|v| collect(None, v, out, n)),
+            _ => {}
+        }
+    }
+    let Ok(value) = serde_json::from_str::<Value>(raw) else {
+        return normalizer.text(raw);
+    };
+    let mut found = Vec::new();
+    collect(None, &value, &mut found, normalizer);
+    found.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
+    let mut out = raw.to_string();
+    for (secret, shown) in found {
+        out = out.replace(&format!("\"{secret}\""), &format!("\"{shown}\""));
+    }
+    normalizer.text(&out)
+}
+
 fn looks_like_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() >= 20
@@ -194,6 +224,21 @@ impl SnapshotStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credential_values_are_replaced_and_the_layout_kept() {
+        let raw = "{\n\t\"auths\": {\"h\": {\"auth\": \"b3RoZXI6b3RoZXItc2VjcmV0\", \"identitytoken\": \"tok-123\"}},\n\t\"psFormat\": \"x\"\n}";
+        let shown = redact_config_text(raw, &Normalizer::default());
+        assert!(
+            !shown.contains("b3RoZXI6b3RoZXItc2VjcmV0") && !shown.contains("tok-123"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("base64(other:[unknown secret: 12 bytes])"),
+            "{shown}"
+        );
+        assert!(shown.starts_with("{\n\t\"auths\""), "{shown}");
+    }
 
     fn normalizer() -> Normalizer {
         Normalizer {

@@ -126,9 +126,9 @@ pub struct SpawnError {
     pub source: io::Error,
 }
 
-/// Processes started through [`run`] that have not been reaped yet, and whether new starts are
-/// still allowed. One lock, so that no start can slip between [`stop_all`] closing the gate and
-/// killing what runs.
+/// Process groups started through [`run`], [`run_ungated`] or [`RunningGroup::spawn`] (the pty
+/// driver) whose leader has not been reaped yet, and whether new starts are still allowed. One
+/// lock, so that no start can slip between [`stop_all`] closing the gate and killing what runs.
 static RUNNING: Mutex<Gate> = Mutex::new(Gate {
     closed: false,
     groups: Vec::new(),
@@ -152,6 +152,77 @@ pub fn stop_all() {
     gate.closed = true;
     for pgid in gate.groups.drain(..) {
         kill_group(pgid);
+    }
+}
+
+/// A running process group registered with the gate: [`stop_all`] kills it until its leader is
+/// reaped. Made by [`RunningGroup::spawn`]; [`RunningGroup::reap`] (or dropping it) unregisters
+/// the group.
+#[derive(Debug)]
+pub struct RunningGroup {
+    pgid: i32,
+}
+
+impl RunningGroup {
+    /// Spawns `cmd` unless [`stop_all`] was called (then the error is of kind `Interrupted`), and
+    /// registers the child's process group. `cmd` must make the child a process group leader,
+    /// with `process_group(0)` or with `setsid` in `pre_exec` (a session leader leads its
+    /// group), so that the child's pid names the group that is killed.
+    pub fn spawn(cmd: &mut Command) -> io::Result<(Child, RunningGroup)> {
+        Self::spawn_inner(cmd, true)
+    }
+
+    fn spawn_inner(cmd: &mut Command, gated: bool) -> io::Result<(Child, RunningGroup)> {
+        let mut gate = gate();
+        if gated && gate.closed {
+            return Err(io::Error::new(
+                io::ErrorKind::Interrupted,
+                "the run was interrupted",
+            ));
+        }
+        let child = cmd.spawn()?;
+        let pgid = child.id() as i32;
+        gate.groups.push(pgid);
+        Ok((child, RunningGroup { pgid }))
+    }
+
+    /// The process group ID (the leader's pid).
+    pub fn pgid(&self) -> i32 {
+        self.pgid
+    }
+
+    /// Sends SIGKILL to the whole group.
+    pub fn kill(&self) {
+        kill_group(self.pgid);
+    }
+
+    /// Waits for `child` (the group leader) to end, unregisters the group while the ended child
+    /// still holds its pid, then reaps it: [`stop_all`] never signals an ID the system may
+    /// already have handed to someone else.
+    pub fn reap(self, child: &mut Child) -> Option<std::process::ExitStatus> {
+        use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+        if let Some(pid) = Pid::from_raw(self.pgid) {
+            loop {
+                match waitid(
+                    WaitId::Pid(pid),
+                    WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
+                ) {
+                    Err(rustix::io::Errno::INTR) => continue,
+                    _ => break,
+                }
+            }
+        }
+        drop(self);
+        wait(child)
+    }
+}
+
+impl Drop for RunningGroup {
+    fn drop(&mut self) {
+        let mut gate = gate();
+        if let Some(i) = gate.groups.iter().position(|&g| g == self.pgid) {
+            gate.groups.swap_remove(i);
+        }
     }
 }
 
@@ -204,30 +275,17 @@ fn run_inner(inv: &Invocation, gated: bool) -> Result<Outcome, SpawnError> {
         program: inv.program.display().to_string(),
         source,
     };
-    let mut child = {
-        let mut gate = gate();
-        if gated && gate.closed {
-            return Err(spawn_error(io::Error::new(
-                io::ErrorKind::Interrupted,
-                "the run was interrupted",
-            )));
-        }
-        let child = cmd.spawn().map_err(spawn_error)?;
-        gate.groups.push(child.id() as i32);
-        child
-    };
-    let pgid = child.id() as i32;
+    let (mut child, group) = RunningGroup::spawn_inner(&mut cmd, gated).map_err(spawn_error)?;
 
     let stdin_writer = feed_stdin(child.stdin.take(), &inv.stdin);
     let pumped = pump(&mut child, started + inv.timeout, inv.output_cap);
     if pumped.forced.is_some() {
-        kill_group(pgid);
+        group.kill();
     }
     if let Some(writer) = stdin_writer {
         let _ = writer.join();
     }
-    let status = wait(&mut child);
-    gate().groups.retain(|&g| g != pgid);
+    let status = group.reap(&mut child);
 
     let ending = match (pumped.forced, status) {
         (Some(forced), _) => forced,
@@ -502,6 +560,31 @@ mod tests {
     fn a_missing_program_is_a_spawn_error() {
         let err = run(&Invocation::new("/nonexistent/prog", ["x"])).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/prog"));
+    }
+
+    #[test]
+    fn a_running_group_is_registered_until_it_is_reaped() {
+        let registered = |pgid| gate().groups.contains(&pgid);
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "exit 4"]).process_group(0);
+        let (mut child, group) = RunningGroup::spawn(&mut cmd).unwrap();
+        let pgid = group.pgid();
+        assert_eq!(pgid, child.id() as i32);
+        assert!(registered(pgid));
+        assert_eq!(group.reap(&mut child).and_then(|s| s.code()), Some(4));
+        assert!(!registered(pgid));
+
+        let mut cmd = Command::new("/bin/sleep");
+        cmd.arg("30").process_group(0);
+        let (mut child, group) = RunningGroup::spawn(&mut cmd).unwrap();
+        let pgid = group.pgid();
+        group.kill();
+        drop(group);
+        assert!(!registered(pgid));
+        assert_eq!(
+            wait(&mut child).and_then(|s| s.signal()),
+            Some(libc::SIGKILL)
+        );
     }
 
     #[test]

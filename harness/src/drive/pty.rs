@@ -1,7 +1,8 @@
 //! Running a program on a pseudo-terminal and answering its prompts (`Username:`,
 //! `Password:`), as a person at a terminal would. The program is a session leader with the pty
 //! as its controlling terminal, so it can turn echo off; its process group is killed at the
-//! timeout. Terminal output (stdout and stderr merged, as a terminal shows them) comes back as
+//! timeout, and goes through the same gate as piped processes ([`RunningGroup`]): no start after
+//! [`stop_all`](super::stop_all), which kills it while it runs. Terminal output (stdout and stderr merged, as a terminal shows them) comes back as
 //! `stdout`.
 
 use std::{
@@ -18,7 +19,7 @@ use std::{
 
 use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
 
-use super::{Ending, Outcome, SpawnError, kill_group};
+use super::{Ending, Outcome, SpawnError, process::RunningGroup};
 
 /// One prompt to wait for and the line to type when it appears.
 #[derive(Debug, Clone)]
@@ -65,7 +66,8 @@ fn open_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok((master, slave))
 }
 
-/// Runs `inv` on a fresh pty, typing each answer once its prompt has appeared.
+/// Runs `inv` on a fresh pty, typing each answer once its prompt has appeared, unless
+/// [`stop_all`](super::stop_all) was called (an error of kind `Interrupted`).
 pub fn run(inv: &PtyInvocation) -> Result<Outcome, SpawnError> {
     let spawn_error = |source| SpawnError {
         program: inv.program.display().to_string(),
@@ -92,9 +94,9 @@ pub fn run(inv: &PtyInvocation) -> Result<Outcome, SpawnError> {
             Ok(())
         });
     }
-    let mut child = cmd.spawn().map_err(spawn_error)?;
+    // A session leader leads its own process group: the pid names the group to kill.
+    let (mut child, group) = RunningGroup::spawn(&mut cmd).map_err(spawn_error)?;
     drop(cmd); // closes the parent's copies of the slave, so EOF/EIO arrives when the child ends
-    let pgid = child.id() as i32;
     let mut master = std::fs::File::from(master);
     let deadline = started + inv.timeout;
     let mut output = Vec::new();
@@ -134,9 +136,9 @@ pub fn run(inv: &PtyInvocation) -> Result<Outcome, SpawnError> {
         }
     }
     if forced.is_some() {
-        kill_group(pgid);
+        group.kill();
     }
-    let status = child.wait().ok();
+    let status = group.reap(&mut child);
     let ending = match (forced, status) {
         (Some(f), _) => f,
         (None, Some(s)) => match (s.code(), s.signal()) {
