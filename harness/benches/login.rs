@@ -75,13 +75,22 @@ fn main() {
             m.ratio,
         );
         println!(
+            "         typical case (median over cases): CLI {:.1} ms, overhead {:.1} ms, \
+             overhead/CLI = {:.3}; slowest case {} ({:.0} ms of CLI)",
+            m.typical_cli_ms,
+            m.typical_overhead_ms,
+            m.typical_overhead_ms / m.typical_cli_ms,
+            m.slowest.0,
+            m.slowest.1,
+        );
+        println!(
             "         summed case time {:.0} ms; run setup outside the cases {:.0} ms{}",
             m.case_ms,
             m.outside_ms,
             if jobs == 1 {
                 ""
             } else {
-                " (wall minus case time / jobs: an estimate)"
+                " (wall minus case time / jobs: setup plus workers idle at the tail)"
             }
         );
     }
@@ -97,6 +106,9 @@ struct Measurement {
     overhead_per_case_ms: f64,
     ratio: f64,
     outside_ms: f64,
+    typical_cli_ms: f64,
+    typical_overhead_ms: f64,
+    slowest: (String, f64),
 }
 
 /// One round's figures.
@@ -104,6 +116,8 @@ struct Round {
     wall: f64,
     cli: f64,
     cases: f64,
+    typical_cli: f64,
+    typical_overhead: f64,
 }
 
 fn measure(
@@ -114,6 +128,7 @@ fn measure(
 ) -> Measurement {
     let mut figures = Vec::new();
     let (mut cases, mut invocations) = (0, 0);
+    let mut slowest = (String::new(), 0.0);
     for round in 0..=rounds {
         let options = RunOptions {
             selection: Selection::default(),
@@ -143,20 +158,31 @@ fn measure(
             .flat_map(|c| &c.steps)
             .filter(|s| s.ending != "registry changed")
             .count();
+        let cli_of = |c: &run::CaseResult| c.steps.iter().map(|s| s.elapsed_ms).sum::<f64>();
+        if let Some(c) = report
+            .cases
+            .iter()
+            .max_by(|a, b| cli_of(a).total_cmp(&cli_of(b)))
+        {
+            slowest = (c.id.clone(), cli_of(c));
+        }
         figures.push(Round {
             wall: ms(wall),
-            cli: report
-                .cases
-                .iter()
-                .flat_map(|c| &c.steps)
-                .map(|s| s.elapsed_ms)
-                .sum(),
+            cli: report.cases.iter().map(cli_of).sum(),
             cases: report.cases.iter().map(|c| c.duration_ms).sum(),
+            typical_cli: median(report.cases.iter().map(cli_of).collect()),
+            typical_overhead: median(
+                report
+                    .cases
+                    .iter()
+                    .map(|c| c.duration_ms - cli_of(c))
+                    .collect(),
+            ),
         });
     }
-    let med = |f: fn(&Round) -> f64| median(figures.iter().map(f).collect());
-    let (wall, cli, case) = (med(|r| r.wall), med(|r| r.cli), med(|r| r.cases));
-    let overhead = med(|r| r.cases - r.cli);
+    let med = |f: &dyn Fn(&Round) -> f64| median(figures.iter().map(f).collect());
+    let (wall, cli, case) = (med(&|r| r.wall), med(&|r| r.cli), med(&|r| r.cases));
+    let overhead = med(&|r| r.cases - r.cli);
     Measurement {
         cases,
         invocations,
@@ -164,8 +190,11 @@ fn measure(
         cli_ms: cli,
         case_ms: case,
         overhead_per_case_ms: overhead / cases.max(1) as f64,
-        ratio: med(|r| (r.cases - r.cli) / r.cli),
-        outside_ms: med(|r| r.wall - r.cases / jobs as f64),
+        ratio: med(&|r| (r.cases - r.cli) / r.cli),
+        outside_ms: med(&|r| r.wall - r.cases / jobs as f64),
+        typical_cli_ms: med(&|r| r.typical_cli),
+        typical_overhead_ms: med(&|r| r.typical_overhead),
+        slowest,
     }
 }
 

@@ -202,15 +202,14 @@ impl RunningGroup {
     pub fn reap(self, child: &mut Child) -> Option<std::process::ExitStatus> {
         use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
         if let Some(pid) = Pid::from_raw(self.pgid) {
-            loop {
-                match waitid(
+            // Retried on EINTR; any other error (none expected) only loses the ordering.
+            let exited = || {
+                waitid(
                     WaitId::Pid(pid),
                     WaitIdOptions::EXITED | WaitIdOptions::NOWAIT,
-                ) {
-                    Err(rustix::io::Errno::INTR) => continue,
-                    _ => break,
-                }
-            }
+                )
+            };
+            while let Err(rustix::io::Errno::INTR) = exited() {}
         }
         drop(self);
         wait(child)

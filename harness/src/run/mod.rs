@@ -135,7 +135,7 @@ pub fn certify_helper(
 /// Runs the shared cases on `jobs` workers, then the exclusive ones one at a time, handing each
 /// result to the reporter as it comes.
 fn run_all(cases: &[&Case], cx: &HelperRun, reporter: &mut dyn Reporter) -> Vec<CaseResult> {
-    let (alone, mut shared): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| c.exclusive);
+    let (alone, mut shared): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| c.runs_alone());
     // Longest first, so no long case starts last and leaves the other workers idle.
     shared.sort_by_key(|c| std::cmp::Reverse(estimated_invocations(c)));
     let run_one = |case: &Case| guarded(case, &cx.redactor, || run_case(case, cx));

@@ -336,6 +336,15 @@ expect = { exit = "nonzero" }
     }
 
     #[test]
+    fn cases_that_list_run_alone() {
+        let listing = GOOD.replace("action = \"get\"", "action = \"list\"");
+        let dir = suite_dir(&[("a.toml", &listing)]);
+        assert!(load_all(dir.path()).unwrap()[0].cases[0].runs_alone());
+        let dir = suite_dir(&[("a.toml", GOOD)]);
+        assert!(!load_all(dir.path()).unwrap()[0].cases[0].runs_alone());
+    }
+
+    #[test]
     fn a_missing_field_names_file_line_and_field() {
         let dir = suite_dir(&[("a.toml", &GOOD.replace("title = \"store then get\"\n", ""))]);
         let err = load_all(dir.path()).unwrap_err().to_string();

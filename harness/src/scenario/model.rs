@@ -88,8 +88,8 @@ pub struct Case {
     /// A generative property checked over random inputs, instead of steps.
     #[serde(default)]
     pub property: Option<Property>,
-    /// Run alone, after the other cases: for cases whose answer depends on the whole store
-    /// (`list`), so another case's entries cannot change the verdict.
+    /// Run alone, after the other cases, so another case's entries cannot change the verdict.
+    /// Cases with a `list` step always do (see [`Case::runs_alone`]).
     #[serde(default)]
     pub exclusive: bool,
     /// The requirement area, copied from the case file.
@@ -104,6 +104,19 @@ pub struct Case {
     /// The login-CLI part of a case of a `login-cli` suite (whose `steps` are then empty).
     #[serde(skip)]
     pub login: Option<std::sync::Arc<super::login::LoginCase>>,
+}
+
+impl Case {
+    /// True when the case must run with no other case at the same time: it says so, or its
+    /// answer depends on the whole store (a `list` step sees every entry, and one helper bug
+    /// triggered by another case's entry must not change this case's verdict).
+    pub fn runs_alone(&self) -> bool {
+        self.exclusive
+            || self
+                .steps
+                .iter()
+                .any(|s| s.action.as_deref() == Some("list"))
+    }
 }
 
 /// A place in a suite file.
