@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::{
     RunOptions, guarded, now_rfc3339,
-    result::{self, CaseResult, RunReport, Status, StepRecord, Summary, millis},
+    result::{self, CaseResult, RunReport, Status, StepRecord, millis},
     run_pool,
 };
 use crate::{
@@ -113,32 +113,21 @@ pub fn certify_login_cli(
     let run_id = format!("login-{:08x}", rand::random::<u32>());
     reporter.started(&info, cases.len(), options.seed);
     let run_one = |case: &Case| guarded(case, &cx.redactor, || run(case, &cx));
-    let mut results = run_pool(&cases, options.jobs, &run_one, reporter);
+    let results = run_pool(&cases, options.jobs, &run_one, reporter);
     info.sha256 = crate::target::sha256_file(&cx.target.path).unwrap_or_default();
-    let order = |id: &str| cases.iter().position(|c| c.id == id);
-    results.sort_by_key(|r| order(&r.id));
-    let report = RunReport {
-        schema_version: result::SCHEMA_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        target: info,
-        suites: login_suites
-            .iter()
-            .filter(|s| cases.iter().any(|c| c.suite == s.name))
-            .map(|s| result::SuiteInfo {
-                name: s.name.clone(),
-                version: s.header.version.clone(),
-                title: s.header.title.clone(),
-            })
-            .collect(),
-        run_id,
-        seed: options.seed,
-        started_at,
-        duration_ms: millis(started.elapsed()),
-        strict: options.strict,
-        summary: Summary::of(&results),
-        cases: results,
-        cleanup: Default::default(),
-    };
+    let report = RunReport::assemble(
+        result::RunFacts {
+            target: info,
+            suites: &login_suites,
+            cases: &cases,
+            run_id,
+            options: &options,
+            started,
+            started_at,
+            cleanup: Default::default(),
+        },
+        results,
+    );
     reporter.finished(&report);
     Ok(report)
 }

@@ -98,36 +98,24 @@ pub fn certify_helper(
         options,
     };
     reporter.started(&info, cases.len(), cx.options.seed);
-    let mut results = run_all(&cases, &cx, reporter);
+    let results = run_all(&cases, &cx, reporter);
     let mut cleanup = ledger.cleanup();
     cleanup.foreign_changed =
         foreign_before.changed_since(&integrity::ForeignEntries::read(&cx.target, &cx.namespace));
     info.sha256 = digest.join().unwrap_or_default();
-    let order = |id: &str| cases.iter().position(|c| c.id == id);
-    results.sort_by_key(|r| order(&r.id));
-    let summary = Summary::of(&results).with_store_damage(!cleanup.foreign_changed.is_empty());
-    let report = RunReport {
-        schema_version: result::SCHEMA_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        target: info,
-        suites: helper_suites
-            .iter()
-            .filter(|s| cases.iter().any(|c| c.suite == s.name))
-            .map(|s| result::SuiteInfo {
-                name: s.name.clone(),
-                version: s.header.version.clone(),
-                title: s.header.title.clone(),
-            })
-            .collect(),
-        run_id: cx.namespace.run_id().to_string(),
-        seed: cx.options.seed,
-        started_at,
-        duration_ms: result::millis(started.elapsed()),
-        strict: cx.options.strict,
-        summary,
-        cases: results,
-        cleanup,
-    };
+    let report = RunReport::assemble(
+        result::RunFacts {
+            target: info,
+            suites: &helper_suites,
+            cases: &cases,
+            run_id: cx.namespace.run_id().to_string(),
+            options: &cx.options,
+            started,
+            started_at,
+            cleanup,
+        },
+        results,
+    );
     reporter.finished(&report);
     report
 }

@@ -1,14 +1,14 @@
 //! What a run produces: one result per case and a summary. Reporters read only these types,
 //! and every string in them is already redacted.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use super::ledger::CleanupReport;
+use super::{RunOptions, ledger::CleanupReport};
 use crate::{
     check::Mismatch,
-    scenario::{Case, Level},
+    scenario::{Case, Level, Suite},
     target::TargetInfo,
 };
 
@@ -236,6 +236,59 @@ pub struct RunReport {
 
 /// The current report format version.
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// What a finished run knows besides its case results.
+pub struct RunFacts<'a> {
+    /// The program certified.
+    pub target: TargetInfo,
+    /// The suites the cases were taken from.
+    pub suites: &'a [&'a Suite],
+    /// The cases run, in suite order.
+    pub cases: &'a [&'a Case],
+    /// The run identifier.
+    pub run_id: String,
+    /// The options of the run.
+    pub options: &'a RunOptions,
+    /// When the run started.
+    pub started: Instant,
+    /// The same, RFC 3339.
+    pub started_at: String,
+    /// What cleanup did.
+    pub cleanup: CleanupReport,
+}
+
+impl RunReport {
+    /// Assembles the report of a finished run: results in suite order, the suites that had a
+    /// case, counts and verdict (not conformant when the helper damaged the user's entries).
+    pub fn assemble(facts: RunFacts<'_>, mut results: Vec<CaseResult>) -> RunReport {
+        let order = |id: &str| facts.cases.iter().position(|c| c.id == id);
+        results.sort_by_key(|r| order(&r.id));
+        let damaged = !facts.cleanup.foreign_changed.is_empty();
+        RunReport {
+            schema_version: SCHEMA_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            target: facts.target,
+            suites: facts
+                .suites
+                .iter()
+                .filter(|s| facts.cases.iter().any(|c| c.suite == s.name))
+                .map(|s| SuiteInfo {
+                    name: s.name.clone(),
+                    version: s.header.version.clone(),
+                    title: s.header.title.clone(),
+                })
+                .collect(),
+            run_id: facts.run_id,
+            seed: facts.options.seed,
+            started_at: facts.started_at,
+            duration_ms: millis(facts.started.elapsed()),
+            strict: facts.options.strict,
+            summary: Summary::of(&results).with_store_damage(damaged),
+            cases: results,
+            cleanup: facts.cleanup,
+        }
+    }
+}
 
 /// Milliseconds of a duration, as a float.
 pub fn millis(d: Duration) -> f64 {
