@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 use super::Format;
 use crate::{
     check::quote,
-    run::{CaseResult, RunReport, Status, Verdict, ledger::describe_leftovers, result::StepRecord},
+    run::{CaseResult, RunReport, Status, Verdict, result::StepRecord},
 };
 
 /// Writes the self-contained HTML certification report.
@@ -128,6 +128,7 @@ table.cases tr.failed td, table.cases tr.error td { background: #fff8f8; }
 ul.steps { margin: 0; padding-left: 18px; }
 .mismatch { margin: 2px 0; }
 .note { color: var(--muted); font-style: italic; }
+.store-damage { color: var(--fail); }
 .failure { background: #fff; border: 1px solid var(--border); border-left: 4px solid var(--fail);
   border-radius: 6px; padding: 12px 16px; margin: 0 0 14px; }
 .failure.should { border-left-color: #bf8700; }
@@ -364,16 +365,21 @@ fn counts_card(out: &mut String, report: &RunReport) {
         let _ = writeln!(out, "</tr>");
     }
     let _ = writeln!(out, "</tbody></table>");
-    let swept = match report.cleanup.erased {
-        0 => String::new(),
-        n => format!(" ({n} erased by the final sweep)"),
-    };
-    let _ = writeln!(
-        out,
-        "<p><strong>Cleanup:</strong> <span id=\"cleanup\">{}{}</span></p></section>",
-        escape(&describe_leftovers(&report.cleanup)),
-        escape(&swept)
-    );
+    if let Some(line) = super::text::cleanup_sentence(report) {
+        let _ = writeln!(
+            out,
+            "<p><strong>Cleanup:</strong> <span id=\"cleanup\">{}</span></p>",
+            escape(&line)
+        );
+    }
+    if let Some(warning) = super::text::store_damage_warning(report) {
+        let _ = writeln!(
+            out,
+            "<p class=\"store-damage\" id=\"store-damage\"><strong>Warning:</strong> {}</p>",
+            escape(&warning)
+        );
+    }
+    let _ = writeln!(out, "</section>");
 }
 
 /// Requirement areas in the order their first case appears, each with its cases.

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 use super::{
     Format,
     html::{display_date, escape, group_by_area, verdict_reason},
-    text::{case_line, failure_details},
+    text::{case_line, cleanup_sentence, failure_details, store_damage_warning},
 };
 use crate::{
-    run::{RunReport, Status, Verdict, ledger::describe_leftovers},
+    run::{RunReport, Status, Verdict},
     scenario::Level,
 };
 
@@ -145,15 +145,16 @@ fn render(report: &RunReport) -> String {
         }
     }
 
-    let swept = match report.cleanup.erased {
-        0 => String::new(),
-        n => format!(" ({n} erased by the final sweep)"),
-    };
+    if let Some(warning) = store_damage_warning(report) {
+        let _ = writeln!(out, "> **Warning:** {}\n", inline(&warning));
+    }
+    if let Some(line) = cleanup_sentence(report) {
+        let _ = writeln!(out, "**Cleanup:** {}  ", inline(&line));
+    }
     let _ = writeln!(
         out,
-        "**Cleanup:** {}{swept}  \n**Seed:** `{}` (reproduce with `--seed {}`)  \n\
+        "**Seed:** `{}` (reproduce with `--seed {}`)  \n\
          **Run:** {} cases in {:.1} s, credconform {}",
-        inline(&describe_leftovers(&report.cleanup)),
         report.seed,
         report.seed,
         report.cases.len(),

@@ -72,15 +72,12 @@ pub fn summary(report: &RunReport) -> String {
         "SHOULD: {} passed, {} failed, {} skipped",
         s.should.passed, s.should.failed, s.should.skipped
     );
-    let swept = match report.cleanup.erased {
-        0 => String::new(),
-        n => format!(" ({n} erased by the final sweep)"),
-    };
-    let _ = writeln!(
-        out,
-        "cleanup: {}{swept}",
-        describe_leftovers(&report.cleanup)
-    );
+    if let Some(line) = cleanup_sentence(report) {
+        let _ = writeln!(out, "cleanup: {line}");
+    }
+    if let Some(warning) = store_damage_warning(report) {
+        let _ = writeln!(out, "WARNING: {warning}");
+    }
     let _ = writeln!(
         out,
         "verdict: {} ({} cases in {:.0} ms; seed {}, reproduce with --seed {})",
@@ -91,4 +88,58 @@ pub fn summary(report: &RunReport) -> String {
         report.seed
     );
     out
+}
+
+/// What cleanup left in the helper's store, as a sentence; `None` for runs that use no store
+/// (login runs keep everything in a sandbox that is removed whole).
+pub fn cleanup_sentence(report: &RunReport) -> Option<String> {
+    if report.target.kind != "helper" {
+        return None;
+    }
+    let swept = match report.cleanup.erased {
+        0 => String::new(),
+        n => format!(" ({n} erased by the final sweep)"),
+    };
+    Some(format!("{}{swept}", describe_leftovers(&report.cleanup)))
+}
+
+/// The warning for entries the run never named that changed in the helper's store, if any did.
+pub fn store_damage_warning(report: &RunReport) -> Option<String> {
+    let changed = &report.cleanup.foreign_changed;
+    (!changed.is_empty()).then(|| {
+        format!(
+            "entries this run never named changed in the helper's store, so the helper damaged \
+             its own store (for example by racing its own concurrent writes): {}",
+            changed.join("; ")
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn damage_to_the_users_entries_is_a_warning_in_the_summary() {
+        let mut report = sample::failing_report();
+        assert!(store_damage_warning(&report).is_none());
+        report.cleanup.foreign_changed = vec!["https://index.docker.io/v1/: gone".into()];
+        let text = summary(&report);
+        assert!(
+            text.contains("WARNING: entries this run never named changed"),
+            "{text}"
+        );
+        assert!(text.contains("https://index.docker.io/v1/: gone"), "{text}");
+    }
+
+    #[test]
+    fn only_helper_runs_report_a_store_cleanup() {
+        let mut report = sample::failing_report();
+        report.target.kind = "helper".into();
+        assert!(cleanup_sentence(&report).is_some());
+        report.target.kind = "login-cli".into();
+        assert!(cleanup_sentence(&report).is_none());
+        assert!(!summary(&report).contains("cleanup:"));
+    }
 }
