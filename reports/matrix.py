@@ -34,6 +34,8 @@ def table(kind):
                 cell += f" ({len(skipped)} skipped)"
             cells.append(f"{ran - len(failed)}/{ran} {cell}" if ran else "n/a")
         verdict = r["summary"]["verdict"].replace("-", " ")
+        if r["target"].get("get_only"):
+            verdict += " (get-only)"
         out.append(f"| [{n}]({n}/report.md) | {version} | {verdict} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 

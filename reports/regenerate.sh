@@ -82,9 +82,10 @@ HOME="$work/ss" XDG_DATA_HOME="$work/ss/data" XDG_RUNTIME_DIR="$work/ss/run" \
     export GNOME_KEYRING_CONTROL
     certify docker-credential-secretservice --helper docker-credential-secretservice' 2>/dev/null
 
-# docker-credential-ecr-login: a get-only helper; no AWS credentials and no metadata endpoint.
+# docker-credential-ecr-login: a get-only helper (store and erase answer `not implemented`),
+# certified as one; no AWS credentials and no metadata endpoint.
 HOME="$work/ecr" AWS_EC2_METADATA_DISABLED=true AWS_REGION= \
-  certify docker-credential-ecr-login --helper docker-credential-ecr-login
+  certify docker-credential-ecr-login --helper docker-credential-ecr-login --get-only
 
 # Login CLIs: each case gets its own fake registry on loopback and a sandboxed HOME and config.
 if [ "$only" = all ]; then

@@ -58,9 +58,7 @@ impl BundledPrograms {
         let dir = tempfile::Builder::new()
             .prefix("credconform-bin-")
             .tempdir()?;
-        let variants = std::iter::once(Variant::Reference)
-            .chain(Mutant::ALL.iter().copied().map(Variant::Mutant));
-        let names = variants
+        let names = Variant::all()
             .map(|v| v.program_name())
             .chain(LoginVariant::all().map(LoginVariant::program_name))
             .chain(spy::LABELS.iter().map(|l| format!("{}{l}", spy::PREFIX)));

@@ -68,6 +68,10 @@ struct RunArgs {
     /// Set a variable for the helper, on top of the inherited environment (repeatable).
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     env: Vec<(OsString, OsString)>,
+    /// Certify the helper as get-only (like ecr-login or gcr: it serves credentials provisioned
+    /// by other means): cases that store or erase are skipped, the get-only cases run.
+    #[arg(long, conflicts_with = "login_cli")]
+    get_only: bool,
     /// Only this suite.
     #[arg(long)]
     suite: Option<String>,
@@ -180,7 +184,8 @@ fn list(suite: Option<String>, suites_dir: Option<PathBuf>) -> Result<u8, SetupE
             s.cases.len()
         );
         for c in &s.cases {
-            println!("{:<16} {:<6} {}", c.id, c.level.to_string(), c.title);
+            let only = if c.get_only { " (with --get-only)" } else { "" };
+            println!("{:<16} {:<6} {}{only}", c.id, c.level.to_string(), c.title);
         }
     }
     Ok(0)
@@ -226,12 +231,17 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
     let options = run_options(&args);
     let has_cases = |kind: TargetKind| {
         let of_kind: Vec<&Suite> = suites.iter().filter(|s| s.header.target == kind).collect();
-        !options.selection.select(&of_kind).is_empty()
+        match kind {
+            TargetKind::Helper => {
+                !run::helper_cases(&of_kind, &options.selection, args.get_only).is_empty()
+            }
+            TargetKind::LoginCli => !options.selection.select(&of_kind).is_empty(),
+        }
     };
     let reports: Vec<RunReport> = [
         (args.login_cli.is_none() && has_cases(TargetKind::Helper))
             .then(|| certify_helper(&args, &suites, options.clone())),
-        (args.helper.is_none() && has_cases(TargetKind::LoginCli))
+        (args.helper.is_none() && !args.get_only && has_cases(TargetKind::LoginCli))
             .then(|| certify_login_cli(&args, &suites, options.clone())),
     ]
     .into_iter()
@@ -318,12 +328,17 @@ fn certify_helper(
             let store = tempfile::Builder::new()
                 .prefix("credconform-store-")
                 .tempdir()?;
+            let variant = if args.get_only {
+                Variant::GetOnly
+            } else {
+                Variant::Reference
+            };
             println!(
-                "No target given: certifying the bundled reference helper. \
-                 Use --helper PATH to certify yours."
+                "No target given: certifying the bundled reference {}helper. \
+                 Use --helper PATH to certify yours.",
+                if args.get_only { "get-only " } else { "" }
             );
-            let mut t =
-                HelperTarget::resolve(&programs.path(Variant::Reference).to_string_lossy())?;
+            let mut t = HelperTarget::resolve(&programs.path(variant).to_string_lossy())?;
             t.env.push((
                 "CREDCONFORM_REF_STORE".into(),
                 store.path().join("store.json").into(),
@@ -335,6 +350,7 @@ fn certify_helper(
     };
     target.env.extend(args.env.iter().cloned());
     target.timeout = Duration::from_secs_f64(args.timeout);
+    target.get_only = args.get_only;
     let mut terminal = Terminal::new();
     terminal.verbose = args.verbose;
     Ok(run::certify_helper(

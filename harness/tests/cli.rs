@@ -39,6 +39,9 @@ fn list_shows_every_case_with_id_and_level() {
             .all(|l| l.contains("MUST") || l.contains("SHOULD"))
     );
     assert!(text.contains("HP-NF-002"));
+    // The get-only cases say when they are selected.
+    let ro: Vec<&&str> = cases.iter().filter(|l| l.starts_with("HP-RO-")).collect();
+    assert!(!ro.is_empty() && ro.iter().all(|l| l.ends_with("(with --get-only)")));
 }
 
 #[test]

@@ -114,6 +114,11 @@ fn assert_page_matches(page: &str, report: &Value) {
         "conformant-with-warnings" => "Conformant with warnings",
         _ => "Not conformant",
     };
+    let label = if report["target"]["get_only"] == true {
+        format!("{label} (get-only)")
+    } else {
+        label.to_string()
+    };
     assert_eq!(text_by_id(page, "verdict-label"), label);
     for level in ["must", "should"] {
         for what in ["passed", "failed", "skipped"] {
@@ -201,6 +206,35 @@ fn reports_of_the_bundled_reference_helper_say_conformant() {
 
     let badge = run.text("badge.svg");
     assert!(badge.contains(">conformant</text>") && badge.contains("fill=\"#4c1\""));
+}
+
+#[test]
+fn reports_of_a_get_only_certification_say_so_in_every_format() {
+    let run = Run::of({
+        let mut cmd = credconform();
+        cmd.arg("--get-only");
+        cmd
+    });
+    assert_eq!(run.code, Some(0));
+    let report = run.json();
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
+    assert_eq!(report["target"]["get_only"], true);
+    assert_eq!(report["summary"]["verdict"], "conformant");
+
+    let md = run.text("report.md");
+    assert!(md.starts_with(
+        "## ✅ credconform: docker-credential-credconform-getonly — Conformant (get-only)\n"
+    ));
+    assert!(md.contains("| mode | certified as a get-only helper (--get-only)"));
+    assert!(md.contains("_(skipped: needs store or erase to succeed, and the helper is declared get-only (--get-only))_"));
+    assert!(md.contains("### Round trip (all 9 skipped)"));
+
+    let html = run.text("report.html");
+    assert_page_matches(&html, &report);
+    assert!(text_by_id(&html, "target-mode").starts_with("certified as a get-only helper"));
+
+    let badge = run.text("badge.svg");
+    assert!(badge.contains(">conformant (get-only)</text>"));
 }
 
 #[test]

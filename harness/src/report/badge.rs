@@ -19,7 +19,7 @@ impl Format for Badge {
         let verdict = report.summary.verdict;
         Ok(svg(
             "credconform",
-            &verdict.label().to_lowercase(),
+            &super::text::verdict_words(report).to_lowercase(),
             color(verdict),
         ))
     }

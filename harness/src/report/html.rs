@@ -10,7 +10,10 @@
 
 use std::fmt::Write as _;
 
-use super::Format;
+use super::{
+    Format,
+    text::{area_tally, get_only_sentence, verdict_words},
+};
 use crate::{
     check::quote,
     run::{CaseResult, RunReport, Status, Verdict, result::StepRecord},
@@ -147,12 +150,11 @@ footer { margin-top: 36px; color: var(--muted); font-size: 12.5px; }
 "#;
 
 fn render(report: &RunReport) -> String {
-    let s = &report.summary;
     let mut out = String::new();
     let title = format!(
         "credconform: {} — {}",
         report.target.name,
-        s.verdict.label()
+        verdict_words(report)
     );
     let _ = write!(
         out,
@@ -212,12 +214,17 @@ pub(crate) fn display_date(rfc3339: &str) -> String {
 pub(crate) fn verdict_reason(report: &RunReport) -> String {
     let s = &report.summary;
     match s.verdict {
-        Verdict::Conformant => format!(
-            "Every MUST and SHOULD case passed ({} case{}, {} skipped).",
-            report.cases.len(),
-            plural(report.cases.len()),
-            s.must.skipped + s.should.skipped
-        ),
+        Verdict::Conformant => match s.must.skipped + s.should.skipped {
+            0 => format!(
+                "Every MUST and SHOULD case passed ({} case{}).",
+                report.cases.len(),
+                plural(report.cases.len())
+            ),
+            skipped => format!(
+                "Every MUST and SHOULD case that ran passed ({} ran, {skipped} skipped).",
+                report.cases.len() - skipped
+            ),
+        },
         Verdict::ConformantWithWarnings => format!(
             "Every MUST case passed; {} SHOULD case{} failed{}.",
             s.should.failed,
@@ -244,7 +251,7 @@ fn verdict_banner(out: &mut String, report: &RunReport) {
         out,
         "<div id=\"verdict\" class=\"verdict {slug}\" data-verdict=\"{slug}\">\
          <div class=\"label\" id=\"verdict-label\">{}</div><div class=\"reason\" id=\"verdict-reason\">{}</div></div>",
-        escape(s.verdict.label()),
+        escape(&verdict_words(report)),
         escape(&reason)
     );
 }
@@ -286,6 +293,9 @@ fn target_card(out: &mut String, report: &RunReport) {
         None => "<span class=\"note\">`version` did not succeed</span>".to_string(),
     };
     fact(out, "version output", "target-version", &version);
+    if let Some(mode) = get_only_sentence(report) {
+        fact(out, "Mode", "target-mode", &escape(mode));
+    }
     let suites: Vec<String> = report
         .suites
         .iter()
@@ -400,7 +410,6 @@ pub(crate) fn group_by_area(report: &RunReport) -> Vec<(&str, &str, Vec<&CaseRes
 fn areas(out: &mut String, report: &RunReport) {
     let several_suites = report.suites.len() > 1;
     for (suite, area, cases) in group_by_area(report) {
-        let passed = cases.iter().filter(|c| c.status == Status::Passed).count();
         let suite_note = if several_suites {
             format!("{} · ", escape(suite))
         } else {
@@ -408,9 +417,9 @@ fn areas(out: &mut String, report: &RunReport) {
         };
         let _ = writeln!(
             out,
-            "<section class=\"area\"><h2>{} <span class=\"meta\">{suite_note}{passed} of {} passed</span></h2>",
+            "<section class=\"area\"><h2>{} <span class=\"meta\">{suite_note}{}</span></h2>",
             escape(area),
-            cases.len()
+            escape(&area_tally(&cases))
         );
         let _ = writeln!(
             out,
@@ -726,7 +735,7 @@ mod tests {
         let ok = sample::report(vec![sample::passed("A-1", "a", Level::Must)]);
         let html = Html.render(&ok).unwrap();
         assert!(html.contains("data-verdict=\"conformant\""));
-        assert!(html.contains("Every MUST and SHOULD case passed (1 case, 0 skipped)."));
+        assert!(html.contains("Every MUST and SHOULD case passed (1 case)."));
         assert!(!html.contains("Failure details"));
 
         let warn = sample::report(vec![

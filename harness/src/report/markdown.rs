@@ -7,7 +7,10 @@ use std::fmt::Write as _;
 use super::{
     Format,
     html::{display_date, escape, group_by_area, verdict_reason},
-    text::{case_line, cleanup_sentence, failure_details, store_damage_warning},
+    text::{
+        area_tally, case_line, cleanup_sentence, failure_details, get_only_sentence,
+        store_damage_warning, verdict_words,
+    },
 };
 use crate::{
     run::{RunReport, Status, Verdict},
@@ -40,7 +43,7 @@ fn render(report: &RunReport) -> String {
         out,
         "## {icon} credconform: {} — {}\n",
         inline(&t.name),
-        s.verdict.label()
+        verdict_words(report)
     );
     let _ = writeln!(
         out,
@@ -67,6 +70,9 @@ fn render(report: &RunReport) -> String {
         .as_deref()
         .map_or_else(|| "_`version` did not succeed_".to_string(), code);
     let _ = writeln!(out, "| version | {version} |");
+    if let Some(mode) = get_only_sentence(report) {
+        let _ = writeln!(out, "| mode | {} |", cell(mode));
+    }
     let _ = writeln!(out, "| suite | {} |", cell(&suites.join(", ")));
     let _ = writeln!(
         out,
@@ -93,7 +99,6 @@ fn render(report: &RunReport) -> String {
     out.push('\n');
 
     for (suite, area, cases) in group_by_area(report) {
-        let passed = cases.iter().filter(|c| c.status == Status::Passed).count();
         let suite_note = if report.suites.len() > 1 {
             format!(" · `{suite}`")
         } else {
@@ -101,9 +106,9 @@ fn render(report: &RunReport) -> String {
         };
         let _ = writeln!(
             out,
-            "### {}{suite_note} ({passed} of {} passed)\n",
+            "### {}{suite_note} ({})\n",
             inline(area),
-            cases.len()
+            area_tally(&cases)
         );
         let _ = writeln!(out, "| ID | level | status | title |\n|---|---|---|---|");
         for c in cases {

@@ -106,6 +106,7 @@ pub fn report(cases: Vec<CaseResult>) -> RunReport {
             path: "/opt/demo/docker-credential-demo".to_string(),
             sha256: "ab".repeat(32),
             version: Some("docker-credential-demo (demo) 1.2.3".to_string()),
+            get_only: false,
         },
         suites: vec![crate::run::result::SuiteInfo {
             name: "helper-protocol".to_string(),

@@ -61,6 +61,9 @@ impl Reporter for Terminal {
                 .as_deref()
                 .unwrap_or("(version action failed)")
         ));
+        if target.get_only {
+            self.say("declared get-only: cases that store or erase are skipped");
+        }
         self.say(&format!(
             "{cases} cases; seed {seed} (reproduce with --seed {seed})"
         ));

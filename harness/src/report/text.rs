@@ -81,13 +81,44 @@ pub fn summary(report: &RunReport) -> String {
     let _ = writeln!(
         out,
         "verdict: {} ({} cases in {:.0} ms; seed {}, reproduce with --seed {})",
-        s.verdict.label(),
+        verdict_words(report),
         report.cases.len(),
         report.duration_ms,
         report.seed,
         report.seed
     );
     out
+}
+
+/// How an area's cases went: `3 of 4 passed`, `2 of 2 passed, 1 skipped`, or `all 3 skipped`.
+pub fn area_tally(cases: &[&CaseResult]) -> String {
+    let skipped = cases.iter().filter(|c| c.status == Status::Skipped).count();
+    let passed = cases.iter().filter(|c| c.status == Status::Passed).count();
+    let ran = cases.len() - skipped;
+    match (ran, skipped) {
+        (0, n) => format!("all {n} skipped"),
+        (ran, 0) => format!("{passed} of {ran} passed"),
+        (ran, n) => format!("{passed} of {ran} passed, {n} skipped"),
+    }
+}
+
+/// The verdict as people read it: its label, scoped to the get-only part of the protocol when
+/// the helper was certified as get-only.
+pub fn verdict_words(report: &RunReport) -> String {
+    let label = report.summary.verdict.label();
+    if report.target.get_only {
+        format!("{label} (get-only)")
+    } else {
+        label.to_string()
+    }
+}
+
+/// The sentence a report shows for a get-only certification, `None` otherwise.
+pub fn get_only_sentence(report: &RunReport) -> Option<&'static str> {
+    report.target.get_only.then_some(
+        "certified as a get-only helper (--get-only): the cases that need store or erase to \
+         succeed were skipped, and the get-only cases checked that both are refused",
+    )
 }
 
 /// What cleanup left in the helper's store, as a sentence; `None` for runs that use no store
@@ -141,5 +172,28 @@ mod tests {
         report.target.kind = "login-cli".into();
         assert!(cleanup_sentence(&report).is_none());
         assert!(!summary(&report).contains("cleanup:"));
+    }
+
+    #[test]
+    fn area_tallies_count_only_the_cases_that_ran_as_passed_or_not() {
+        use crate::scenario::Level;
+        let pass = sample::passed("A-1", "a", Level::Must);
+        let fail = sample::failed("A-2", "a", Level::Must);
+        let mut skip = sample::passed("A-3", "a", Level::Must);
+        skip.status = Status::Skipped;
+        assert_eq!(area_tally(&[&pass, &fail]), "1 of 2 passed");
+        assert_eq!(area_tally(&[&pass, &skip]), "1 of 1 passed, 1 skipped");
+        assert_eq!(area_tally(&[&skip, &skip]), "all 2 skipped");
+    }
+
+    #[test]
+    fn a_get_only_certification_is_named_with_its_verdict() {
+        let mut report = sample::failing_report();
+        assert_eq!(verdict_words(&report), "Not conformant");
+        assert!(get_only_sentence(&report).is_none());
+        report.target.get_only = true;
+        assert_eq!(verdict_words(&report), "Not conformant (get-only)");
+        assert!(summary(&report).contains("verdict: Not conformant (get-only) ("));
+        assert!(get_only_sentence(&report).unwrap().contains("--get-only"));
     }
 }

@@ -78,7 +78,7 @@ pub fn certify_helper(
         .iter()
         .filter(|s| s.header.target == TargetKind::Helper)
         .collect();
-    let cases = options.selection.select(&helper_suites);
+    let cases = helper_cases(&helper_suites, &options.selection, target.get_only);
     let mut info = target.describe();
     // Hashing a large binary takes a while: do it while the cases run.
     let digest = {
@@ -118,6 +118,18 @@ pub fn certify_helper(
     );
     reporter.finished(&report);
     report
+}
+
+/// The cases of `suites` that `selection` picks and that apply to a helper that is, or is not,
+/// declared get-only (see [`Case::applies_to_helper`]).
+pub fn helper_cases<'a>(
+    suites: &[&'a Suite],
+    selection: &Selection,
+    get_only: bool,
+) -> Vec<&'a Case> {
+    let mut cases = selection.select(suites);
+    cases.retain(|c| c.applies_to_helper(get_only));
+    cases
 }
 
 /// Runs the shared cases on `jobs` workers, then the exclusive ones one at a time, handing each
@@ -176,8 +188,13 @@ pub(crate) fn run_pool(
     })
 }
 
-/// Runs one helper case.
+/// Runs one helper case; a case that writes is skipped when the helper is declared get-only.
 fn run_case(case: &Case, cx: &HelperRun) -> CaseResult {
+    if cx.target.get_only && case.needs_writing_helper() {
+        return CaseResult::new(case, Status::Skipped).with_note(
+            "needs store or erase to succeed, and the helper is declared get-only (--get-only)",
+        );
+    }
     match &case.property {
         Some(p) => property::run(case, p, cx),
         None => helper_case::run(case, cx),

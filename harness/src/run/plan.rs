@@ -106,6 +106,7 @@ mod tests {
                     steps: vec![],
                     property: None,
                     exclusive: false,
+                    get_only: false,
                     area: "a".into(),
                     suite: name.into(),
                     source: Default::default(),

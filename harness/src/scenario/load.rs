@@ -114,6 +114,7 @@ fn load_login_file(file: &Path, text: &str, suite: &str) -> Result<Vec<Case>, Lo
             steps: Vec::new(),
             property: None,
             exclusive: false,
+            get_only: false,
             area: parsed.area.clone(),
             suite: suite.to_string(),
             source: Source {

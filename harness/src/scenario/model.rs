@@ -92,6 +92,10 @@ pub struct Case {
     /// Cases with a `list` step always do (see [`Case::runs_alone`]).
     #[serde(default)]
     pub exclusive: bool,
+    /// A case about get-only helpers (ecr-login, gcr...): selected only when the helper is
+    /// declared get-only (`--get-only`).
+    #[serde(default)]
+    pub get_only: bool,
     /// The requirement area, copied from the case file.
     #[serde(skip)]
     pub area: String,
@@ -116,6 +120,23 @@ impl Case {
                 .steps
                 .iter()
                 .any(|s| s.action.as_deref() == Some("list"))
+    }
+
+    /// True when the case needs a helper that writes: it is generative (every property stores)
+    /// or a step calls `store` or `erase` without expecting it to fail. A helper declared
+    /// get-only skips such cases; the cases that expect a refusal (bad input, get-only) apply.
+    pub fn needs_writing_helper(&self) -> bool {
+        self.property.is_some()
+            || self.steps.iter().any(|s| {
+                matches!(s.action.as_deref(), Some("store" | "erase"))
+                    && !s.expect.expects_failure()
+            })
+    }
+
+    /// True when the case applies to a helper that is (`get_only`) or is not declared get-only:
+    /// the get-only cases apply only to the former.
+    pub fn applies_to_helper(&self, get_only: bool) -> bool {
+        !self.get_only || get_only
     }
 }
 
@@ -196,6 +217,17 @@ pub struct Expect {
     pub list: Option<ListExpect>,
 }
 
+impl Expect {
+    /// True when the expected exit status is a failure (`"nonzero"` or a code other than 0).
+    pub fn expects_failure(&self) -> bool {
+        match self.exit {
+            Some(ExitExpect::Word(ExitWord::Nonzero)) => true,
+            Some(ExitExpect::Code(code)) => code != 0,
+            None => false,
+        }
+    }
+}
+
 /// An expected exit status: a number, or `"nonzero"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
@@ -273,4 +305,42 @@ pub enum PropertyKind {
     RoundTrip,
     /// Two distinct URLs with different credentials never see each other's.
     Isolation,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn case(toml_text: &str) -> Case {
+        let file: CaseFile = toml::from_str(&format!(
+            "area = \"A\"\n[[case]]\nid = \"HP-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
+             cites = \"c\"\n{toml_text}"
+        ))
+        .unwrap();
+        file.cases.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_case_needs_a_writing_helper_when_a_store_or_erase_may_succeed() {
+        let store_ok = case("[[case.step]]\naction = \"store\"\nexpect = { exit = 0 }");
+        let erase_any = case("[[case.step]]\naction = \"erase\"");
+        let property = case("property = { kind = \"round-trip\" }");
+        for c in [&store_ok, &erase_any, &property] {
+            assert!(c.needs_writing_helper(), "{c:?}");
+        }
+        let refused = case(
+            "[[case.step]]\naction = \"store\"\nexpect = { exit = \"nonzero\" }\n\
+             [[case.step]]\naction = \"erase\"\nexpect = { exit = 1 }\n\
+             [[case.step]]\naction = \"get\"",
+        );
+        assert!(!refused.needs_writing_helper());
+    }
+
+    #[test]
+    fn get_only_cases_apply_only_to_get_only_helpers() {
+        let plain = case("[[case.step]]\naction = \"get\"");
+        let get_only = case("get_only = true\n[[case.step]]\naction = \"get\"");
+        assert!(plain.applies_to_helper(false) && plain.applies_to_helper(true));
+        assert!(!get_only.applies_to_helper(false) && get_only.applies_to_helper(true));
+    }
 }

@@ -39,6 +39,9 @@ pub struct HelperTarget {
     pub timeout: Duration,
     /// The cap on each of stdout and stderr.
     pub output_cap: usize,
+    /// Declared get-only (`--get-only`): it serves credentials provisioned by other means and
+    /// refuses `store` and `erase`, so the cases that write are skipped.
+    pub get_only: bool,
 }
 
 impl HelperTarget {
@@ -58,6 +61,7 @@ impl HelperTarget {
             env: Vec::new(),
             timeout: Duration::from_secs(10),
             output_cap: drive::process::DEFAULT_OUTPUT_CAP,
+            get_only: false,
         })
     }
 
@@ -100,6 +104,7 @@ impl HelperTarget {
             path: self.path.display().to_string(),
             sha256: String::new(),
             version,
+            get_only: self.get_only,
         }
     }
 }
@@ -117,6 +122,10 @@ pub struct TargetInfo {
     pub sha256: String,
     /// What `version` printed, when it succeeded.
     pub version: Option<String>,
+    /// The helper was certified as a get-only helper: the cases that store or erase were
+    /// skipped (see [`HelperTarget::get_only`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub get_only: bool,
 }
 
 /// Finds a program: a name with a slash is a path; otherwise PATH is searched.

@@ -79,6 +79,7 @@ impl LoginCliTarget {
             path: self.path.display().to_string(),
             sha256: String::new(),
             version,
+            get_only: false,
         }
     }
 }
