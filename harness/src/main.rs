@@ -328,15 +328,14 @@ fn certify_helper(
             let store = tempfile::Builder::new()
                 .prefix("credconform-store-")
                 .tempdir()?;
-            let variant = if args.get_only {
-                Variant::GetOnly
+            let (variant, what) = if args.get_only {
+                (Variant::GetOnly, "get-only helper")
             } else {
-                Variant::Reference
+                (Variant::Reference, "helper")
             };
             println!(
-                "No target given: certifying the bundled reference {}helper. \
-                 Use --helper PATH to certify yours.",
-                if args.get_only { "get-only " } else { "" }
+                "No target given: certifying the bundled reference {what}. \
+                 Use --helper PATH to certify yours."
             );
             let mut t = HelperTarget::resolve(&programs.path(variant).to_string_lossy())?;
             t.env.push((

@@ -12,7 +12,10 @@ use std::fmt::Write as _;
 
 use super::{
     Format,
-    text::{area_tally, get_only_sentence, verdict_words},
+    text::{
+        area_tally, cleanup_sentence, get_only_sentence, plural, store_damage_warning,
+        verdict_reason, verdict_words,
+    },
 };
 use crate::{
     check::quote,
@@ -210,39 +213,6 @@ pub(crate) fn display_date(rfc3339: &str) -> String {
     }
 }
 
-/// One sentence saying why the verdict is what it is.
-pub(crate) fn verdict_reason(report: &RunReport) -> String {
-    let s = &report.summary;
-    match s.verdict {
-        Verdict::Conformant => match s.must.skipped + s.should.skipped {
-            0 => format!(
-                "Every MUST and SHOULD case passed ({} case{}).",
-                report.cases.len(),
-                plural(report.cases.len())
-            ),
-            skipped => format!(
-                "Every MUST and SHOULD case that ran passed ({} ran, {skipped} skipped).",
-                report.cases.len() - skipped
-            ),
-        },
-        Verdict::ConformantWithWarnings => format!(
-            "Every MUST case passed; {} SHOULD case{} failed{}.",
-            s.should.failed,
-            plural(s.should.failed),
-            if report.strict {
-                " (the run was strict, so it failed)"
-            } else {
-                ""
-            }
-        ),
-        Verdict::NotConformant => format!(
-            "{} MUST case{} failed or errored.",
-            s.must.failed,
-            plural(s.must.failed)
-        ),
-    }
-}
-
 fn verdict_banner(out: &mut String, report: &RunReport) {
     let s = &report.summary;
     let reason = verdict_reason(report);
@@ -254,10 +224,6 @@ fn verdict_banner(out: &mut String, report: &RunReport) {
         escape(&verdict_words(report)),
         escape(&reason)
     );
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 fn fact(out: &mut String, name: &str, id: &str, value_html: &str) {
@@ -293,7 +259,7 @@ fn target_card(out: &mut String, report: &RunReport) {
         None => "<span class=\"note\">`version` did not succeed</span>".to_string(),
     };
     fact(out, "version output", "target-version", &version);
-    if let Some(mode) = get_only_sentence(report) {
+    if let Some(mode) = get_only_sentence(&report.target) {
         fact(out, "Mode", "target-mode", &escape(mode));
     }
     let suites: Vec<String> = report
@@ -375,14 +341,14 @@ fn counts_card(out: &mut String, report: &RunReport) {
         let _ = writeln!(out, "</tr>");
     }
     let _ = writeln!(out, "</tbody></table>");
-    if let Some(line) = super::text::cleanup_sentence(report) {
+    if let Some(line) = cleanup_sentence(report) {
         let _ = writeln!(
             out,
             "<p><strong>Cleanup:</strong> <span id=\"cleanup\">{}</span></p>",
             escape(&line)
         );
     }
-    if let Some(warning) = super::text::store_damage_warning(report) {
+    if let Some(warning) = store_damage_warning(report) {
         let _ = writeln!(
             out,
             "<p class=\"store-damage\" id=\"store-damage\"><strong>Warning:</strong> {}</p>",

@@ -6,10 +6,10 @@ use std::fmt::Write as _;
 
 use super::{
     Format,
-    html::{display_date, escape, group_by_area, verdict_reason},
+    html::{display_date, escape, group_by_area},
     text::{
         area_tally, case_line, cleanup_sentence, failure_details, get_only_sentence,
-        store_damage_warning, verdict_words,
+        store_damage_warning, verdict_reason, verdict_words,
     },
 };
 use crate::{
@@ -70,7 +70,7 @@ fn render(report: &RunReport) -> String {
         .as_deref()
         .map_or_else(|| "_`version` did not succeed_".to_string(), code);
     let _ = writeln!(out, "| version | {version} |");
-    if let Some(mode) = get_only_sentence(report) {
+    if let Some(mode) = get_only_sentence(t) {
         let _ = writeln!(out, "| mode | {} |", cell(mode));
     }
     let _ = writeln!(out, "| suite | {} |", cell(&suites.join(", ")));

@@ -7,7 +7,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{
     Reporter,
-    text::{case_line, failure_details, summary},
+    text::{case_line, failure_details, get_only_sentence, summary},
 };
 use crate::{
     run::{CaseResult, RunReport, Status},
@@ -61,8 +61,8 @@ impl Reporter for Terminal {
                 .as_deref()
                 .unwrap_or("(version action failed)")
         ));
-        if target.get_only {
-            self.say("declared get-only: cases that store or erase are skipped");
+        if let Some(mode) = get_only_sentence(target) {
+            self.say(mode);
         }
         self.say(&format!(
             "{cases} cases; seed {seed} (reproduce with --seed {seed})"

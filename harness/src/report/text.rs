@@ -1,8 +1,12 @@
-//! Plain-text renderings shared by reporters: one failure's details, the summary lines.
+//! Plain-text renderings shared by reporters: one failure's details, the summary lines, and the
+//! sentences every format shows (verdict, reason, area tallies, mode, cleanup, store damage).
 
 use std::fmt::Write as _;
 
-use crate::run::{CaseResult, RunReport, Status, ledger::describe_leftovers};
+use crate::{
+    run::{CaseResult, RunReport, Status, Verdict, ledger::describe_leftovers},
+    target::TargetInfo,
+};
 
 /// The first line of a case: status word, ID, level and title.
 pub fn case_line(r: &CaseResult) -> String {
@@ -90,6 +94,44 @@ pub fn summary(report: &RunReport) -> String {
     out
 }
 
+/// One sentence saying why the verdict is what it is.
+pub fn verdict_reason(report: &RunReport) -> String {
+    let s = &report.summary;
+    match s.verdict {
+        Verdict::Conformant => match s.must.skipped + s.should.skipped {
+            0 => format!(
+                "Every MUST and SHOULD case passed ({} case{}).",
+                report.cases.len(),
+                plural(report.cases.len())
+            ),
+            skipped => format!(
+                "Every MUST and SHOULD case that ran passed ({} ran, {skipped} skipped).",
+                report.cases.len() - skipped
+            ),
+        },
+        Verdict::ConformantWithWarnings => format!(
+            "Every MUST case passed; {} SHOULD case{} failed{}.",
+            s.should.failed,
+            plural(s.should.failed),
+            if report.strict {
+                " (the run was strict, so it failed)"
+            } else {
+                ""
+            }
+        ),
+        Verdict::NotConformant => format!(
+            "{} MUST case{} failed or errored.",
+            s.must.failed,
+            plural(s.must.failed)
+        ),
+    }
+}
+
+/// The plural ending of a count: `""` for 1, `"s"` otherwise.
+pub fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
 /// How an area's cases went: `3 of 4 passed`, `2 of 2 passed, 1 skipped`, or `all 3 skipped`.
 pub fn area_tally(cases: &[&CaseResult]) -> String {
     let skipped = cases.iter().filter(|c| c.status == Status::Skipped).count();
@@ -114,8 +156,8 @@ pub fn verdict_words(report: &RunReport) -> String {
 }
 
 /// The sentence a report shows for a get-only certification, `None` otherwise.
-pub fn get_only_sentence(report: &RunReport) -> Option<&'static str> {
-    report.target.get_only.then_some(
+pub fn get_only_sentence(target: &TargetInfo) -> Option<&'static str> {
+    target.get_only.then_some(
         "certified as a get-only helper (--get-only): the cases that need store or erase to \
          succeed were skipped, and the get-only cases checked that both are refused",
     )
@@ -190,10 +232,14 @@ mod tests {
     fn a_get_only_certification_is_named_with_its_verdict() {
         let mut report = sample::failing_report();
         assert_eq!(verdict_words(&report), "Not conformant");
-        assert!(get_only_sentence(&report).is_none());
+        assert!(get_only_sentence(&report.target).is_none());
         report.target.get_only = true;
         assert_eq!(verdict_words(&report), "Not conformant (get-only)");
         assert!(summary(&report).contains("verdict: Not conformant (get-only) ("));
-        assert!(get_only_sentence(&report).unwrap().contains("--get-only"));
+        assert!(
+            get_only_sentence(&report.target)
+                .unwrap()
+                .contains("--get-only")
+        );
     }
 }
