@@ -3,8 +3,8 @@
 //!
 //! PATH holds the CLI's folder, the sandbox bin folder and the system folders, except any
 //! folder that holds a `docker-credential-*` program or `pass`: docker silently switches to
-//! `credsStore: pass` when `pass` and `docker-credential-pass` are on PATH (PROTOCOL.md section
-//! 2), and a user's helpers must never be reached. When the CLI's own folder holds such a
+//! `credsStore: pass` when `pass` and `docker-credential-pass` are on PATH (docs/protocol.md
+//! §2.2), and a user's helpers must never be reached. When the CLI's own folder holds such a
 //! program the CLI is reached through a link in the sandbox instead.
 
 use std::{

@@ -1,4 +1,4 @@
-//! The registry side of a login (PROTOCOL.md section 3): ping `/v2/`, read the challenge, then
+//! The registry side of a login (docs/protocol.md §3): ping `/v2/`, read the challenge, then
 //! Basic credentials on `/v2/` or a token request (with `offline_token=true`) at the realm.
 
 use std::time::Duration;
