@@ -242,8 +242,9 @@ impl Ctx<'_> {
                     .headers
                     .get(header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok());
-                let pushed =
-                    registry.content(|c| c.put_manifest(name, reference, media_type, bytes))?;
+                let tags: Vec<&str> = self.params.all("tag").collect();
+                let pushed = registry
+                    .content(|c| c.put_manifest(name, reference, &tags, media_type, bytes))?;
                 registry.note_push(name);
                 let mut headers = vec![
                     (
@@ -254,6 +255,9 @@ impl Ctx<'_> {
                 ];
                 if let Some(subject) = pushed.subject {
                     headers.push(("oci-subject", subject));
+                }
+                if !pushed.tags.is_empty() {
+                    headers.push(("oci-tag", pushed.tags.join(", ")));
                 }
                 Ok(with_headers(StatusCode::CREATED, &headers, Body::empty()))
             }

@@ -126,6 +126,8 @@ pub struct PushedManifest {
     pub digest: String,
     /// The digest of its `subject`, which the answer names in `OCI-Subject`.
     pub subject: Option<String>,
+    /// The tags set by `tag` parameters, which the answer names in `OCI-Tag`.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -327,12 +329,14 @@ impl ContentStore {
     }
 
     /// Stores a manifest under `reference` (a tag, or a digest that must match, `sha256` or
-    /// `sha512`). Every blob and child manifest it references must already be in the
-    /// repository, except non-distributable layers; its `subject` need not exist.
+    /// `sha512`) and also under each of `tags` (the `tag` parameters of a push). Every blob
+    /// and child manifest it references must already be in the repository, except
+    /// non-distributable layers; its `subject` need not exist.
     pub fn put_manifest(
         &mut self,
         repository: &str,
         reference: &str,
+        tags: &[&str],
         media_type: Option<&str>,
         bytes: Vec<u8>,
     ) -> Result<PushedManifest, ContentError> {
@@ -356,11 +360,10 @@ impl ContentStore {
                     format!("manifest digest is {digest}, not {reference}"),
                 );
             }
-        } else if !is_valid_tag(reference) {
-            return refuse(
-                ErrorCode::ManifestInvalid,
-                format!("invalid tag {reference:?}"),
-            );
+        }
+        let named = (!is_digest).then_some(reference);
+        if let Some(bad) = named.iter().chain(tags).find(|tag| !is_valid_tag(tag)) {
+            return refuse(ErrorCode::ManifestInvalid, format!("invalid tag {bad:?}"));
         }
         let doc = ManifestDoc::parse(&bytes)?;
         self.check_references(repository, &doc)?;
@@ -379,10 +382,14 @@ impl ContentStore {
                 doc,
             },
         );
-        if !is_digest {
-            repo.tags.insert(reference.to_string(), digest.clone());
+        for tag in named.iter().chain(tags) {
+            repo.tags.insert(tag.to_string(), digest.clone());
         }
-        Ok(PushedManifest { digest, subject })
+        Ok(PushedManifest {
+            digest,
+            subject,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        })
     }
 
     fn check_references(&self, repository: &str, doc: &ManifestDoc) -> Result<(), ContentError> {
@@ -589,13 +596,13 @@ mod tests {
         let layer = sha256_digest(b"layer");
         let body = manifest_for(&config, &layer);
         let err = store
-            .put_manifest(REPO, "v1", None, body.clone())
+            .put_manifest(REPO, "v1", &[], None, body.clone())
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::ManifestBlobUnknown);
         store.put_blob(REPO, &config, b"{}".to_vec()).unwrap();
         store.put_blob(REPO, &layer, b"layer".to_vec()).unwrap();
         let digest = store
-            .put_manifest(REPO, "v1", None, body.clone())
+            .put_manifest(REPO, "v1", &[], None, body.clone())
             .unwrap()
             .digest;
         assert_eq!(digest, sha256_digest(&body));
@@ -605,7 +612,9 @@ mod tests {
             "application/vnd.oci.image.manifest.v1+json"
         );
         assert_eq!(store.tags(REPO).unwrap(), vec!["v1"]);
-        store.put_manifest(REPO, "v2", None, body.clone()).unwrap();
+        store
+            .put_manifest(REPO, "v2", &[], None, body.clone())
+            .unwrap();
         store.delete_manifest(REPO, "v1").unwrap();
         assert_eq!(store.tags(REPO).unwrap(), vec!["v2"]);
         assert!(
@@ -625,26 +634,44 @@ mod tests {
     }
 
     #[test]
+    fn tag_parameters_tag_a_push_by_digest() {
+        let mut store = ContentStore::default();
+        let body = br#"{"schemaVersion":2,"manifests":[]}"#.to_vec();
+        let digest = sha256_digest(&body);
+        let bad = store.put_manifest(REPO, &digest, &["ok", "-bad"], None, body.clone());
+        let err = bad.unwrap_err();
+        assert_eq!(err.code, ErrorCode::ManifestInvalid);
+        assert!(err.message.contains("\"-bad\""), "{}", err.message);
+        assert!(store.tags(REPO).is_err(), "nothing stored");
+        let pushed = store
+            .put_manifest(REPO, &digest, &["a", "b"], None, body)
+            .unwrap();
+        assert_eq!(pushed.tags, ["a", "b"]);
+        assert_eq!(store.tags(REPO).unwrap(), ["a", "b"]);
+        assert_eq!(store.manifest(REPO, "b").unwrap().digest, digest);
+    }
+
+    #[test]
     fn manifest_put_by_wrong_digest_or_bad_json_is_refused() {
         let mut store = ContentStore::default();
         let wrong = sha256_digest(b"nope");
         assert_eq!(
             store
-                .put_manifest(REPO, &wrong, None, b"{}".to_vec())
+                .put_manifest(REPO, &wrong, &[], None, b"{}".to_vec())
                 .unwrap_err()
                 .code,
             ErrorCode::DigestInvalid
         );
         assert_eq!(
             store
-                .put_manifest(REPO, "v1", None, b"[1]".to_vec())
+                .put_manifest(REPO, "v1", &[], None, b"[1]".to_vec())
                 .unwrap_err()
                 .code,
             ErrorCode::ManifestInvalid
         );
         assert_eq!(
             store
-                .put_manifest(REPO, "bad tag", None, b"{}".to_vec())
+                .put_manifest(REPO, "bad tag", &[], None, b"{}".to_vec())
                 .unwrap_err()
                 .code,
             ErrorCode::ManifestInvalid
@@ -672,7 +699,7 @@ mod tests {
         }))
         .unwrap();
         let digest = Algorithm::Sha512.digest(&body);
-        let pushed = store.put_manifest(REPO, &digest, None, body).unwrap();
+        let pushed = store.put_manifest(REPO, &digest, &[], None, body).unwrap();
         assert_eq!(pushed.digest, digest);
         assert!(store.manifest(REPO, &digest).is_ok());
     }
@@ -697,11 +724,11 @@ mod tests {
             .unwrap()
         };
         let sig = store
-            .put_manifest(REPO, "sig", None, referrer("application/sig"))
+            .put_manifest(REPO, "sig", &[], None, referrer("application/sig"))
             .unwrap();
         assert_eq!(sig.subject.as_deref(), Some(subject.as_str()));
         store
-            .put_manifest(REPO, "sbom", None, referrer("application/sbom"))
+            .put_manifest(REPO, "sbom", &[], None, referrer("application/sbom"))
             .unwrap();
         let all = store.referrers(REPO, &subject, None).unwrap();
         assert_eq!(all["mediaType"], "application/vnd.oci.image.index.v1+json");
