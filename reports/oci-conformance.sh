@@ -81,14 +81,18 @@ if [ -z "$address" ]; then
 fi
 
 # A clean environment: only the settings below reach the suite (no OCI_* of the caller). The
-# spec version is the released 1.1; the optional APIs fake-registry implements are turned on.
+# spec version is the released 1.1; all four workflows (pull, push, content discovery, content
+# management) run, and so do the optional APIs fake-registry implements.
 results="$work/results"
 set +e
 (cd "$work" && env -i PATH="$PATH" HOME="$work" \
   OCI_REGISTRY="$address" OCI_TLS=disabled \
   OCI_REPO1=conformance/repo1 OCI_REPO2=conformance/repo2 \
   OCI_USERNAME="$username" OCI_PASSWORD="$pat" \
-  OCI_VERSION=1.1 OCI_API_BLOBS_UPLOAD_CANCEL=true OCI_API_BLOBS_DIGEST_HEADER=true \
+  OCI_VERSION=1.1 OCI_API_PULL=true OCI_API_PUSH=true \
+  OCI_API_TAGS_LIST=true OCI_API_REFERRER=true \
+  OCI_API_TAGS_DELETE=true OCI_API_MANIFESTS_DELETE=true OCI_API_BLOBS_DELETE=true \
+  OCI_API_BLOBS_UPLOAD_CANCEL=true OCI_API_BLOBS_DIGEST_HEADER=true \
   OCI_API_MANIFESTS_DIGEST_HEADER=true OCI_API_MANIFESTS_TAG_PARAM=true \
   OCI_RESULTS_DIR="$results" OCI_LOG=warn \
   timeout 900 "$suite" >"$work/suite.out" 2>"$work/suite.err")
