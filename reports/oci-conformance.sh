@@ -65,11 +65,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+: >"$work/registry.out"   # exists before the background job opens it
 "${registry[@]}" --listen 127.0.0.1:0 --seed "$seed" >"$work/registry.out" 2>"$work/registry.err" &
 registry_pid=$!
 address=
 for _ in $(seq 1 300); do   # at most 30 s for the first stdout line
-  address=$(sed -n 's#^listening on http://\(127\.0\.0\.1:[0-9]*\)$#\1#p' "$work/registry.out")
+  address=$(sed -n 's#^listening on http://\(127\.0\.0\.1:[0-9]*\)$#\1#p' "$work/registry.out" || true)
   [ -n "$address" ] && break
   kill -0 "$registry_pid" 2>/dev/null || break
   sleep 0.1
