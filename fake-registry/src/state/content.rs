@@ -353,13 +353,11 @@ impl ContentStore {
             Algorithm::Sha256
         };
         let digest = algorithm.digest(&bytes);
-        if is_digest {
-            if reference != digest {
-                return refuse(
-                    ErrorCode::DigestInvalid,
-                    format!("manifest digest is {digest}, not {reference}"),
-                );
-            }
+        if is_digest && reference != digest {
+            return refuse(
+                ErrorCode::DigestInvalid,
+                format!("manifest digest is {digest}, not {reference}"),
+            );
         }
         let named = (!is_digest).then_some(reference);
         if let Some(bad) = named.iter().chain(tags).find(|tag| !is_valid_tag(tag)) {
