@@ -8,6 +8,10 @@
 #   reports/regenerate.sh --check          regenerate into a temporary folder and fail when any
 #                                          case's verdict differs from the committed report.json
 #   reports/regenerate.sh --helpers-only   only the credential helpers (with or without --check)
+#
+# Without --helpers-only it also runs reports/oci-conformance.sh (fake-registry against the OCI
+# distribution-spec conformance suite, reports/fake-registry/), building the suite with
+# compat/build.sh first when OCI_CONFORMANCE_BIN is unset and the binary is missing.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -39,6 +43,10 @@ if [ "${CC_INSIDE_NETNS:-}" != 1 ]; then
     cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml" -p credconform
   fi
   export CREDCONFORM_BIN=$bin
+  if [ "$only" = all ] && [ -z "${OCI_CONFORMANCE_BIN:-}" ] \
+      && [ ! -x "$root/target/compat/bin/oci-conformance" ]; then
+    bash "$root/compat/build.sh"
+  fi
   # Everything below runs in a network namespace with only loopback.
   exec unshare --net env CC_INSIDE_NETNS=1 bash -c 'ip link set lo up && exec bash "$0" "$@"' "$0" "$@"
 fi
@@ -93,6 +101,15 @@ if [ "$only" = all ]; then
   for cli in skopeo podman buildah; do
     certify "$cli" --login-cli "$cli"
   done
+fi
+
+# fake-registry against the OCI distribution-spec conformance suite (its own script and check).
+if [ "$only" = all ]; then
+  if [ "$mode" = check ]; then
+    bash "$here/oci-conformance.sh" --check
+  else
+    bash "$here/oci-conformance.sh"
+  fi
 fi
 
 if [ "$mode" = write ]; then

@@ -1,5 +1,5 @@
 //! The registry API: `GET /v2/` and the content endpoints (blobs, uploads, manifests, tags,
-//! catalog), each behind the scope it needs. Decisions live in `state`; this module maps HTTP
+//! referrers, catalog), each behind the scope it needs. Decisions live in `state`; this module maps HTTP
 //! to them.
 
 use axum::body::Body;
@@ -18,7 +18,9 @@ use super::registry_auth::{Authorized, Needed, authorize};
 use super::v2_path::V2Path;
 use super::{SharedState, read_body};
 use crate::state::access::{Action, Actions, validate_repository_name};
+use crate::state::byte_range;
 use crate::state::content::paginate;
+use crate::state::manifest_doc::OCI_INDEX;
 
 /// Largest request body of the content API (a blob or chunk).
 pub const MAX_CONTENT_BODY: usize = 512 * 1024 * 1024;
@@ -74,16 +76,20 @@ async fn content(
             format!("no such endpoint /v2/{rest}"),
         )
     })?;
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes());
     let needed = match path.repository() {
         None => Needed::Catalog,
         Some(name) => {
             validate_repository_name(name)
                 .map_err(|e| RegistryError::new(StatusCode::BAD_REQUEST, "NAME_INVALID", e))?;
-            Needed::Repository(name.to_string(), actions_for(&method))
+            let mut needs = vec![(name.to_string(), actions_for(&method))];
+            if let Some(source) = mount_source(&path, &params) {
+                needs.push((source.to_string(), Actions::PULL));
+            }
+            Needed::Repositories(needs)
         }
     };
     let authorized = authorize(&state, &headers, &note, &needed)?;
-    let params = Params::parse(uri.query().unwrap_or("").as_bytes());
     let ctx = Ctx {
         state: &state,
         method: &method,
@@ -95,9 +101,21 @@ async fn content(
         V2Path::Catalog => ctx.catalog(),
         V2Path::Tags(name) => ctx.tags(&name),
         V2Path::Manifest(name, reference) => ctx.manifest(&name, &reference, body).await,
+        V2Path::Referrers(name, digest) => ctx.referrers(&name, &digest),
         V2Path::Blob(name, digest) => ctx.blob(&name, &digest),
         V2Path::Uploads(name) => ctx.start_upload(&name, body).await,
         V2Path::Upload(name, id) => ctx.upload(&name, id, body).await,
+    }
+}
+
+/// The source repository of a cross-repository blob mount (`POST .../blobs/uploads/?mount=D&from=R`),
+/// which the caller must be able to pull, as distribution requires.
+fn mount_source<'p>(path: &V2Path, params: &'p Params) -> Option<&'p str> {
+    match path {
+        V2Path::Uploads(_) if params.get("mount").is_some() => params
+            .get("from")
+            .filter(|from| validate_repository_name(from).is_ok()),
+        _ => None,
     }
 }
 
@@ -224,17 +242,24 @@ impl Ctx<'_> {
                     .headers
                     .get(header::CONTENT_TYPE)
                     .and_then(|v| v.to_str().ok());
-                let digest =
-                    registry.content(|c| c.put_manifest(name, reference, media_type, bytes))?;
+                let tags: Vec<&str> = self.params.all("tag").collect();
+                let pushed = registry
+                    .content(|c| c.put_manifest(name, reference, &tags, media_type, bytes))?;
                 registry.note_push(name);
-                Ok(with_headers(
-                    StatusCode::CREATED,
-                    &[
-                        ("location", format!("/v2/{name}/manifests/{digest}")),
-                        ("docker-content-digest", digest),
-                    ],
-                    Body::empty(),
-                ))
+                let mut headers = vec![
+                    (
+                        "location",
+                        format!("/v2/{name}/manifests/{}", pushed.digest),
+                    ),
+                    ("docker-content-digest", pushed.digest),
+                ];
+                if let Some(subject) = pushed.subject {
+                    headers.push(("oci-subject", subject));
+                }
+                if !pushed.tags.is_empty() {
+                    headers.push(("oci-tag", pushed.tags.join(", ")));
+                }
+                Ok(with_headers(StatusCode::CREATED, &headers, Body::empty()))
             }
             Method::DELETE => {
                 registry.content(|c| c.delete_manifest(name, reference))?;
@@ -244,25 +269,56 @@ impl Ctx<'_> {
         }
     }
 
+    fn referrers(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
+        if self.method != Method::GET {
+            return Err(unsupported_method(self.method));
+        }
+        let artifact_type = self.params.get("artifactType");
+        let index = self
+            .state
+            .registry
+            .content(|c| c.referrers(name, digest, artifact_type))?;
+        let mut headers = vec![("content-type", OCI_INDEX.to_string())];
+        if artifact_type.is_some() {
+            headers.push(("oci-filters-applied", "artifactType".into()));
+        }
+        Ok(with_headers(
+            StatusCode::OK,
+            &headers,
+            Body::from(index.to_string()),
+        ))
+    }
+
     fn blob(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
         let registry = &self.state.registry;
         match *self.method {
             Method::GET | Method::HEAD => {
-                let data = registry.content(|c| c.blob(name, digest).map(<[u8]>::to_vec))?;
+                let mut data = registry.content(|c| c.blob(name, digest).map(<[u8]>::to_vec))?;
+                let mut status = StatusCode::OK;
+                let mut headers = vec![
+                    ("docker-content-digest", digest.to_string()),
+                    ("content-type", "application/octet-stream".into()),
+                    ("accept-ranges", "bytes".into()),
+                ];
+                let range = match (self.method, self.headers.get(header::RANGE)) {
+                    (&Method::GET, Some(value)) => {
+                        let value = value.to_str().unwrap_or_default();
+                        byte_range::resolve(value, data.len() as u64)?
+                    }
+                    _ => None,
+                };
+                if let Some(span) = range {
+                    status = StatusCode::PARTIAL_CONTENT;
+                    headers.push(("content-range", span.content_range(data.len() as u64)));
+                    data = data[span.first as usize..=span.last as usize].to_vec();
+                }
                 let length = data.len().to_string();
                 let body = if self.method == Method::HEAD {
                     Body::empty()
                 } else {
                     Body::from(data)
                 };
-                let mut response = with_headers(
-                    StatusCode::OK,
-                    &[
-                        ("docker-content-digest", digest.to_string()),
-                        ("content-type", "application/octet-stream".into()),
-                    ],
-                    body,
-                );
+                let mut response = with_headers(status, &headers, body);
                 response
                     .headers_mut()
                     .insert(header::CONTENT_LENGTH, header_value(&length));
@@ -373,8 +429,9 @@ impl Ctx<'_> {
                         "the digest query parameter is required",
                     )
                 })?;
+                let start = self.content_range_start()?;
                 let chunk = read_body(body, MAX_CONTENT_BODY).await?;
-                registry.content(|c| c.finish_upload(name, id, digest, &chunk))?;
+                registry.content(|c| c.finish_upload(name, id, digest, &chunk, start))?;
                 registry.note_push(name);
                 Ok(Self::blob_created(name, digest))
             }

@@ -18,8 +18,9 @@ use crate::token::Claims;
 pub enum Needed {
     /// Any authenticated caller (`GET /v2/`).
     Login,
-    /// These actions on this repository.
-    Repository(String, Actions),
+    /// These actions on each of these repositories (a cross-repository mount needs pull on
+    /// its source too).
+    Repositories(Vec<(String, Actions)>),
     /// The catalog.
     Catalog,
 }
@@ -29,9 +30,15 @@ impl Needed {
     pub fn scope(&self) -> Option<String> {
         match self {
             Needed::Login => None,
-            Needed::Repository(name, actions) => {
-                Some(format!("repository:{name}:{}", actions.names().join(",")))
-            }
+            Needed::Repositories(needs) => Some(
+                needs
+                    .iter()
+                    .map(|(name, actions)| {
+                        format!("repository:{name}:{}", actions.names().join(","))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
             Needed::Catalog => Some("registry:catalog:*".into()),
         }
     }
@@ -114,10 +121,10 @@ fn unauthorized(
 
 fn missing_access_detail(needed: &Needed) -> serde_json::Value {
     match needed {
-        Needed::Repository(name, actions) => json!(actions
-            .to_vec()
+        Needed::Repositories(needs) => json!(needs
             .iter()
-            .map(|a| json!({"Type": "repository", "Class": "", "Name": name, "Action": a.as_str()}))
+            .flat_map(|(name, actions)| actions.to_vec().into_iter().map(move |a| (name, a)))
+            .map(|(name, a)| json!({"Type": "repository", "Class": "", "Name": name, "Action": a.as_str()}))
             .collect::<Vec<_>>()),
         Needed::Catalog => {
             json!([{"Type": "registry", "Class": "", "Name": "catalog", "Action": "*"}])
@@ -166,10 +173,12 @@ fn authorize_bearer(
     note.scope(needed.scope());
     let granted = match needed {
         Needed::Login => true,
-        Needed::Repository(name, actions) => actions
-            .to_vec()
-            .iter()
-            .all(|a| claims.allows("repository", name, a.as_str())),
+        Needed::Repositories(needs) => needs.iter().all(|(name, actions)| {
+            actions
+                .to_vec()
+                .iter()
+                .all(|a| claims.allows("repository", name, a.as_str()))
+        }),
         Needed::Catalog => claims.allows("registry", "catalog", "*"),
     };
     if !granted {
@@ -218,10 +227,12 @@ fn authorize_basic(
     note.scope(needed.scope());
     let allowed = match needed {
         Needed::Login => principal.is_some(),
-        Needed::Repository(name, actions) => state
-            .registry
-            .allowed_actions(principal.as_ref(), name)
-            .contains_all(*actions),
+        Needed::Repositories(needs) => needs.iter().all(|(name, actions)| {
+            state
+                .registry
+                .allowed_actions(principal.as_ref(), name)
+                .contains_all(*actions)
+        }),
         Needed::Catalog => catalog_allowed(principal.as_ref()),
     };
     match (allowed, &principal) {

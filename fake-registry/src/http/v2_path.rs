@@ -1,5 +1,5 @@
-//! What a `/v2/<rest>` path addresses: catalog, tags, manifests, blobs or uploads of a
-//! repository whose name may contain slashes.
+//! What a `/v2/<rest>` path addresses: catalog, tags, manifests, referrers, blobs or uploads of
+//! a repository whose name may contain slashes.
 
 use uuid::Uuid;
 
@@ -12,6 +12,8 @@ pub enum V2Path {
     Tags(String),
     /// `/v2/<name>/manifests/<reference>`
     Manifest(String, String),
+    /// `/v2/<name>/referrers/<digest>`
+    Referrers(String, String),
     /// `/v2/<name>/blobs/<digest>`
     Blob(String, String),
     /// `/v2/<name>/blobs/uploads/`
@@ -32,6 +34,10 @@ impl V2Path {
         if let Some((name, reference)) = rest.rsplit_once("/manifests/") {
             return (!reference.is_empty() && !reference.contains('/'))
                 .then(|| V2Path::Manifest(name.to_string(), reference.to_string()));
+        }
+        if let Some((name, digest)) = rest.rsplit_once("/referrers/") {
+            return (!digest.is_empty() && !digest.contains('/'))
+                .then(|| V2Path::Referrers(name.to_string(), digest.to_string()));
         }
         if let Some(name) = rest
             .strip_suffix("/blobs/uploads/")
@@ -57,6 +63,7 @@ impl V2Path {
             V2Path::Catalog => None,
             V2Path::Tags(name)
             | V2Path::Manifest(name, _)
+            | V2Path::Referrers(name, _)
             | V2Path::Blob(name, _)
             | V2Path::Uploads(name)
             | V2Path::Upload(name, _) => Some(name),
@@ -83,6 +90,11 @@ mod tests {
                 "a/blobs/sha256:00",
                 Some(V2Path::Blob("a".into(), "sha256:00".into())),
             ),
+            (
+                "a/b/referrers/sha256:00",
+                Some(V2Path::Referrers("a/b".into(), "sha256:00".into())),
+            ),
+            ("a/referrers/", None),
             ("a/b/blobs/uploads/", Some(V2Path::Uploads("a/b".into()))),
             ("a/b/blobs/uploads", Some(V2Path::Uploads("a/b".into()))),
             (

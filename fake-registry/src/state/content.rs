@@ -1,10 +1,13 @@
 //! In-memory registry content: blobs (content-addressed, linked into repositories), blob upload
-//! sessions, manifests and tags, with the distribution spec's checks and error codes.
+//! sessions, manifests, tags and referrers, with the distribution spec's checks and error codes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use sha2::{Digest, Sha256};
+use serde_json::{Value, json};
 use uuid::Uuid;
+
+pub use super::digest::{Algorithm, sha256_digest, validate_digest};
+use super::manifest_doc::ManifestDoc;
 
 /// Largest manifest accepted.
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
@@ -88,12 +91,43 @@ fn refuse<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, ContentEr
 /// A stored manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredManifest {
-    /// `sha256:...` of the bytes.
+    /// Digest of the bytes (`sha256:`, or the algorithm it was pushed by).
     pub digest: String,
     /// Media type given at upload.
     pub media_type: String,
     /// The exact bytes uploaded.
     pub bytes: Vec<u8>,
+    /// What the registry read from the bytes.
+    pub doc: ManifestDoc,
+}
+
+impl StoredManifest {
+    /// The descriptor of this manifest in a referrers answer.
+    fn referrer_descriptor(&self) -> Value {
+        let mut descriptor = json!({
+            "mediaType": self.media_type,
+            "digest": self.digest,
+            "size": self.bytes.len(),
+        });
+        if let Some(artifact_type) = &self.doc.artifact_type {
+            descriptor["artifactType"] = json!(artifact_type);
+        }
+        if let Some(annotations) = &self.doc.annotations {
+            descriptor["annotations"] = json!(annotations);
+        }
+        descriptor
+    }
+}
+
+/// What a manifest push stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedManifest {
+    /// The manifest's digest.
+    pub digest: String,
+    /// The digest of its `subject`, which the answer names in `OCI-Subject`.
+    pub subject: Option<String>,
+    /// The tags set by `tag` parameters, which the answer names in `OCI-Tag`.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -115,34 +149,6 @@ pub struct ContentStore {
     blobs: HashMap<String, Vec<u8>>,
     repositories: BTreeMap<String, RepositoryContent>,
     uploads: HashMap<Uuid, Upload>,
-}
-
-/// `sha256:<hex>` of `data`.
-pub fn sha256_digest(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
-}
-
-/// Checks a digest string: only `sha256:` followed by 64 lower-case hex digits is accepted.
-pub fn validate_digest(digest: &str) -> Result<(), ContentError> {
-    let Some((algorithm, hex)) = digest.split_once(':') else {
-        return refuse(
-            ErrorCode::DigestInvalid,
-            format!("invalid digest {digest:?}"),
-        );
-    };
-    if algorithm != "sha256" {
-        return refuse(
-            ErrorCode::DigestInvalid,
-            format!("unsupported digest algorithm {algorithm:?}"),
-        );
-    }
-    if hex.len() != 64 || !hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
-        return refuse(
-            ErrorCode::DigestInvalid,
-            format!("invalid digest {digest:?}"),
-        );
-    }
-    Ok(())
 }
 
 /// Whether `reference` is a tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`).
@@ -194,8 +200,7 @@ impl ContentStore {
         digest: &str,
         data: Vec<u8>,
     ) -> Result<(), ContentError> {
-        validate_digest(digest)?;
-        let actual = sha256_digest(&data);
+        let actual = validate_digest(digest)?.digest(&data);
         if actual != digest {
             return refuse(
                 ErrorCode::DigestInvalid,
@@ -272,31 +277,43 @@ impl ContentStore {
         chunk: &[u8],
         start: Option<u64>,
     ) -> Result<u64, ContentError> {
-        let upload = self.upload_mut(repository, id)?;
-        let size = upload.data.len() as u64;
-        if let Some(start) = start
-            && start != size
-        {
-            return refuse(
-                ErrorCode::RangeInvalid,
-                format!("chunk starts at {start} but {size} bytes were received"),
-            );
-        }
+        let upload = self.upload_in_order(repository, id, start)?;
         upload.data.extend_from_slice(chunk);
         Ok(upload.data.len() as u64)
     }
 
-    /// Completes upload `id` with a last `chunk`, verifying the whole content against `digest`.
-    /// A failed verification keeps the session so the client may retry.
+    /// Upload `id`, after checking that a chunk starting at `start` (from Content-Range)
+    /// continues it: `start` must equal the bytes received so far.
+    fn upload_in_order(
+        &mut self,
+        repository: &str,
+        id: Uuid,
+        start: Option<u64>,
+    ) -> Result<&mut Upload, ContentError> {
+        let upload = self.upload_mut(repository, id)?;
+        let size = upload.data.len() as u64;
+        match start {
+            Some(start) if start != size => refuse(
+                ErrorCode::RangeInvalid,
+                format!("chunk starts at {start} but {size} bytes were received"),
+            ),
+            _ => Ok(upload),
+        }
+    }
+
+    /// Completes upload `id` with a last `chunk` (starting at `start` when Content-Range
+    /// says so), verifying the whole content against `digest`. A failed verification keeps
+    /// the session so the client may retry.
     pub fn finish_upload(
         &mut self,
         repository: &str,
         id: Uuid,
         digest: &str,
         chunk: &[u8],
+        start: Option<u64>,
     ) -> Result<(), ContentError> {
         validate_digest(digest)?;
-        let upload = self.upload_mut(repository, id)?;
+        let upload = self.upload_in_order(repository, id, start)?;
         let mut data = upload.data.clone();
         data.extend_from_slice(chunk);
         self.put_blob(repository, digest, data)?;
@@ -311,46 +328,48 @@ impl ContentStore {
         Ok(())
     }
 
-    /// Stores a manifest under `reference` (a tag, or a digest that must match). Every blob
-    /// and child manifest it references must already be in the repository. Returns its digest.
+    /// Stores a manifest under `reference` (a tag, or a digest that must match, `sha256` or
+    /// `sha512`) and also under each of `tags` (the `tag` parameters of a push). Every blob
+    /// and child manifest it references must already be in the repository, except
+    /// non-distributable layers; its `subject` need not exist.
     pub fn put_manifest(
         &mut self,
         repository: &str,
         reference: &str,
+        tags: &[&str],
         media_type: Option<&str>,
         bytes: Vec<u8>,
-    ) -> Result<String, ContentError> {
+    ) -> Result<PushedManifest, ContentError> {
         if bytes.len() > MAX_MANIFEST_BYTES {
             return refuse(
                 ErrorCode::ManifestInvalid,
                 format!("manifest larger than {MAX_MANIFEST_BYTES} bytes"),
             );
         }
-        let digest = sha256_digest(&bytes);
         let is_digest = reference.contains(':');
-        if is_digest {
-            validate_digest(reference)?;
-            if reference != digest {
-                return refuse(
-                    ErrorCode::DigestInvalid,
-                    format!("manifest digest is {digest}, not {reference}"),
-                );
-            }
-        } else if !is_valid_tag(reference) {
+        let algorithm = if is_digest {
+            validate_digest(reference)?
+        } else {
+            Algorithm::Sha256
+        };
+        let digest = algorithm.digest(&bytes);
+        if is_digest && reference != digest {
             return refuse(
-                ErrorCode::ManifestInvalid,
-                format!("invalid tag {reference:?}"),
+                ErrorCode::DigestInvalid,
+                format!("manifest digest is {digest}, not {reference}"),
             );
         }
-        let document: serde_json::Value = match serde_json::from_slice(&bytes) {
-            Ok(value @ serde_json::Value::Object(_)) => value,
-            _ => return refuse(ErrorCode::ManifestInvalid, "manifest is not a JSON object"),
-        };
-        self.check_references(repository, &document)?;
+        let named = (!is_digest).then_some(reference);
+        if let Some(bad) = named.iter().chain(tags).find(|tag| !is_valid_tag(tag)) {
+            return refuse(ErrorCode::ManifestInvalid, format!("invalid tag {bad:?}"));
+        }
+        let doc = ManifestDoc::parse(&bytes)?;
+        self.check_references(repository, &doc)?;
         let media_type = media_type
             .map(str::to_string)
-            .or_else(|| document["mediaType"].as_str().map(str::to_string))
-            .unwrap_or_else(|| "application/vnd.oci.image.manifest.v1+json".to_string());
+            .or_else(|| doc.media_type.clone())
+            .unwrap_or_else(|| super::manifest_doc::OCI_MANIFEST.to_string());
+        let subject = doc.subject.clone();
         let repo = self.repositories.entry(repository.to_string()).or_default();
         repo.manifests.insert(
             digest.clone(),
@@ -358,46 +377,31 @@ impl ContentStore {
                 digest: digest.clone(),
                 media_type,
                 bytes,
+                doc,
             },
         );
-        if !is_digest {
-            repo.tags.insert(reference.to_string(), digest.clone());
+        for tag in named.iter().chain(tags) {
+            repo.tags.insert(tag.to_string(), digest.clone());
         }
-        Ok(digest)
+        Ok(PushedManifest {
+            digest,
+            subject,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+        })
     }
 
-    fn check_references(
-        &self,
-        repository: &str,
-        document: &serde_json::Value,
-    ) -> Result<(), ContentError> {
+    fn check_references(&self, repository: &str, doc: &ManifestDoc) -> Result<(), ContentError> {
         let repo = self.repositories.get(repository);
-        let descriptors = |field: &str| -> Vec<String> {
-            match &document[field] {
-                serde_json::Value::Array(items) => items
-                    .iter()
-                    .filter_map(|d| d["digest"].as_str().map(str::to_string))
-                    .collect(),
-                serde_json::Value::Object(_) => document[field]["digest"]
-                    .as_str()
-                    .map(str::to_string)
-                    .into_iter()
-                    .collect(),
-                _ => Vec::new(),
-            }
-        };
-        let mut blobs = descriptors("config");
-        blobs.extend(descriptors("layers"));
-        for digest in blobs {
-            if !repo.is_some_and(|r| r.blobs.contains(&digest)) {
+        for digest in &doc.blobs {
+            if !repo.is_some_and(|r| r.blobs.contains(digest)) {
                 return refuse(
                     ErrorCode::ManifestBlobUnknown,
                     format!("manifest references blob {digest} unknown to {repository}"),
                 );
             }
         }
-        for digest in descriptors("manifests") {
-            if !repo.is_some_and(|r| r.manifests.contains_key(&digest)) {
+        for digest in &doc.children {
+            if !repo.is_some_and(|r| r.manifests.contains_key(digest)) {
                 return refuse(
                     ErrorCode::ManifestBlobUnknown,
                     format!("index references manifest {digest} unknown to {repository}"),
@@ -433,18 +437,21 @@ impl ContentStore {
         repo.manifests.get(digest).map_or_else(unknown, Ok)
     }
 
-    /// Deletes manifest `digest` and every tag pointing at it. Deleting by tag is unsupported,
-    /// as in distribution 2.8.
+    /// Deletes manifest `digest` and every tag pointing at it, or, given a tag, only that tag
+    /// (the manifest stays, reachable by digest), as the OCI distribution spec describes.
     pub fn delete_manifest(
         &mut self,
         repository: &str,
         reference: &str,
     ) -> Result<(), ContentError> {
         if !reference.contains(':') {
-            return refuse(
-                ErrorCode::Unsupported,
-                "manifests can only be deleted by digest",
-            );
+            self.manifest(repository, reference)?;
+            self.repositories
+                .get_mut(repository)
+                .expect("manifest() found the repository")
+                .tags
+                .remove(reference);
+            return Ok(());
         }
         validate_digest(reference)?;
         self.manifest(repository, reference)?;
@@ -460,6 +467,38 @@ impl ContentStore {
     /// Tags of `repository`, sorted.
     pub fn tags(&self, repository: &str) -> Result<Vec<String>, ContentError> {
         Ok(self.repository(repository)?.tags.keys().cloned().collect())
+    }
+
+    /// The referrers API answer for `subject`: an image index listing the manifests of
+    /// `repository` whose `subject` is that digest (sorted by digest), only those of
+    /// `artifact_type` when a filter is given. An unknown subject or repository has no
+    /// referrers; a malformed digest is `DIGEST_INVALID`.
+    pub fn referrers(
+        &self,
+        repository: &str,
+        subject: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Value, ContentError> {
+        validate_digest(subject)?;
+        let mut found: Vec<&StoredManifest> = self
+            .repositories
+            .get(repository)
+            .map(|repo| {
+                repo.manifests
+                    .values()
+                    .filter(|m| m.doc.subject.as_deref() == Some(subject))
+                    .filter(|m| {
+                        artifact_type.is_none_or(|t| m.doc.artifact_type.as_deref() == Some(t))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort_by(|a, b| a.digest.cmp(&b.digest));
+        Ok(json!({
+            "schemaVersion": 2,
+            "mediaType": super::manifest_doc::OCI_INDEX,
+            "manifests": found.iter().map(|m| m.referrer_descriptor()).collect::<Vec<_>>(),
+        }))
     }
 }
 
@@ -525,10 +564,12 @@ mod tests {
         );
         assert_eq!(store.append_upload(REPO, id, b"l", None).unwrap(), 4);
         assert_eq!(store.upload_size(REPO, id).unwrap(), 4);
-        let bad = store.finish_upload(REPO, id, &sha256_digest(b"x"), b"o");
+        let bad = store.finish_upload(REPO, id, &sha256_digest(b"x"), b"o", None);
         assert_eq!(bad.unwrap_err().code, ErrorCode::DigestInvalid);
+        let early = store.finish_upload(REPO, id, &sha256_digest(b"hello"), b"o", Some(2));
+        assert_eq!(early.unwrap_err().code, ErrorCode::RangeInvalid);
         store
-            .finish_upload(REPO, id, &sha256_digest(b"hello"), b"o")
+            .finish_upload(REPO, id, &sha256_digest(b"hello"), b"o", Some(4))
             .unwrap();
         assert_eq!(
             store.upload_size(REPO, id).unwrap_err().code,
@@ -553,12 +594,15 @@ mod tests {
         let layer = sha256_digest(b"layer");
         let body = manifest_for(&config, &layer);
         let err = store
-            .put_manifest(REPO, "v1", None, body.clone())
+            .put_manifest(REPO, "v1", &[], None, body.clone())
             .unwrap_err();
         assert_eq!(err.code, ErrorCode::ManifestBlobUnknown);
         store.put_blob(REPO, &config, b"{}".to_vec()).unwrap();
         store.put_blob(REPO, &layer, b"layer".to_vec()).unwrap();
-        let digest = store.put_manifest(REPO, "v1", None, body.clone()).unwrap();
+        let digest = store
+            .put_manifest(REPO, "v1", &[], None, body.clone())
+            .unwrap()
+            .digest;
         assert_eq!(digest, sha256_digest(&body));
         assert_eq!(store.manifest(REPO, "v1").unwrap().bytes, body);
         assert_eq!(
@@ -566,9 +610,18 @@ mod tests {
             "application/vnd.oci.image.manifest.v1+json"
         );
         assert_eq!(store.tags(REPO).unwrap(), vec!["v1"]);
+        store
+            .put_manifest(REPO, "v2", &[], None, body.clone())
+            .unwrap();
+        store.delete_manifest(REPO, "v1").unwrap();
+        assert_eq!(store.tags(REPO).unwrap(), vec!["v2"]);
+        assert!(
+            store.manifest(REPO, &digest).is_ok(),
+            "a tag delete keeps the manifest"
+        );
         assert_eq!(
             store.delete_manifest(REPO, "v1").unwrap_err().code,
-            ErrorCode::Unsupported
+            ErrorCode::ManifestUnknown
         );
         store.delete_manifest(REPO, &digest).unwrap();
         assert!(store.tags(REPO).unwrap().is_empty());
@@ -579,26 +632,44 @@ mod tests {
     }
 
     #[test]
+    fn tag_parameters_tag_a_push_by_digest() {
+        let mut store = ContentStore::default();
+        let body = br#"{"schemaVersion":2,"manifests":[]}"#.to_vec();
+        let digest = sha256_digest(&body);
+        let bad = store.put_manifest(REPO, &digest, &["ok", "-bad"], None, body.clone());
+        let err = bad.unwrap_err();
+        assert_eq!(err.code, ErrorCode::ManifestInvalid);
+        assert!(err.message.contains("\"-bad\""), "{}", err.message);
+        assert!(store.tags(REPO).is_err(), "nothing stored");
+        let pushed = store
+            .put_manifest(REPO, &digest, &["a", "b"], None, body)
+            .unwrap();
+        assert_eq!(pushed.tags, ["a", "b"]);
+        assert_eq!(store.tags(REPO).unwrap(), ["a", "b"]);
+        assert_eq!(store.manifest(REPO, "b").unwrap().digest, digest);
+    }
+
+    #[test]
     fn manifest_put_by_wrong_digest_or_bad_json_is_refused() {
         let mut store = ContentStore::default();
         let wrong = sha256_digest(b"nope");
         assert_eq!(
             store
-                .put_manifest(REPO, &wrong, None, b"{}".to_vec())
+                .put_manifest(REPO, &wrong, &[], None, b"{}".to_vec())
                 .unwrap_err()
                 .code,
             ErrorCode::DigestInvalid
         );
         assert_eq!(
             store
-                .put_manifest(REPO, "v1", None, b"[1]".to_vec())
+                .put_manifest(REPO, "v1", &[], None, b"[1]".to_vec())
                 .unwrap_err()
                 .code,
             ErrorCode::ManifestInvalid
         );
         assert_eq!(
             store
-                .put_manifest(REPO, "bad tag", None, b"{}".to_vec())
+                .put_manifest(REPO, "bad tag", &[], None, b"{}".to_vec())
                 .unwrap_err()
                 .code,
             ErrorCode::ManifestInvalid
@@ -606,17 +677,83 @@ mod tests {
     }
 
     #[test]
-    fn digests_and_tags_are_validated() {
-        assert!(validate_digest(&sha256_digest(b"")).is_ok());
-        for bad in [
-            "",
-            "sha256",
-            "sha256:abc",
-            "md5:00",
-            &format!("sha256:{}", "A".repeat(64)),
-        ] {
-            assert!(validate_digest(bad).is_err(), "{bad}");
-        }
+    fn sha512_content_is_verified_and_addressed_by_its_digest() {
+        let mut store = ContentStore::default();
+        let config = Algorithm::Sha512.digest(b"{}");
+        store.put_blob(REPO, &config, b"{}".to_vec()).unwrap();
+        assert_eq!(store.blob(REPO, &config).unwrap(), b"{}");
+        let wrong = Algorithm::Sha512.digest(b"x");
+        assert_eq!(
+            store
+                .put_blob(REPO, &wrong, b"{}".to_vec())
+                .unwrap_err()
+                .code,
+            ErrorCode::DigestInvalid
+        );
+        let body = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 2},
+            "layers": [],
+        }))
+        .unwrap();
+        let digest = Algorithm::Sha512.digest(&body);
+        let pushed = store.put_manifest(REPO, &digest, &[], None, body).unwrap();
+        assert_eq!(pushed.digest, digest);
+        assert!(store.manifest(REPO, &digest).is_ok());
+    }
+
+    #[test]
+    fn referrers_list_manifests_naming_the_subject() {
+        let mut store = ContentStore::default();
+        store
+            .put_blob(REPO, &sha256_digest(b"{}"), b"{}".to_vec())
+            .unwrap();
+        let subject = sha256_digest(b"not pushed");
+        let referrer = |artifact_type: &str| {
+            serde_json::to_vec(&serde_json::json!({
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "artifactType": artifact_type,
+                "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": sha256_digest(b"{}"), "size": 2},
+                "layers": [],
+                "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": subject, "size": 1},
+                "annotations": {"org.example": "yes"},
+            }))
+            .unwrap()
+        };
+        let sig = store
+            .put_manifest(REPO, "sig", &[], None, referrer("application/sig"))
+            .unwrap();
+        assert_eq!(sig.subject.as_deref(), Some(subject.as_str()));
+        store
+            .put_manifest(REPO, "sbom", &[], None, referrer("application/sbom"))
+            .unwrap();
+        let all = store.referrers(REPO, &subject, None).unwrap();
+        assert_eq!(all["mediaType"], "application/vnd.oci.image.index.v1+json");
+        assert_eq!(all["manifests"].as_array().unwrap().len(), 2);
+        let only = store
+            .referrers(REPO, &subject, Some("application/sig"))
+            .unwrap();
+        let listed = &only["manifests"][0];
+        assert_eq!(only["manifests"].as_array().unwrap().len(), 1);
+        assert_eq!(listed["digest"], sig.digest.as_str());
+        assert_eq!(listed["artifactType"], "application/sig");
+        assert_eq!(listed["annotations"]["org.example"], "yes");
+        store.delete_manifest(REPO, &sig.digest).unwrap();
+        let after = store
+            .referrers(REPO, &subject, Some("application/sig"))
+            .unwrap();
+        assert_eq!(after["manifests"], serde_json::json!([]));
+        let nothing = store.referrers("bob/none", &subject, None).unwrap();
+        assert_eq!(nothing["manifests"], serde_json::json!([]));
+        assert_eq!(
+            store.referrers(REPO, "sha256:zz", None).unwrap_err().code,
+            ErrorCode::DigestInvalid
+        );
+    }
+
+    #[test]
+    fn tags_are_validated() {
         assert!(is_valid_tag("latest") && is_valid_tag("_v1.2-rc"));
         assert!(!is_valid_tag("") && !is_valid_tag(".x") && !is_valid_tag(&"a".repeat(129)));
     }

@@ -3,11 +3,14 @@
 
 pub mod access;
 pub mod accounts;
+pub mod byte_range;
 pub mod clock;
 pub mod content;
+pub mod digest;
 pub mod error;
 pub mod faults;
 pub mod journal;
+pub mod manifest_doc;
 pub mod pats;
 mod registry;
 pub mod secret;

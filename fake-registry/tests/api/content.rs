@@ -10,7 +10,7 @@ use crate::support::{
 };
 
 /// One caller of the registry: every request carries its `authorization` header.
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     registry: &'a RunningRegistry,
     authorization: String,
 }
@@ -32,14 +32,14 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         client()
             .request(method, format!("{}{path}", self.registry.url()))
             .header("authorization", &self.authorization)
     }
 
     /// Sends `method path` without a body and returns the whole response.
-    async fn fetch(&self, method: Method, path: &str) -> reqwest::Response {
+    pub(crate) async fn fetch(&self, method: Method, path: &str) -> reqwest::Response {
         fetch(self.request(method, path)).await
     }
 
@@ -48,7 +48,7 @@ impl<'a> Session<'a> {
         self.fetch(method, path).await.status()
     }
 
-    async fn push_blob_monolithic(&self, repo: &str, data: &[u8]) -> StatusCode {
+    pub(crate) async fn push_blob_monolithic(&self, repo: &str, data: &[u8]) -> StatusCode {
         support::status(
             self.request(
                 Method::POST,
@@ -76,7 +76,7 @@ impl<'a> Session<'a> {
     }
 }
 
-async fn bearer_session<'a>(
+pub(crate) async fn bearer_session<'a>(
     registry: &'a RunningRegistry,
     user: &str,
     secret: &str,

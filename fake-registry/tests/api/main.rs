@@ -8,5 +8,6 @@ mod bad_input;
 mod content;
 mod hub;
 mod lifecycle;
+mod oci_content;
 mod pat_rules;
 mod token_auth;
