@@ -28,8 +28,8 @@ pub struct ServeArgs {
     /// Token issuer (iss), as distribution's auth.token.issuer must say.
     #[arg(long, default_value = DEFAULT_ISSUER, value_name = "NAME")]
     pub issuer: String,
-    /// Lifetime of issued tokens in seconds.
-    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Lifetime of issued tokens in seconds (at most ten years).
+    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=315_360_000))]
     pub token_ttl: u64,
     /// Serve HTTPS with a generated CA and write the CA certificate (PEM) to CA_OUT.
     #[arg(long, value_name = "CA_OUT")]

@@ -10,7 +10,7 @@
 //!     .start()
 //!     .await?;
 //! println!("{}", registry.url());
-//! registry.state().clock().advance(time::Duration::days(1));
+//! registry.state().clock().advance(time::Duration::days(1))?;
 //! registry.shutdown().await;
 //! # Ok(()) }
 //! ```
@@ -163,8 +163,11 @@ impl FakeRegistryBuilder {
         let registry =
             Arc::new(Registry::new(seed).map_err(|e| anyhow::anyhow!("invalid seed: {e}"))?);
         let ttl = time::Duration::try_from(self.token_ttl).context("token ttl too large")?;
-        if ttl < time::Duration::SECOND {
-            anyhow::bail!("token ttl must be at least one second");
+        if ttl < time::Duration::SECOND || ttl > state::clock::MAX_TOKEN_TTL {
+            anyhow::bail!(
+                "token ttl must be between 1 and {} seconds",
+                state::clock::MAX_TOKEN_TTL.whole_seconds()
+            );
         }
         let signer = Arc::new(TokenSigner::generate(&self.issuer, &self.service, ttl)?);
         let tls = if self.tls {

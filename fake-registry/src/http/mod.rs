@@ -6,6 +6,7 @@ pub mod admin_api;
 pub mod auth_header;
 pub mod errors;
 pub mod hub_api;
+pub mod last_resort;
 pub mod middleware;
 pub mod params;
 pub mod registry_api;
@@ -59,10 +60,15 @@ pub fn router(state: SharedState) -> Router {
     }
     router
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(last_resort::json_errors))
         .layer(axum::middleware::from_fn(middleware::limit_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::journal_and_faults,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            last_resort::catch_panic,
         ))
         .with_state(state)
 }

@@ -1,8 +1,8 @@
 //! [`Registry`]: the whole state behind one lock, and the operations the HTTP layer and tests
 //! call. Every decision about who may do what is made here or in the modules it uses.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -170,7 +170,7 @@ impl Registry {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().expect("registry lock")
+        self.inner.lock()
     }
 
     /// Back to the start-up seed: accounts, tokens, repositories, content, sessions, clock,
@@ -179,7 +179,7 @@ impl Registry {
         self.clock.reset();
         let fresh = Self::seeded(&self.seed, self.clock.now())?;
         *self.lock() = fresh;
-        *self.content.lock().expect("content lock") = ContentStore::default();
+        *self.content.lock() = ContentStore::default();
         self.journal.clear();
         self.faults.clear();
         Ok(())
@@ -336,7 +336,7 @@ impl Registry {
     /// Runs `f` on the content store. Writing content into a repository that does not exist
     /// yet creates it, private; call [`Registry::note_push`] for that.
     pub fn content<T>(&self, f: impl FnOnce(&mut ContentStore) -> T) -> T {
-        f(&mut self.content.lock().expect("content lock"))
+        f(&mut self.content.lock())
     }
 
     /// Records that content was pushed to `name`: the repository exists from now on (private
@@ -727,7 +727,7 @@ mod tests {
             .unwrap()
             .identity_token
             .unwrap();
-        registry.clock().advance(Duration::days(1));
+        registry.clock().advance(Duration::days(1)).unwrap();
         assert!(login(GrantCredentials::IdentityToken(identity.clone())).is_ok());
         registry.delete_token("bob", pat.view.uuid).unwrap();
         assert!(login(GrantCredentials::IdentityToken(identity)).is_err());
@@ -748,7 +748,7 @@ mod tests {
             .unwrap()
             .identity_token
             .unwrap();
-        registry.clock().advance(Duration::hours(2));
+        registry.clock().advance(Duration::hours(2)).unwrap();
         let err = registry
             .grant(GrantRequest {
                 credentials: GrantCredentials::IdentityToken(identity),
@@ -822,7 +822,7 @@ mod tests {
             })
             .unwrap();
         registry.note_push("alice/app");
-        registry.clock().advance(Duration::days(10));
+        registry.clock().advance(Duration::days(10)).unwrap();
         registry.reset().unwrap();
         assert!(registry.user("carol").is_err());
         assert_eq!(registry.visibility("alice/app"), None);

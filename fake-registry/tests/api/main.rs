@@ -9,4 +9,5 @@ mod content;
 mod hub;
 mod lifecycle;
 mod pat_rules;
+mod robustness;
 mod token_auth;
