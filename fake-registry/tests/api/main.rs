@@ -6,6 +6,7 @@ mod support;
 mod admin;
 mod bad_input;
 mod content;
+mod error_shape;
 mod hub;
 mod lifecycle;
 mod pat_rules;
