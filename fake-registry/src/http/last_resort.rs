@@ -165,6 +165,7 @@ mod tests {
             admin: AdminAccess::Open,
             scheme: "http",
             local_addr: addr,
+            body_read_timeout: std::time::Duration::from_secs(5),
         });
         let app = router
             .layer(axum::middleware::from_fn_with_state(

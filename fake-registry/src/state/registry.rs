@@ -13,7 +13,7 @@ use super::access::{
 };
 use super::accounts::{Account, AccountUpdate, AccountView, NewAccount};
 use super::clock::Clock;
-use super::content::ContentStore;
+use super::content::{ContentStore, UploadLimits};
 use super::error::{FORBIDDEN_WITH_PAT, INCORRECT_CREDENTIALS, StateError, StateResult};
 use super::faults::Faults;
 use super::journal::Journal;
@@ -27,6 +27,7 @@ use super::totp;
 #[derive(Debug)]
 pub struct Registry {
     seed: Seed,
+    upload_limits: UploadLimits,
     inner: Mutex<Inner>,
     content: Mutex<ContentStore>,
     clock: Clock,
@@ -106,14 +107,20 @@ fn invalid_or_expired(what: &str) -> StateError {
 }
 
 impl Registry {
-    /// A registry holding `seed`.
+    /// A registry holding `seed`, with the default [`UploadLimits`].
     pub fn new(seed: Seed) -> StateResult<Registry> {
+        Self::with_upload_limits(seed, UploadLimits::default())
+    }
+
+    /// A registry holding `seed` whose upload sessions obey `upload_limits`.
+    pub fn with_upload_limits(seed: Seed, upload_limits: UploadLimits) -> StateResult<Registry> {
         let clock = Clock::default();
         let inner = Self::seeded(&seed, clock.now())?;
         Ok(Registry {
             seed,
+            upload_limits,
             inner: Mutex::new(inner),
-            content: Mutex::new(ContentStore::default()),
+            content: Mutex::new(ContentStore::new(upload_limits)),
             clock,
             journal: Journal::default(),
             faults: Faults::default(),
@@ -179,7 +186,7 @@ impl Registry {
         self.clock.reset();
         let fresh = Self::seeded(&self.seed, self.clock.now())?;
         *self.lock() = fresh;
-        *self.content.lock() = ContentStore::default();
+        *self.content.lock() = ContentStore::new(self.upload_limits);
         self.journal.clear();
         self.faults.clear();
         Ok(())
@@ -337,6 +344,19 @@ impl Registry {
     /// yet creates it, private; call [`Registry::note_push`] for that.
     pub fn content<T>(&self, f: impl FnOnce(&mut ContentStore) -> T) -> T {
         f(&mut self.content.lock())
+    }
+
+    /// Drops upload sessions that have been idle too long, freeing their data; returns how
+    /// many went. The server calls this periodically.
+    pub fn expire_uploads(&self) -> usize {
+        self.content
+            .lock()
+            .expire_uploads(std::time::Instant::now())
+    }
+
+    /// The limits upload sessions obey.
+    pub fn upload_limits(&self) -> UploadLimits {
+        self.upload_limits
     }
 
     /// Records that content was pushed to `name`: the repository exists from now on (private

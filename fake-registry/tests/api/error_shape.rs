@@ -3,7 +3,6 @@
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::{self, client, fetch};
 
@@ -91,21 +90,12 @@ async fn paths_that_are_not_utf8_get_json_errors() {
 #[tokio::test]
 async fn raw_non_ascii_request_targets_do_not_break_the_server() {
     let registry = support::start().await;
-    let mut stream = tokio::net::TcpStream::connect(registry.addr())
-        .await
-        .unwrap();
-    stream
-        .write_all(b"GET /v2/\xff\xfe/manifests/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(
+    let answer = support::raw_exchange(
+        registry.addr(),
+        b"GET /v2/\xff\xfe/manifests/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         std::time::Duration::from_secs(30),
-        stream.read_to_end(&mut answer),
     )
-    .await
-    .expect("the server answers or closes");
-    read.unwrap();
+    .await;
     let text = String::from_utf8_lossy(&answer);
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 4"), "{text}");
     let ping = fetch(client().get(format!("{}/v2/", registry.url()))).await;

@@ -9,6 +9,7 @@ mod content;
 mod error_shape;
 mod hub;
 mod lifecycle;
+mod limits;
 mod pat_rules;
 mod robustness;
 mod token_auth;

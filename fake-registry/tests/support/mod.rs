@@ -210,3 +210,37 @@ pub fn peer_program(name: &str, candidates: &[&str]) -> Option<PathBuf> {
     }
     found
 }
+
+/// Writes `request` as raw bytes to `addr` (keeping the write side open) and returns what the
+/// server sent back before closing the connection or before `wait` ran out.
+pub async fn raw_exchange(
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    wait: std::time::Duration,
+) -> Vec<u8> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects to the registry");
+    let mut answer = Vec::new();
+    if stream.write_all(request).await.is_err() {
+        return answer;
+    }
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut buffer = [0_u8; 8192];
+    while let Ok(Ok(read)) = tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+        if read == 0 {
+            break;
+        }
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    answer
+}
+
+/// The status code and JSON body of a raw HTTP/1.1 answer (`None` when it is not one).
+pub fn parse_raw_answer(answer: &[u8]) -> Option<(u16, Value)> {
+    let text = String::from_utf8_lossy(answer);
+    let status = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+    let (_, body) = text.split_once("\r\n\r\n")?;
+    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+}
