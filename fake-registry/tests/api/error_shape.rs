@@ -93,10 +93,12 @@ async fn raw_non_ascii_request_targets_do_not_break_the_server() {
     let answer = support::raw_exchange(
         registry.addr(),
         b"GET /v2/\xff\xfe/manifests/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        true,
         std::time::Duration::from_secs(30),
     )
     .await;
-    let text = String::from_utf8_lossy(&answer);
+    assert!(answer.closed);
+    let text = String::from_utf8_lossy(&answer.bytes);
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 4"), "{text}");
     let ping = fetch(client().get(format!("{}/v2/", registry.url()))).await;
     assert_eq!(ping.status(), StatusCode::UNAUTHORIZED);

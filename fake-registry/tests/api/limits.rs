@@ -65,8 +65,8 @@ async fn a_declared_length_over_the_limit_gets_413_at_once() {
     );
     request.extend_from_slice(&[7; 100]);
     let started = Instant::now();
-    let answer = raw_exchange(registry.addr(), &request, Duration::from_secs(20)).await;
-    let (status, body) = parse_raw_answer(&answer).expect("an HTTP answer");
+    let answer = raw_exchange(registry.addr(), &request, false, Duration::from_secs(20)).await;
+    let (status, body) = parse_raw_answer(&answer.bytes).expect("an HTTP answer");
     assert_eq!(status, 413, "{body}");
     assert_eq!(body["errors"][0]["code"], "SIZE_INVALID");
     assert!(
@@ -76,8 +76,8 @@ async fn a_declared_length_over_the_limit_gets_413_at_once() {
     // The same on a JSON endpoint, whose limit is much smaller.
     let mut request = head("POST", "/v2/users/login", "Content-Length: 1000000\r\n");
     request.extend_from_slice(b"{\"username\":");
-    let answer = raw_exchange(registry.addr(), &request, Duration::from_secs(20)).await;
-    let (status, body) = parse_raw_answer(&answer).expect("an HTTP answer");
+    let answer = raw_exchange(registry.addr(), &request, false, Duration::from_secs(20)).await;
+    let (status, body) = parse_raw_answer(&answer.bytes).expect("an HTTP answer");
     assert_eq!(status, 413, "{body}");
     assert!(
         body["detail"].as_str().unwrap().contains("1000000"),
@@ -103,8 +103,8 @@ async fn a_stalled_body_times_out_with_408() {
         let mut request = head(method, &path, "Content-Length: 100\r\n");
         request.extend_from_slice(b"0123456789");
         let started = Instant::now();
-        let answer = raw_exchange(registry.addr(), &request, Duration::from_secs(30)).await;
-        let (status, body) = parse_raw_answer(&answer).expect("an HTTP answer");
+        let answer = raw_exchange(registry.addr(), &request, false, Duration::from_secs(30)).await;
+        let (status, body) = parse_raw_answer(&answer.bytes).expect("an HTTP answer");
         assert_eq!(status, 408, "{path}: {body}");
         let text = body
             .pointer(message)

@@ -7,6 +7,7 @@ mod admin;
 mod bad_input;
 mod content;
 mod error_shape;
+mod fuzz;
 mod hub;
 mod lifecycle;
 mod limits;
