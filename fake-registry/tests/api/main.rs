@@ -13,4 +13,5 @@ mod lifecycle;
 mod limits;
 mod pat_rules;
 mod robustness;
+mod soak;
 mod token_auth;
