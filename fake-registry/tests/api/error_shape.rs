@@ -4,21 +4,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::support::{self, client, fetch};
-
-/// The error message of `body` in the shape `path`'s surface uses.
-fn surface_message(path: &str, body: &Value) -> Option<String> {
-    let message = if path.starts_with("/_admin") {
-        &body["error"]
-    } else if path.starts_with("/token") {
-        &body["details"]
-    } else if path.starts_with("/v2/users/") || path.starts_with("/v2/access-tokens") {
-        &body["detail"]
-    } else {
-        &body["errors"][0]["message"]
-    };
-    message.as_str().map(str::to_string)
-}
+use crate::support::{self, client, fetch, surface_message};
 
 async fn assert_json_error(method: Method, url: &str, path: &str, status: StatusCode) -> Value {
     let response = fetch(client().request(method.clone(), format!("{url}{path}"))).await;

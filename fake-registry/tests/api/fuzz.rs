@@ -12,7 +12,9 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{self, RawAnswer, client, parse_raw_answer, raw_exchange, seed};
+use crate::support::{
+    self, RawAnswer, client, parse_raw_answer, raw_exchange, seed, surface_message,
+};
 
 /// Numbers at and around the edges of every integer and float type a handler may parse.
 fn extreme_number() -> impl Strategy<Value = Value> {
@@ -189,18 +191,6 @@ fn runner(cases: u32) -> TestRunner {
     })
 }
 
-/// The message of an error body in the shape of `path`'s surface.
-fn has_surface_message(path: &str, body: &Value) -> bool {
-    let message = if path.starts_with("/_admin") {
-        &body["error"]
-    } else if path == "/token" {
-        &body["details"]
-    } else {
-        &body["detail"]
-    };
-    message.is_string()
-}
-
 /// Sends `request` to `path`: never a 5xx, and an error has a JSON body in the surface's shape.
 async fn check_answer(path: &str, request: reqwest::RequestBuilder) -> Result<(), TestCaseError> {
     let response = request.send().await.expect("the request is answered");
@@ -210,7 +200,7 @@ async fn check_answer(path: &str, request: reqwest::RequestBuilder) -> Result<()
     if status.is_client_error() {
         let body: Value = serde_json::from_slice(&bytes)
             .map_err(|e| TestCaseError::fail(format!("{path}: {status} body not JSON: {e}")))?;
-        prop_assert!(has_surface_message(path, &body), "{path}: {body}");
+        prop_assert!(surface_message(path, &body).is_some(), "{path}: {body}");
     }
     Ok(())
 }

@@ -189,7 +189,7 @@ async fn memory_of_unfinished_uploads_returns_after_expiry() {
             "--auth",
             "basic",
             "--upload-idle-timeout",
-            "3",
+            "8",
         ],
         Stdio::null(),
     );
@@ -197,15 +197,27 @@ async fn memory_of_unfinished_uploads_returns_after_expiry() {
     let rss = || memory_kib(pid, "VmRSS").expect("VmRSS is readable") / 1024;
     let baseline = rss();
     const CHUNK: usize = 100 * 1024 * 1024;
+    let mut sessions = Vec::new();
     for _ in 0..4 {
         let (status, body, location) = open_upload(&server.url).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        let location = format!("{}{}", server.url, location.unwrap());
         let request = client()
-            .patch(format!("{}{}", server.url, location.unwrap()))
+            .patch(&location)
             .header("authorization", alice())
             .body(vec![3_u8; CHUNK]);
         let (status, body) = send(request).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        sessions.push(location);
+        // Keep the earlier sessions from going idle while a loaded machine uploads the rest.
+        for session in &sessions {
+            let touch = client().get(session).header("authorization", alice());
+            assert_eq!(
+                send(touch).await.0,
+                StatusCode::NO_CONTENT,
+                "{session} is open"
+            );
+        }
     }
     let loaded = rss();
     assert!(

@@ -272,3 +272,17 @@ pub fn parse_raw_answer(answer: &[u8]) -> Option<(u16, Value)> {
         text = rest.to_string();
     }
 }
+
+/// The error message of `body` in the shape `path`'s surface uses.
+pub fn surface_message(path: &str, body: &Value) -> Option<String> {
+    let message = if path.starts_with("/_admin") {
+        &body["error"]
+    } else if path.starts_with("/token") {
+        &body["details"]
+    } else if path.starts_with("/v2/users/") || path.starts_with("/v2/access-tokens") {
+        &body["detail"]
+    } else {
+        &body["errors"][0]["message"]
+    };
+    message.as_str().map(str::to_string)
+}
