@@ -29,13 +29,6 @@ fn env_number(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// Peak resident set size (VmHWM) of a process, in KiB.
-fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 struct Measurement {
     requests: u64,
     errors: u64,
@@ -230,7 +223,7 @@ async fn main() {
         None => println!("ratio GET /v2/ throughput ours/distribution: baseline unavailable"),
     }
     let rss = |pid: u32| {
-        peak_rss_kib(pid).map_or("unknown".to_string(), |kib| {
+        support::process::memory_kib(pid, "VmHWM").map_or("unknown".to_string(), |kib| {
             format!("{:.1} MiB", kib as f64 / 1024.0)
         })
     };

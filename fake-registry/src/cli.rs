@@ -8,7 +8,7 @@ use anyhow::Context;
 use std::io::Write;
 
 use crate::config::AuthMode;
-use crate::{DEFAULT_ISSUER, DEFAULT_SERVICE, FakeRegistry};
+use crate::{DEFAULT_ISSUER, DEFAULT_SERVICE, FakeRegistry, UploadLimits};
 
 /// Flags of `fake-registry` (and `credconform registry`).
 #[derive(Debug, Clone, clap::Args)]
@@ -28,8 +28,8 @@ pub struct ServeArgs {
     /// Token issuer (iss), as distribution's auth.token.issuer must say.
     #[arg(long, default_value = DEFAULT_ISSUER, value_name = "NAME")]
     pub issuer: String,
-    /// Lifetime of issued tokens in seconds.
-    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    /// Lifetime of issued tokens in seconds (at most ten years).
+    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..=315_360_000))]
     pub token_ttl: u64,
     /// Serve HTTPS with a generated CA and write the CA certificate (PEM) to CA_OUT.
     #[arg(long, value_name = "CA_OUT")]
@@ -45,6 +45,18 @@ pub struct ServeArgs {
     /// Disable the /_admin API.
     #[arg(long)]
     pub no_admin: bool,
+    /// Seconds a request body may go without sending data before it gets 408.
+    #[arg(long, default_value_t = 30, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub body_read_timeout: u64,
+    /// Seconds an unfinished blob upload session may stay idle before it is dropped.
+    #[arg(long, default_value_t = 300, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub upload_idle_timeout: u64,
+    /// Most blob upload sessions open at once (one more gets 429).
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_uploads: u64,
+    /// Most bytes all open upload sessions hold together (a chunk beyond gets 413).
+    #[arg(long, default_value_t = 1 << 30, value_name = "BYTES")]
+    pub max_upload_bytes: u64,
 }
 
 /// Runs the registry until SIGINT or SIGTERM. The first stdout line is
@@ -57,7 +69,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .issuer(args.issuer)
         .token_ttl(Duration::from_secs(args.token_ttl))
         .admin_token(args.admin_token)
-        .tls_self_signed(args.tls_self_signed.is_some());
+        .tls_self_signed(args.tls_self_signed.is_some())
+        .body_read_timeout(Duration::from_secs(args.body_read_timeout))
+        .upload_limits(UploadLimits {
+            idle_timeout: Duration::from_secs(args.upload_idle_timeout),
+            max_sessions: usize::try_from(args.max_uploads).unwrap_or(usize::MAX),
+            max_bytes: args.max_upload_bytes,
+        });
     if args.no_admin {
         builder = builder.no_admin();
     }

@@ -10,7 +10,7 @@
 //!     .start()
 //!     .await?;
 //! println!("{}", registry.url());
-//! registry.state().clock().advance(time::Duration::days(1));
+//! registry.state().clock().advance(time::Duration::days(1))?;
 //! registry.shutdown().await;
 //! # Ok(()) }
 //! ```
@@ -39,6 +39,7 @@ use tokio::task::JoinHandle;
 pub use config::{AdminAccess, AuthMode};
 pub use state::Registry;
 pub use state::access::{AccessEntry, PatScope, Visibility};
+pub use state::content::UploadLimits;
 pub use state::seed::Seed;
 
 use http::AppState;
@@ -75,6 +76,8 @@ pub struct FakeRegistryBuilder {
     token_ttl: Duration,
     admin: AdminAccess,
     tls: bool,
+    body_read_timeout: Duration,
+    upload_limits: UploadLimits,
 }
 
 impl Default for FakeRegistryBuilder {
@@ -89,6 +92,8 @@ impl Default for FakeRegistryBuilder {
             token_ttl: DEFAULT_TOKEN_TTL,
             admin: AdminAccess::Open,
             tls: false,
+            body_read_timeout: http::body::DEFAULT_BODY_READ_TIMEOUT,
+            upload_limits: UploadLimits::default(),
         }
     }
 }
@@ -154,17 +159,38 @@ impl FakeRegistryBuilder {
         self
     }
 
+    /// How long a request body may go without sending data before it fails with 408
+    /// (default 30 s).
+    pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = timeout;
+        self
+    }
+
+    /// Bounds on blob upload sessions: idle expiry, count and bytes held.
+    pub fn upload_limits(mut self, limits: UploadLimits) -> Self {
+        self.upload_limits = limits;
+        self
+    }
+
     /// Binds, builds the state and starts serving in the background.
     pub async fn start(self) -> anyhow::Result<RunningRegistry> {
         let mut seed = self.seed;
         for path in &self.seed_files {
             seed.extend(Seed::from_file(path)?);
         }
-        let registry =
-            Arc::new(Registry::new(seed).map_err(|e| anyhow::anyhow!("invalid seed: {e}"))?);
+        if self.body_read_timeout.is_zero() || self.upload_limits.idle_timeout.is_zero() {
+            anyhow::bail!("the body read timeout and the upload idle timeout must be positive");
+        }
+        let registry = Arc::new(
+            Registry::with_upload_limits(seed, self.upload_limits)
+                .map_err(|e| anyhow::anyhow!("invalid seed: {e}"))?,
+        );
         let ttl = time::Duration::try_from(self.token_ttl).context("token ttl too large")?;
-        if ttl < time::Duration::SECOND {
-            anyhow::bail!("token ttl must be at least one second");
+        if ttl < time::Duration::SECOND || ttl > state::clock::MAX_TOKEN_TTL {
+            anyhow::bail!(
+                "token ttl must be between 1 and {} seconds",
+                state::clock::MAX_TOKEN_TTL.whole_seconds()
+            );
         }
         let signer = Arc::new(TokenSigner::generate(&self.issuer, &self.service, ttl)?);
         let tls = if self.tls {
@@ -184,11 +210,13 @@ impl FakeRegistryBuilder {
             admin: self.admin,
             scheme,
             local_addr: addr,
+            body_read_timeout: self.body_read_timeout,
         });
         let (stop, stopped) = watch::channel(());
         let acceptor = tls
             .as_ref()
             .map(|t| tokio_rustls::TlsAcceptor::from(t.server_config.clone()));
+        let sweeper = spawn_upload_sweeper(registry.clone(), stopped.clone());
         let task = http::server::spawn(listener, acceptor, http::router(app), stopped);
         Ok(RunningRegistry {
             addr,
@@ -197,8 +225,26 @@ impl FakeRegistryBuilder {
             ca_pem: tls.map(|t| t.ca_pem),
             stop: Some(stop),
             task: Some(task),
+            sweeper,
         })
     }
+}
+
+/// Expires idle upload sessions in the background (every quarter of the idle timeout, between
+/// 50 ms and 10 s), so their memory returns even when no request comes.
+fn spawn_upload_sweeper(registry: Arc<Registry>, mut stop: watch::Receiver<()>) -> JoinHandle<()> {
+    let period = (registry.upload_limits().idle_timeout / 4)
+        .clamp(Duration::from_millis(50), Duration::from_secs(10));
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = stop.changed() => break,
+                _ = tokio::time::sleep(period) => {
+                    registry.expire_uploads();
+                }
+            }
+        }
+    })
 }
 
 /// A cheap, clonable handle to a running registry's state, for tests that steer it without
@@ -240,6 +286,7 @@ pub struct RunningRegistry {
     ca_pem: Option<String>,
     stop: Option<watch::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    sweeper: JoinHandle<()>,
 }
 
 impl RunningRegistry {
@@ -279,6 +326,7 @@ impl RunningRegistry {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.sweeper.abort();
     }
 }
 
@@ -288,5 +336,6 @@ impl Drop for RunningRegistry {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+        self.sweeper.abort();
     }
 }

@@ -282,14 +282,14 @@ async fn move_clock(
     let request: MoveClock = json_body(body).await?;
     let clock = state.registry.clock();
     let now = match (request.advance_secs, request.set) {
-        (Some(secs), None) => clock.advance(Duration::seconds(secs)),
+        (Some(secs), None) => clock.advance(Duration::seconds(secs))?,
         (None, Some(at)) => {
             let at =
                 time::OffsetDateTime::parse(&at, &time::format_description::well_known::Rfc3339)
                     .map_err(|e| {
                         AdminError::bad_request(format!("set must be an RFC 3339 time: {e}"))
                     })?;
-            clock.set(at)
+            clock.set(at)?
         }
         _ => {
             return Err(AdminError::bad_request(

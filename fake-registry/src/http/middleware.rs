@@ -2,12 +2,14 @@
 //! the registry API version header.
 
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
 use std::time::Duration;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -16,7 +18,7 @@ use super::auth_header::scheme_of;
 use super::errors::Surface;
 use crate::state::faults::FaultSpec;
 use crate::state::journal::{JournalEntry, RequestNote, redact_query};
-use crate::state::rfc3339;
+use crate::state::{Registry, rfc3339};
 
 /// Longest single header value accepted.
 pub const MAX_HEADER_VALUE_LEN: usize = 16 * 1024;
@@ -34,18 +36,18 @@ pub struct Note(Arc<Mutex<RequestNote>>);
 impl Note {
     /// Records the authenticated principal and the PAT used.
     pub fn principal(&self, username: Option<&str>, token_uuid: Option<uuid::Uuid>) {
-        let mut note = self.0.lock().expect("note lock");
+        let mut note = self.0.lock();
         note.principal = username.map(str::to_string);
         note.token_uuid = token_uuid;
     }
 
     /// Records the granted or exercised scope.
     pub fn scope(&self, scope: Option<String>) {
-        self.0.lock().expect("note lock").granted_scope = scope;
+        self.0.lock().granted_scope = scope;
     }
 
     fn take(&self) -> RequestNote {
-        std::mem::take(&mut self.0.lock().expect("note lock"))
+        std::mem::take(&mut self.0.lock())
     }
 }
 
@@ -68,22 +70,12 @@ pub async fn journal_and_faults(
         return next.run(request).await;
     }
     let registry = &state.registry;
-    let mut entry = JournalEntry {
-        seq: 0,
-        time: rfc3339(registry.now()),
-        method: request.method().to_string(),
-        path: path.clone(),
-        query: request.uri().query().map(redact_query),
-        auth_scheme: request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .map(|v| scheme_of(v.as_bytes())),
-        principal: None,
-        token_uuid: None,
-        granted_scope: None,
-        status: None,
-        fault: None,
-    };
+    let mut entry = journal_entry(
+        registry,
+        request.method(),
+        request.uri(),
+        request.headers().get(header::AUTHORIZATION),
+    );
     let fault = registry.faults().take(&path);
     if let Some(delay) = fault.as_ref().and_then(|f| f.delay_ms) {
         tokio::time::sleep(Duration::from_millis(delay)).await;
@@ -122,6 +114,28 @@ pub async fn journal_and_faults(
         .then(|| response.status().as_u16());
     registry.journal().record(entry);
     response
+}
+
+/// A journal entry for a request as it arrives (redacted query, no outcome yet).
+pub fn journal_entry(
+    registry: &Registry,
+    method: &Method,
+    uri: &Uri,
+    authorization: Option<&HeaderValue>,
+) -> JournalEntry {
+    JournalEntry {
+        seq: 0,
+        time: rfc3339(registry.now()),
+        method: method.to_string(),
+        path: uri.path().to_string(),
+        query: uri.query().map(redact_query),
+        auth_scheme: authorization.map(|v| scheme_of(v.as_bytes())),
+        principal: None,
+        token_uuid: None,
+        granted_scope: None,
+        status: None,
+        fault: None,
+    }
 }
 
 fn fault_response(path: &str, spec: &FaultSpec) -> Response {

@@ -4,8 +4,10 @@
 
 pub mod admin_api;
 pub mod auth_header;
+pub mod body;
 pub mod errors;
 pub mod hub_api;
+pub mod last_resort;
 pub mod middleware;
 pub mod params;
 pub mod registry_api;
@@ -16,17 +18,18 @@ pub mod v2_path;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
 use axum::http::{StatusCode, Uri};
 use axum::response::Response;
-use http_body_util::{BodyExt, LengthLimitError, Limited};
 
 use crate::config::{AdminAccess, AuthMode};
 use crate::state::Registry;
 use crate::token::TokenSigner;
-use errors::{BodyError, Surface};
+use errors::Surface;
+
+pub use body::read_body;
 
 /// What every handler can reach.
 #[derive(Debug)]
@@ -43,6 +46,8 @@ pub struct AppState {
     pub scheme: &'static str,
     /// The address the server listens on.
     pub local_addr: SocketAddr,
+    /// How long a request body may go without sending data before it fails with 408.
+    pub body_read_timeout: Duration,
 }
 
 /// Shared handle to [`AppState`].
@@ -59,10 +64,19 @@ pub fn router(state: SharedState) -> Router {
     }
     router
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(last_resort::json_errors))
         .layer(axum::middleware::from_fn(middleware::limit_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            body::read_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             middleware::journal_and_faults,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            last_resort::catch_panic,
         ))
         .with_state(state)
 }
@@ -73,19 +87,4 @@ async fn not_found(uri: Uri) -> Response {
         "NOT_FOUND",
         format!("no such endpoint {}", uri.path()),
     )
-}
-
-/// Reads a request body of at most `limit` bytes.
-pub async fn read_body(body: Body, limit: usize) -> Result<Vec<u8>, BodyError> {
-    match Limited::new(body, limit).collect().await {
-        Ok(collected) => Ok(collected.to_bytes().to_vec()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => Err(BodyError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            message: format!("request body larger than {limit} bytes"),
-        }),
-        Err(e) => Err(BodyError {
-            status: StatusCode::BAD_REQUEST,
-            message: format!("could not read the request body: {e}"),
-        }),
-    }
 }

@@ -2,7 +2,7 @@
 //! referrers, catalog), each behind the scope it needs. Decisions live in `state`; this module maps HTTP
 //! to them.
 
-use axum::body::Body;
+use axum::body::{Body, HttpBody};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +19,7 @@ use super::v2_path::V2Path;
 use super::{SharedState, read_body};
 use crate::state::access::{Action, Actions, validate_repository_name};
 use crate::state::byte_range;
-use crate::state::content::paginate;
+use crate::state::content::{ContentError, paginate};
 use crate::state::manifest_doc::OCI_INDEX;
 
 /// Largest request body of the content API (a blob or chunk).
@@ -374,7 +374,7 @@ impl Ctx<'_> {
             registry.note_push(name);
             return Ok(Self::blob_created(name, digest));
         }
-        let id = registry.content(|c| c.start_upload(name));
+        let id = registry.content(|c| c.start_upload(name))?;
         Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, 0))
     }
 
@@ -403,6 +403,20 @@ impl Ctx<'_> {
         Ok(Some(start))
     }
 
+    /// Reads an upload chunk: refused before reading (413) when its declared length exceeds
+    /// what open upload sessions may still hold, and cut off at that room otherwise.
+    async fn read_chunk(&self, body: Body) -> Result<Vec<u8>, RegistryError> {
+        let declared = body.size_hint().lower();
+        let room = self.state.registry.content(|c| {
+            c.check_upload_room(declared)?;
+            Ok::<_, ContentError>(c.upload_room())
+        })?;
+        let limit = usize::try_from(room)
+            .unwrap_or(usize::MAX)
+            .min(MAX_CONTENT_BODY);
+        Ok(read_body(body, limit).await?)
+    }
+
     async fn upload(&self, name: &str, id: Uuid, body: Body) -> Result<Response, RegistryError> {
         let registry = &self.state.registry;
         match *self.method {
@@ -417,7 +431,7 @@ impl Ctx<'_> {
             }
             Method::PATCH => {
                 let start = self.content_range_start()?;
-                let chunk = read_body(body, MAX_CONTENT_BODY).await?;
+                let chunk = self.read_chunk(body).await?;
                 let size = registry.content(|c| c.append_upload(name, id, &chunk, start))?;
                 Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, size))
             }
@@ -430,7 +444,7 @@ impl Ctx<'_> {
                     )
                 })?;
                 let start = self.content_range_start()?;
-                let chunk = read_body(body, MAX_CONTENT_BODY).await?;
+                let chunk = self.read_chunk(body).await?;
                 registry.content(|c| c.finish_upload(name, id, digest, &chunk, start))?;
                 registry.note_push(name);
                 Ok(Self::blob_created(name, digest))

@@ -2,6 +2,7 @@
 //! sessions, manifests, tags and referrers, with the distribution spec's checks and error codes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -37,6 +38,10 @@ pub enum ErrorCode {
     RangeInvalid,
     /// Operation not supported.
     Unsupported,
+    /// The content would exceed what the registry holds (413).
+    TooLarge,
+    /// Too many upload sessions are open (429).
+    TooManyRequests,
 }
 
 impl ErrorCode {
@@ -54,6 +59,8 @@ impl ErrorCode {
             ErrorCode::NameUnknown => "NAME_UNKNOWN",
             ErrorCode::RangeInvalid => "RANGE_INVALID",
             ErrorCode::Unsupported => "UNSUPPORTED",
+            ErrorCode::TooLarge => "SIZE_INVALID",
+            ErrorCode::TooManyRequests => "TOOMANYREQUESTS",
         }
     }
 
@@ -66,6 +73,8 @@ impl ErrorCode {
             | ErrorCode::NameUnknown => 404,
             ErrorCode::RangeInvalid => 416,
             ErrorCode::Unsupported => 405,
+            ErrorCode::TooLarge => 413,
+            ErrorCode::TooManyRequests => 429,
             _ => 400,
         }
     }
@@ -141,6 +150,29 @@ struct RepositoryContent {
 struct Upload {
     repository: String,
     data: Vec<u8>,
+    touched: Instant,
+}
+
+/// Bounds on blob upload sessions, so unfinished uploads cannot hold memory forever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    /// A session with no request for this long is dropped with its data.
+    pub idle_timeout: Duration,
+    /// Most sessions open at once; one more gets 429 `TOOMANYREQUESTS`.
+    pub max_sessions: usize,
+    /// Most bytes all open sessions hold together; a chunk beyond it gets 413 `SIZE_INVALID`.
+    pub max_bytes: u64,
+}
+
+impl Default for UploadLimits {
+    /// 5 minutes idle, 64 sessions, 1 GiB.
+    fn default() -> Self {
+        UploadLimits {
+            idle_timeout: Duration::from_secs(300),
+            max_sessions: 64,
+            max_bytes: 1 << 30,
+        }
+    }
 }
 
 /// All content of the registry.
@@ -149,6 +181,7 @@ pub struct ContentStore {
     blobs: HashMap<String, Vec<u8>>,
     repositories: BTreeMap<String, RepositoryContent>,
     uploads: HashMap<Uuid, Upload>,
+    limits: UploadLimits,
 }
 
 /// Whether `reference` is a tag (`[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`).
@@ -162,6 +195,14 @@ pub fn is_valid_tag(reference: &str) -> bool {
 }
 
 impl ContentStore {
+    /// An empty store whose upload sessions obey `limits`.
+    pub fn new(limits: UploadLimits) -> Self {
+        ContentStore {
+            limits,
+            ..ContentStore::default()
+        }
+    }
+
     fn repository(&self, name: &str) -> Result<&RepositoryContent, ContentError> {
         match self.repositories.get(name) {
             Some(repo) => Ok(repo),
@@ -240,22 +281,91 @@ impl ContentStore {
         Ok(())
     }
 
-    /// Opens an upload session for `repository`.
-    pub fn start_upload(&mut self, repository: &str) -> Uuid {
+    /// Opens an upload session for `repository`, unless [`UploadLimits::max_sessions`] are
+    /// already open (429).
+    pub fn start_upload(&mut self, repository: &str) -> Result<Uuid, ContentError> {
+        let now = Instant::now();
+        self.expire_uploads(now);
+        if self.uploads.len() >= self.limits.max_sessions {
+            return refuse(
+                ErrorCode::TooManyRequests,
+                format!(
+                    "{} upload sessions are open, the most this registry keeps; finish or \
+                     cancel one, or wait {} s for idle ones to expire",
+                    self.uploads.len(),
+                    self.limits.idle_timeout.as_secs()
+                ),
+            );
+        }
         let id = Uuid::new_v4();
         self.uploads.insert(
             id,
             Upload {
                 repository: repository.to_string(),
                 data: Vec::new(),
+                touched: now,
             },
         );
-        id
+        Ok(id)
     }
 
+    /// Drops the upload sessions idle for longer than [`UploadLimits::idle_timeout`] at `now`,
+    /// freeing their data; returns how many went.
+    pub fn expire_uploads(&mut self, now: Instant) -> usize {
+        let before = self.uploads.len();
+        let idle = self.limits.idle_timeout;
+        self.uploads
+            .retain(|_, upload| now.saturating_duration_since(upload.touched) < idle);
+        if self.uploads.is_empty() {
+            self.uploads.shrink_to_fit();
+        }
+        before - self.uploads.len()
+    }
+
+    /// Bytes all open upload sessions hold.
+    pub fn upload_bytes(&self) -> u64 {
+        self.uploads.values().map(|u| u.data.len() as u64).sum()
+    }
+
+    /// How many more bytes upload sessions may take before reaching
+    /// [`UploadLimits::max_bytes`].
+    pub fn upload_room(&self) -> u64 {
+        self.limits.max_bytes.saturating_sub(self.upload_bytes())
+    }
+
+    /// Refuses (413) `incoming` more bytes for upload sessions when they would exceed
+    /// [`UploadLimits::max_bytes`]; checked against a declared length before reading a chunk.
+    pub fn check_upload_room(&self, incoming: u64) -> Result<(), ContentError> {
+        if incoming > self.upload_room() {
+            let held = self.upload_bytes();
+            return refuse(
+                ErrorCode::TooLarge,
+                format!(
+                    "a chunk of {incoming} bytes would exceed the {} bytes open upload sessions \
+                     may hold together ({held} held)",
+                    self.limits.max_bytes
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// The session `id` of `repository`, touched now; an idle-expired one is dropped first.
     fn upload_mut(&mut self, repository: &str, id: Uuid) -> Result<&mut Upload, ContentError> {
+        let now = Instant::now();
+        let idle = self.limits.idle_timeout;
+        if self
+            .uploads
+            .get(&id)
+            .is_some_and(|u| now.saturating_duration_since(u.touched) >= idle)
+        {
+            self.uploads.remove(&id);
+        }
         match self.uploads.get_mut(&id) {
-            Some(upload) if upload.repository == repository => Ok(upload),
+            Some(upload) if upload.repository == repository => {
+                upload.touched = now;
+                Ok(upload)
+            }
             _ => refuse(
                 ErrorCode::BlobUploadUnknown,
                 format!("upload {id} unknown to repository {repository}"),
@@ -277,6 +387,7 @@ impl ContentStore {
         chunk: &[u8],
         start: Option<u64>,
     ) -> Result<u64, ContentError> {
+        self.check_upload_room(chunk.len() as u64)?;
         let upload = self.upload_in_order(repository, id, start)?;
         upload.data.extend_from_slice(chunk);
         Ok(upload.data.len() as u64)
@@ -553,7 +664,7 @@ mod tests {
     #[test]
     fn chunked_upload_checks_ranges_and_digest() {
         let mut store = ContentStore::default();
-        let id = store.start_upload(REPO);
+        let id = store.start_upload(REPO).unwrap();
         assert_eq!(store.append_upload(REPO, id, b"hel", Some(0)).unwrap(), 3);
         assert_eq!(
             store
@@ -579,9 +690,41 @@ mod tests {
     }
 
     #[test]
+    fn upload_sessions_are_bounded_and_expire() {
+        let limits = UploadLimits {
+            idle_timeout: Duration::from_secs(60),
+            max_sessions: 2,
+            max_bytes: 10,
+        };
+        let mut store = ContentStore::new(limits);
+        let first = store.start_upload(REPO).unwrap();
+        store.start_upload(REPO).unwrap();
+        let refused = store.start_upload(REPO).unwrap_err();
+        assert_eq!(refused.code, ErrorCode::TooManyRequests);
+        assert_eq!(
+            store.append_upload(REPO, first, b"12345678", None).unwrap(),
+            8
+        );
+        assert_eq!(store.upload_room(), 2);
+        let refused = store.append_upload(REPO, first, b"abc", None).unwrap_err();
+        assert_eq!(
+            (refused.code, refused.code.status()),
+            (ErrorCode::TooLarge, 413)
+        );
+        assert!(refused.message.contains("10 bytes"), "{}", refused.message);
+        assert_eq!(store.expire_uploads(Instant::now()), 0);
+        assert_eq!(
+            store.expire_uploads(Instant::now() + Duration::from_secs(61)),
+            2
+        );
+        assert_eq!((store.upload_bytes(), store.upload_room()), (0, 10));
+        assert!(store.start_upload(REPO).is_ok());
+    }
+
+    #[test]
     fn upload_belongs_to_its_repository() {
         let mut store = ContentStore::default();
-        let id = store.start_upload(REPO);
+        let id = store.start_upload(REPO).unwrap();
         assert!(store.append_upload("bob/app", id, b"x", None).is_err());
         store.cancel_upload(REPO, id).unwrap();
         assert!(store.cancel_upload(REPO, id).is_err());

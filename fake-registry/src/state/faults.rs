@@ -1,7 +1,7 @@
 //! Injected faults: for requests under a path prefix, delay, answer with a fixed status and
 //! body, or close the connection, a given number of times.
 
-use std::sync::Mutex;
+use parking_lot::Mutex;
 
 use serde::{Deserialize, Serialize};
 
@@ -92,18 +92,18 @@ impl Faults {
     pub fn add(&self, spec: FaultSpec) -> StateResult<()> {
         spec.validate()?;
         let times = spec.times;
-        self.active.lock().expect("faults lock").push((spec, times));
+        self.active.lock().push((spec, times));
         Ok(())
     }
 
     /// Removes every fault.
     pub fn clear(&self) {
-        self.active.lock().expect("faults lock").clear();
+        self.active.lock().clear();
     }
 
     /// The fault for a request to `path`, if one is left; uses up one of its times.
     pub fn take(&self, path: &str) -> Option<FaultSpec> {
-        let mut active = self.active.lock().expect("faults lock");
+        let mut active = self.active.lock();
         let index = active
             .iter()
             .position(|(spec, _)| path.starts_with(&spec.path_prefix))?;
@@ -119,7 +119,6 @@ impl Faults {
     pub fn list(&self) -> Vec<FaultSpec> {
         self.active
             .lock()
-            .expect("faults lock")
             .iter()
             .map(|(spec, left)| FaultSpec {
                 times: *left,

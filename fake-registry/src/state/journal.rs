@@ -1,7 +1,7 @@
 //! The request journal tests read: one entry per request, in order, with secrets redacted.
 
+use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::sync::Mutex;
 
 use serde::Serialize;
 use uuid::Uuid;
@@ -47,7 +47,7 @@ pub struct JournalEntry {
     pub granted_scope: Option<String>,
     /// Response status, `null` when a fault closed the connection.
     pub status: Option<u16>,
-    /// The injected fault, if one applied.
+    /// The injected fault, if one applied, or `panic: <message>` when the handler panicked.
     pub fault: Option<String>,
 }
 
@@ -77,7 +77,7 @@ struct JournalInner {
 impl Journal {
     /// Appends an entry, numbering it.
     pub fn record(&self, mut entry: JournalEntry) {
-        let mut inner = self.inner.lock().expect("journal lock");
+        let mut inner = self.inner.lock();
         inner.next_seq += 1;
         entry.seq = inner.next_seq;
         if inner.entries.len() == JOURNAL_CAPACITY {
@@ -88,13 +88,13 @@ impl Journal {
 
     /// Every entry, oldest first.
     pub fn entries(&self) -> Vec<JournalEntry> {
-        let inner = self.inner.lock().expect("journal lock");
+        let inner = self.inner.lock();
         inner.entries.iter().cloned().collect()
     }
 
     /// Forgets every entry and restarts numbering.
     pub fn clear(&self) {
-        *self.inner.lock().expect("journal lock") = JournalInner::default();
+        *self.inner.lock() = JournalInner::default();
     }
 }
 

@@ -1,8 +1,8 @@
 //! [`Registry`]: the whole state behind one lock, and the operations the HTTP layer and tests
 //! call. Every decision about who may do what is made here or in the modules it uses.
 
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -13,7 +13,7 @@ use super::access::{
 };
 use super::accounts::{Account, AccountUpdate, AccountView, NewAccount};
 use super::clock::Clock;
-use super::content::ContentStore;
+use super::content::{ContentStore, UploadLimits};
 use super::error::{FORBIDDEN_WITH_PAT, INCORRECT_CREDENTIALS, StateError, StateResult};
 use super::faults::Faults;
 use super::journal::Journal;
@@ -27,6 +27,7 @@ use super::totp;
 #[derive(Debug)]
 pub struct Registry {
     seed: Seed,
+    upload_limits: UploadLimits,
     inner: Mutex<Inner>,
     content: Mutex<ContentStore>,
     clock: Clock,
@@ -106,14 +107,20 @@ fn invalid_or_expired(what: &str) -> StateError {
 }
 
 impl Registry {
-    /// A registry holding `seed`.
+    /// A registry holding `seed`, with the default [`UploadLimits`].
     pub fn new(seed: Seed) -> StateResult<Registry> {
+        Self::with_upload_limits(seed, UploadLimits::default())
+    }
+
+    /// A registry holding `seed` whose upload sessions obey `upload_limits`.
+    pub fn with_upload_limits(seed: Seed, upload_limits: UploadLimits) -> StateResult<Registry> {
         let clock = Clock::default();
         let inner = Self::seeded(&seed, clock.now())?;
         Ok(Registry {
             seed,
+            upload_limits,
             inner: Mutex::new(inner),
-            content: Mutex::new(ContentStore::default()),
+            content: Mutex::new(ContentStore::new(upload_limits)),
             clock,
             journal: Journal::default(),
             faults: Faults::default(),
@@ -170,7 +177,7 @@ impl Registry {
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().expect("registry lock")
+        self.inner.lock()
     }
 
     /// Back to the start-up seed: accounts, tokens, repositories, content, sessions, clock,
@@ -179,7 +186,7 @@ impl Registry {
         self.clock.reset();
         let fresh = Self::seeded(&self.seed, self.clock.now())?;
         *self.lock() = fresh;
-        *self.content.lock().expect("content lock") = ContentStore::default();
+        *self.content.lock() = ContentStore::new(self.upload_limits);
         self.journal.clear();
         self.faults.clear();
         Ok(())
@@ -336,7 +343,20 @@ impl Registry {
     /// Runs `f` on the content store. Writing content into a repository that does not exist
     /// yet creates it, private; call [`Registry::note_push`] for that.
     pub fn content<T>(&self, f: impl FnOnce(&mut ContentStore) -> T) -> T {
-        f(&mut self.content.lock().expect("content lock"))
+        f(&mut self.content.lock())
+    }
+
+    /// Drops upload sessions that have been idle too long, freeing their data; returns how
+    /// many went. The server calls this periodically.
+    pub fn expire_uploads(&self) -> usize {
+        self.content
+            .lock()
+            .expire_uploads(std::time::Instant::now())
+    }
+
+    /// The limits upload sessions obey.
+    pub fn upload_limits(&self) -> UploadLimits {
+        self.upload_limits
     }
 
     /// Records that content was pushed to `name`: the repository exists from now on (private
@@ -727,7 +747,7 @@ mod tests {
             .unwrap()
             .identity_token
             .unwrap();
-        registry.clock().advance(Duration::days(1));
+        registry.clock().advance(Duration::days(1)).unwrap();
         assert!(login(GrantCredentials::IdentityToken(identity.clone())).is_ok());
         registry.delete_token("bob", pat.view.uuid).unwrap();
         assert!(login(GrantCredentials::IdentityToken(identity)).is_err());
@@ -748,7 +768,7 @@ mod tests {
             .unwrap()
             .identity_token
             .unwrap();
-        registry.clock().advance(Duration::hours(2));
+        registry.clock().advance(Duration::hours(2)).unwrap();
         let err = registry
             .grant(GrantRequest {
                 credentials: GrantCredentials::IdentityToken(identity),
@@ -822,7 +842,7 @@ mod tests {
             })
             .unwrap();
         registry.note_push("alice/app");
-        registry.clock().advance(Duration::days(10));
+        registry.clock().advance(Duration::days(10)).unwrap();
         registry.reset().unwrap();
         assert!(registry.user("carol").is_err());
         assert_eq!(registry.visibility("alice/app"), None);

@@ -5,6 +5,7 @@
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use super::clock::after;
 use super::secret::{constant_time_eq, generate, token_digest};
 
 /// Prefix of identity (refresh) tokens.
@@ -86,7 +87,7 @@ impl Sessions {
             kind,
             digest: token_digest(&secret),
             holder,
-            expires_at: kind.lifetime().map(|life| now + life),
+            expires_at: kind.lifetime().map(|life| after(now, life)),
         });
         secret
     }

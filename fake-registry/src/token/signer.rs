@@ -145,7 +145,7 @@ impl TokenSigner {
             iss: self.issuer.clone(),
             sub: subject.to_string(),
             aud: self.service.clone(),
-            exp: iat + self.lifetime.whole_seconds(),
+            exp: iat.saturating_add(self.lifetime.whole_seconds()),
             nbf: iat,
             iat,
             jti: Uuid::new_v4().simple().to_string(),

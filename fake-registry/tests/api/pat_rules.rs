@@ -72,7 +72,8 @@ async fn expired_pat_is_refused_naming_expiry_and_never_expires_is_fine() {
     registry
         .state()
         .clock()
-        .advance(time::Duration::days(365 * 50));
+        .advance(time::Duration::days(365 * 50))
+        .expect("clock stays in range");
     assert_eq!(
         details(&registry, "bob", seed::BOB_ADMIN).await.0,
         StatusCode::OK,
@@ -185,7 +186,11 @@ async fn last_used_is_updated_on_each_successful_use() {
     details(&registry, "bob", seed::BOB_READ).await;
     let (_, first) = get_json(&url).await;
     let first_used = first["last_used"].as_str().unwrap().to_string();
-    registry.state().clock().advance(time::Duration::hours(1));
+    registry
+        .state()
+        .clock()
+        .advance(time::Duration::hours(1))
+        .expect("clock stays in range");
     details(&registry, "bob", seed::BOB_READ).await;
     let (_, second) = get_json(&url).await;
     assert!(second["last_used"].as_str().unwrap() > first_used.as_str());
@@ -218,7 +223,11 @@ async fn at_most_five_auto_generated_tokens_least_recently_used_goes() {
     // The seed has one auto token for alice; add four, use the seeded one, then add a sixth.
     let mut created = Vec::new();
     for i in 0..4 {
-        registry.state().clock().advance(time::Duration::minutes(1));
+        registry
+            .state()
+            .clock()
+            .advance(time::Duration::minutes(1))
+            .expect("clock stays in range");
         let (status, body) = post_json(
             &url,
             json!({"label": format!("auto {i}"), "generated_by": "auto"}),
@@ -228,7 +237,11 @@ async fn at_most_five_auto_generated_tokens_least_recently_used_goes() {
         assert_eq!(body["scopes"], json!(["repo:admin"]));
         created.push(body["uuid"].as_str().unwrap().to_string());
     }
-    registry.state().clock().advance(time::Duration::minutes(1));
+    registry
+        .state()
+        .clock()
+        .advance(time::Duration::minutes(1))
+        .expect("clock stays in range");
     assert_eq!(
         details(
             &registry,
@@ -346,7 +359,8 @@ async fn identity_tokens_die_with_their_pat() {
     registry
         .state()
         .clock()
-        .set(time::macros::datetime!(2100-01-01 00:00 UTC));
+        .set(time::macros::datetime!(2100-01-01 00:00 UTC))
+        .expect("clock stays in range");
     let (status, body) = refresh(write).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(

@@ -210,3 +210,79 @@ pub fn peer_program(name: &str, candidates: &[&str]) -> Option<PathBuf> {
     }
     found
 }
+
+/// What a raw exchange got back.
+#[derive(Debug)]
+pub struct RawAnswer {
+    /// Every byte the server sent.
+    pub bytes: Vec<u8>,
+    /// Whether the server closed the connection (rather than the wait running out).
+    pub closed: bool,
+}
+
+/// Writes `request` as raw bytes to `addr`, then, with `close_write`, shuts the write side
+/// (the request ends there). Returns what the server sent back before closing the connection
+/// or before `wait` ran out.
+pub async fn raw_exchange(
+    addr: std::net::SocketAddr,
+    request: &[u8],
+    close_write: bool,
+    wait: std::time::Duration,
+) -> RawAnswer {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("connects to the registry");
+    let mut bytes = Vec::new();
+    let written = stream.write_all(request).await.is_ok();
+    if written && close_write {
+        let _ = stream.shutdown().await;
+    }
+    let deadline = tokio::time::Instant::now() + wait;
+    let mut buffer = [0_u8; 8192];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buffer)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                return RawAnswer {
+                    bytes,
+                    closed: true,
+                };
+            }
+            Ok(Ok(read)) => bytes.extend_from_slice(&buffer[..read]),
+            Err(_) => {
+                return RawAnswer {
+                    bytes,
+                    closed: false,
+                };
+            }
+        }
+    }
+}
+
+/// The final status code and JSON body of a raw HTTP/1.1 answer, after any `100 Continue`
+/// (`None` when it is not an HTTP answer).
+pub fn parse_raw_answer(answer: &[u8]) -> Option<(u16, Value)> {
+    let mut text = String::from_utf8_lossy(answer).into_owned();
+    loop {
+        let status: u16 = text.strip_prefix("HTTP/1.1 ")?.get(..3)?.parse().ok()?;
+        let (_, rest) = text.split_once("\r\n\r\n")?;
+        if status != 100 {
+            return Some((status, serde_json::from_str(rest).unwrap_or(Value::Null)));
+        }
+        text = rest.to_string();
+    }
+}
+
+/// The error message of `body` in the shape `path`'s surface uses.
+pub fn surface_message(path: &str, body: &Value) -> Option<String> {
+    let message = if path.starts_with("/_admin") {
+        &body["error"]
+    } else if path.starts_with("/token") {
+        &body["details"]
+    } else if path.starts_with("/v2/users/") || path.starts_with("/v2/access-tokens") {
+        &body["detail"]
+    } else {
+        &body["errors"][0]["message"]
+    };
+    message.as_str().map(str::to_string)
+}

@@ -6,6 +6,17 @@ use std::ffi::OsStr;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitStatus, Stdio};
 
+/// A memory figure of process `pid` from `/proc/<pid>/status` in KiB: `VmRSS` (resident now)
+/// or `VmHWM` (peak resident).
+pub fn memory_kib(pid: u32, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| {
+        l.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
 /// A running `fake-registry` binary; killed on drop.
 pub struct FakeRegistryProcess {
     child: Child,
