@@ -107,7 +107,7 @@ fn a_mutant_candidate_regresses_exactly_the_mutated_case_against_the_reference_b
         "{stdout}"
     );
     assert_eq!(report["summary"]["verdict"], "not-conformant");
-    let known = &report["summary"]["must"]["known_failures"]
+    let known = report["summary"]["must"]["known_failures"]
         .as_u64()
         .unwrap()
         + report["summary"]["should"]["known_failures"]

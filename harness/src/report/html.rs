@@ -5,8 +5,10 @@
 //! Elements tests and tools can rely on: `#verdict` (with `data-verdict` set to the JSON
 //! verdict, e.g. `not-conformant`) holding `#verdict-label` and `#verdict-reason`;
 //! `#count-{must,should}-{passed,failed,skipped}`; `#target-name`, `#target-sha256`,
-//! `#target-version`; `#cleanup`; `#seed`; one `tr#case-<ID>` per case (with `data-status`
-//! and `data-level`); one `section#failure-<ID>` per failed or errored case.
+//! `#target-version`, `#suites-sha256`, `#platform`, `#command-line`;
+//! `#accepted-{must,should}` (known and waived counts, when any); `#cleanup`; `#seed`; one
+//! `tr#case-<ID>` per case (with `data-status` and `data-level`, and `data-disposition` on the
+//! status of an accepted failure); one `section#failure-<ID>` per failed or errored case.
 
 use std::fmt::Write as _;
 
