@@ -9,6 +9,7 @@
 pub mod bundled;
 pub mod check;
 pub mod drive;
+pub mod gate;
 pub mod report;
 pub mod run;
 pub mod scenario;

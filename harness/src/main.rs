@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use credconform::{
     bundled::{BundledPrograms, LoginVariant, Variant},
     default_suites_dir,
+    gate::{Gate, diff::Diff, read::ReadReport, verify},
     report::{
         self, Format, Reporter, badge::Badge, html::Html, json::Json, junit::Junit,
         markdown::Markdown, terminal::Terminal,
@@ -49,6 +50,51 @@ enum Command {
         #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
         env: Vec<(OsString, OsString)>,
     },
+    /// Compare two JSON reports case by case: exit 1 when a case regressed, 0 otherwise.
+    Diff(DiffArgs),
+    /// Check that a binary and the loaded suites are the ones a JSON report certified: exit 0
+    /// when they match, 1 naming what differs.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    /// The earlier report (e.g. of the previous release).
+    #[arg(value_name = "OLD.json")]
+    old: PathBuf,
+    /// The later report (e.g. of the candidate).
+    #[arg(value_name = "NEW.json")]
+    new: PathBuf,
+    /// Also write the diff as Markdown (a pull-request comment).
+    #[arg(long, value_name = "FILE")]
+    markdown: Option<PathBuf>,
+    /// Also write the diff as JSON.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The JSON report (the published certificate).
+    #[arg(value_name = "REPORT.json")]
+    report: PathBuf,
+    /// The credential helper binary to check.
+    #[arg(
+        long,
+        value_name = "PATH",
+        required_unless_present = "login_cli",
+        conflicts_with = "login_cli"
+    )]
+    helper: Option<String>,
+    /// The login CLI binary to check.
+    #[arg(long, value_name = "PATH")]
+    login_cli: Option<String>,
+    /// The login CLI's profile [default: guessed from the file name].
+    #[arg(long, value_name = "NAME", requires = "login_cli")]
+    profile: Option<String>,
+    /// The folder holding the suites [default: the source tree's suites/].
+    #[arg(long, value_name = "DIR")]
+    suites_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -117,6 +163,14 @@ struct RunArgs {
     /// The folder holding the suites [default: the source tree's suites/].
     #[arg(long, value_name = "DIR")]
     suites_dir: Option<PathBuf>,
+    /// A JSON report of an earlier run: the failures it had are known failures, which do not
+    /// fail the run; any other failure does.
+    #[arg(long, value_name = "REPORT.json")]
+    baseline: Option<PathBuf>,
+    /// A TOML file of waivers (accepted failures with a reason and an expiry date); an expired
+    /// waiver or one naming an unknown case stops the run (exit 2).
+    #[arg(long, value_name = "FILE")]
+    waivers: Option<PathBuf>,
 }
 
 fn parse_env(s: &str) -> Result<(OsString, OsString), String> {
@@ -144,6 +198,8 @@ fn main() -> ExitCode {
         Some(Command::List { suite, suites_dir }) => list(suite, suites_dir),
         Some(Command::Clean { helper, env }) => clean(&helper, env),
         Some(Command::Registry(args)) => registry(args),
+        Some(Command::Diff(args)) => diff(args),
+        Some(Command::Verify(args)) => verify(args),
         None => certify(cli.run),
     };
     match outcome {
@@ -229,6 +285,13 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
     // One set of options (one seed) for every run; no target: every suite against the bundled
     // reference programs. A run starts only when the selection leaves it some case.
     let options = run_options(&args);
+    let gate = Gate::load(
+        args.baseline.as_deref(),
+        args.waivers.as_deref(),
+        &suites,
+        time::OffsetDateTime::now_utc().date(),
+    )
+    .map_err(SetupError)?;
     let has_cases = |kind: TargetKind| {
         let of_kind: Vec<&Suite> = suites.iter().filter(|s| s.header.target == kind).collect();
         match kind {
@@ -238,11 +301,11 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
             TargetKind::LoginCli => !options.selection.select(&of_kind).is_empty(),
         }
     };
-    let reports: Vec<RunReport> = [
+    let mut reports: Vec<RunReport> = [
         (args.login_cli.is_none() && has_cases(TargetKind::Helper))
-            .then(|| certify_helper(&args, &suites, options.clone())),
+            .then(|| certify_helper(&args, &suites, options.clone(), &gate)),
         (args.helper.is_none() && !args.get_only && has_cases(TargetKind::LoginCli))
-            .then(|| certify_login_cli(&args, &suites, options.clone())),
+            .then(|| certify_login_cli(&args, &suites, options.clone(), &gate)),
     ]
     .into_iter()
     .flatten()
@@ -253,7 +316,8 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
         ));
     }
     let mut code = 0;
-    for (n, report) in reports.iter().enumerate() {
+    for (n, report) in reports.iter_mut().enumerate() {
+        gate.apply(report);
         // With two reports (no target), the second one's files get a `-login` suffix.
         write_reports(&args, report, if n == 0 { "" } else { "-login" })?;
         code = code.max(report.summary.exit_code(args.strict) as u8);
@@ -281,6 +345,7 @@ fn certify_login_cli(
     args: &RunArgs,
     suites: &[Suite],
     options: RunOptions,
+    gate: &Gate,
 ) -> Result<RunReport, SetupError> {
     let profiles = credconform::target::profile::default_profiles_dir();
     let _bundled;
@@ -309,7 +374,7 @@ fn certify_login_cli(
         target,
         options,
         login,
-        &mut terminal,
+        &mut gate.reporter(&mut terminal),
     )?)
 }
 
@@ -317,6 +382,7 @@ fn certify_helper(
     args: &RunArgs,
     suites: &[Suite],
     options: RunOptions,
+    gate: &Gate,
 ) -> Result<RunReport, SetupError> {
     // Kept alive for the whole run: the bundled programs and the reference helper's store.
     let mut _bundled = None;
@@ -356,7 +422,7 @@ fn certify_helper(
         suites,
         target,
         options,
-        &mut terminal as &mut dyn Reporter,
+        &mut gate.reporter(&mut terminal) as &mut dyn Reporter,
     ))
 }
 
@@ -387,4 +453,66 @@ fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
         None => format!("{stem}{suffix}"),
     };
     path.with_file_name(name)
+}
+
+fn diff(args: DiffArgs) -> Result<u8, SetupError> {
+    let old = ReadReport::load(&args.old)?;
+    let new = ReadReport::load(&args.new)?;
+    let diff = Diff::of(&old, &new);
+    print!("{}", diff.render_text());
+    for (path, text) in [
+        (&args.markdown, diff.render_markdown()),
+        (&args.json, diff.render_json()),
+    ] {
+        if let Some(path) = path {
+            std::fs::write(path, text)
+                .map_err(|e| SetupError(format!("cannot write {}: {e}", path.display())))?;
+        }
+    }
+    Ok(diff.exit_code())
+}
+
+fn verify(args: VerifyArgs) -> Result<u8, SetupError> {
+    let report = ReadReport::load(&args.report)?;
+    let suites = load_suites(args.suites_dir, None)?;
+    let (mut info, path) = match (&args.helper, &args.login_cli) {
+        (Some(name), _) => {
+            let target = HelperTarget::resolve(name)?;
+            (target.describe(), target.path)
+        }
+        (None, Some(name)) => {
+            let profiles = credconform::target::profile::default_profiles_dir();
+            let target = LoginCliTarget::resolve(name, args.profile.as_deref(), &profiles)?;
+            (target.describe(), target.path)
+        }
+        (None, None) => return Err(SetupError("give --helper PATH or --login-cli PATH".into())),
+    };
+    info.sha256 = credconform::target::sha256_file(&path)
+        .map_err(|e| SetupError(format!("cannot read {}: {e}", path.display())))?;
+    let differences = verify::differences(
+        &report,
+        &verify::AtHand {
+            target: &info,
+            suites: &suites,
+        },
+    );
+    if differences.is_empty() {
+        println!(
+            "matches: {} (sha256 {}) and the loaded suites are the ones {} certified",
+            info.path,
+            info.sha256,
+            args.report.display()
+        );
+        return Ok(0);
+    }
+    println!(
+        "does not match {}: {} difference{}",
+        args.report.display(),
+        differences.len(),
+        report::text::plural(differences.len())
+    );
+    for d in &differences {
+        println!("  {d}");
+    }
+    Ok(1)
 }

@@ -62,7 +62,7 @@ fn json_and_junit_reports_are_written_and_consistent() {
         .code(0);
     let report = read_report(&json);
     let cases = report["cases"].as_array().unwrap();
-    assert_eq!(report["schema_version"], 1);
+    assert_eq!(report["schema_version"], 2);
     assert_eq!(report["summary"]["verdict"], "conformant");
     assert!(cases.len() >= 40);
     let xml = fs::read_to_string(&junit).unwrap();

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::{path::Path, process::Command};
-
 use support::*;
 
 /// The cases pass 0.6.4 fails, each for a reason observed on the real program.
@@ -39,87 +37,17 @@ const EXPECTED_FAILURES: &[(&str, &str)] = &[
     ),
 ];
 
-fn run(program: &str, args: &[&str], env: &[(&str, &Path)], stdin: &str) -> std::process::Output {
-    let mut cmd = assert_cmd::Command::new(program);
-    cmd.args(args).write_stdin(stdin);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().unwrap()
-}
-
 #[test]
 fn docker_credential_pass_earns_its_known_verdicts_and_is_left_clean() {
-    if !(require_program("docker-credential-pass")
-        && require_program("pass")
-        && require_program("gpg"))
-    {
+    let Some(pass) = PassStore::new() else {
         return;
-    }
-    // gpg-agent's socket lives in GNUPGHOME: keep its path short.
-    let gnupg = tempfile::Builder::new()
-        .prefix("ccg")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let store = tempfile::Builder::new()
-        .prefix("ccp")
-        .tempdir_in("/tmp")
-        .unwrap();
-    let env = [
-        ("GNUPGHOME", gnupg.path()),
-        ("PASSWORD_STORE_DIR", store.path()),
-    ];
-    let keygen = run(
-        "gpg",
-        &[
-            "--batch",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "credconform-ci <ci@credconform.test>",
-            "default",
-            "default",
-            "never",
-        ],
-        &env,
-        "",
-    );
-    assert!(
-        keygen.status.success(),
-        "{}",
-        String::from_utf8_lossy(&keygen.stderr)
-    );
-    let keys = run("gpg", &["--list-keys", "--with-colons"], &env, "");
-    let keys = String::from_utf8_lossy(&keys.stdout);
-    let fpr = keys
-        .lines()
-        .find(|l| l.starts_with("fpr:"))
-        .unwrap()
-        .split(':')
-        .nth(9)
-        .unwrap()
-        .to_string();
-    assert!(run("pass", &["init", &fpr], &env, "").status.success());
+    };
     let helper = "docker-credential-pass";
-    let user_entry = r#"{"ServerURL":"https://index.docker.io/v1/","Username":"realuser","Secret":"real-hub-token"}"#;
-    assert!(run(helper, &["store"], &env, user_entry).status.success());
-
     let dir = tempfile::tempdir().unwrap();
     let json = dir.path().join("pass.json");
-    let out = credconform()
-        .args([
-            "--helper",
-            helper,
-            "--seed",
-            "1",
-            "--json",
-            json.to_str().unwrap(),
-        ])
-        .args(["--env", &format!("GNUPGHOME={}", gnupg.path().display())])
-        .args([
-            "--env",
-            &format!("PASSWORD_STORE_DIR={}", store.path().display()),
-        ])
+    let out = pass
+        .certify()
+        .args(["--json", json.to_str().unwrap()])
         .output()
         .unwrap();
     let report = read_report(&json);
@@ -141,7 +69,7 @@ fn docker_credential_pass_earns_its_known_verdicts_and_is_left_clean() {
     assert_eq!(report["summary"]["verdict"], "not-conformant");
 
     // Nothing of the run is left, and the user's entry is untouched.
-    let list = run(helper, &["list"], &env, "");
+    let list = pass.run(helper, &["list"], "");
     let listed: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&list.stdout).unwrap();
     let keys: Vec<&String> = listed.keys().collect();
@@ -150,11 +78,7 @@ fn docker_credential_pass_earns_its_known_verdicts_and_is_left_clean() {
         ["https://index.docker.io/v1/"],
         "entries left behind: {keys:?}"
     );
-    let got = run(helper, &["get"], &env, "https://index.docker.io/v1/");
+    let got = pass.run(helper, &["get"], "https://index.docker.io/v1/");
     let got: serde_json::Value = serde_json::from_slice(&got.stdout).unwrap();
     assert_eq!(got["Secret"], "real-hub-token");
-    let _ = Command::new("gpgconf")
-        .args(["--kill", "gpg-agent"])
-        .env("GNUPGHOME", gnupg.path())
-        .status();
 }

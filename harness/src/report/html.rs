@@ -5,16 +5,18 @@
 //! Elements tests and tools can rely on: `#verdict` (with `data-verdict` set to the JSON
 //! verdict, e.g. `not-conformant`) holding `#verdict-label` and `#verdict-reason`;
 //! `#count-{must,should}-{passed,failed,skipped}`; `#target-name`, `#target-sha256`,
-//! `#target-version`; `#cleanup`; `#seed`; one `tr#case-<ID>` per case (with `data-status`
-//! and `data-level`); one `section#failure-<ID>` per failed or errored case.
+//! `#target-version`, `#suites-sha256`, `#platform`, `#command-line`;
+//! `#accepted-{must,should}` (known and waived counts, when any); `#cleanup`; `#seed`; one
+//! `tr#case-<ID>` per case (with `data-status` and `data-level`, and `data-disposition` on the
+//! status of an accepted failure); one `section#failure-<ID>` per failed or errored case.
 
 use std::fmt::Write as _;
 
 use super::{
     Format,
     text::{
-        area_tally, cleanup_sentence, get_only_sentence, plural, store_damage_warning,
-        verdict_reason, verdict_words,
+        accepted_words, area_tally, cleanup_sentence, disposition_words, get_only_sentence, plural,
+        store_damage_warning, verdict_reason, verdict_words,
     },
 };
 use crate::{
@@ -127,6 +129,7 @@ table.cases tr.failed td, table.cases tr.error td { background: #fff8f8; }
 .status { font-weight: 600; }
 .status.passed { color: var(--pass); }
 .status.failed, .status.error { color: var(--fail); }
+.status.accepted { color: var(--warn); }
 .status.skipped { color: var(--skip); }
 .level { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 11.5px; font-weight: 600; }
 .level.must { background: #ddf4ff; color: #0550ae; }
@@ -254,6 +257,25 @@ fn target_card(out: &mut String, report: &RunReport) {
         "target-sha256",
         &format!("<code>{}</code>", escape(&t.sha256)),
     );
+    let cert = &report.certificate;
+    fact(
+        out,
+        "Suites SHA-256",
+        "suites-sha256",
+        &format!("<code>{}</code>", escape(&cert.suites_sha256)),
+    );
+    fact(
+        out,
+        "Platform",
+        "platform",
+        &escape(&format!("{} {}", cert.os, cert.arch)),
+    );
+    fact(
+        out,
+        "Command line",
+        "command-line",
+        &format!("<code>{}</code>", escape(&cert.command_line.join(" "))),
+    );
     let version = match &t.version {
         Some(v) => format!("<code>{}</code>", escape(v)),
         None => "<span class=\"note\">`version` did not succeed</span>".to_string(),
@@ -333,9 +355,16 @@ fn counts_card(out: &mut String, report: &RunReport) {
             ("skipped", counts.skipped),
         ] {
             let nonzero = if n > 0 { " nonzero" } else { "" };
+            let accepted = match (what, accepted_words(&counts)) {
+                ("failed", Some(words)) => format!(
+                    " <span class=\"note\" id=\"accepted-{name}\">({})</span>",
+                    escape(&words)
+                ),
+                _ => String::new(),
+            };
             let _ = write!(
                 out,
-                "<td class=\"n {what}{nonzero}\"><span id=\"count-{name}-{what}\">{n}</span></td>"
+                "<td class=\"n {what}{nonzero}\"><span id=\"count-{name}-{what}\">{n}</span>{accepted}</td>"
             );
         }
         let _ = writeln!(out, "</tr>");
@@ -412,12 +441,30 @@ fn case_row(out: &mut String, case: &CaseResult) {
         out,
         "<tr id=\"case-{id}\" class=\"{status}\" data-status=\"{status}\" data-level=\"{level}\">\
          <td class=\"col-id\">{id_cell}</td><td class=\"col-level\"><span class=\"level {}\">{level}</span></td>\
-         <td class=\"col-status\"><span class=\"status {status}\">{status}</span></td>\
+         <td class=\"col-status\">{}</td>\
          <td class=\"col-title\">{}</td><td class=\"col-evidence\">{}</td></tr>",
         level.to_lowercase(),
+        status_badge(case),
         rich(&case.title),
         evidence(case)
     );
+}
+
+/// The status word of a case; an accepted failure says why it does not fail the run.
+fn status_badge(case: &CaseResult) -> String {
+    let status = status_slug(case.status);
+    match disposition_words(case) {
+        Some(words) => format!(
+            "<span class=\"status {status} accepted\" data-disposition=\"{}\">{status}</span> \
+             <span class=\"note\">{}</span>",
+            match case.disposition {
+                Some(crate::run::result::Disposition::KnownFailure) => "known-failure",
+                _ => "waived",
+            },
+            escape(&words)
+        ),
+        None => format!("<span class=\"status {status}\">{status}</span>"),
+    }
 }
 
 /// The evidence cell: the steps for a pass, the mismatches for a failure, the note for a skip.
@@ -541,11 +588,11 @@ fn failure(out: &mut String, case: &CaseResult) {
     let _ = writeln!(
         out,
         "<section class=\"failure {}\" id=\"failure-{id}\"><h3><code>{id}</code> \
-         <span class=\"level {}\">{level}</span> <span class=\"status {status}\">{status}</span> {}</h3>",
+         <span class=\"level {}\">{level}</span> {} {}</h3>",
         level.to_lowercase(),
         level.to_lowercase(),
+        status_badge(case),
         rich(&case.title),
-        status = status_slug(case.status),
     );
     let _ = writeln!(
         out,

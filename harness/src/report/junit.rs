@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::{Format, text::failure_details};
+use super::{
+    Format,
+    text::{disposition_words, failure_details},
+};
 use crate::run::{RunReport, Status};
 
 /// Writes JUnit XML for CI systems.
@@ -22,6 +25,8 @@ impl Format for Junit {
             let mut ts = TestSuite::new(suite.name.clone());
             for r in report.cases.iter().filter(|c| c.suite == suite.name) {
                 let mut status = match r.status {
+                    // An accepted failure does not fail the run: shown as skipped, with why.
+                    _ if r.disposition.is_some() => TestCaseStatus::skipped(),
                     Status::Passed => TestCaseStatus::success(),
                     Status::Skipped => TestCaseStatus::skipped(),
                     Status::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
@@ -35,6 +40,9 @@ impl Format for Junit {
                     && let Some(note) = &r.note
                 {
                     status.set_message(note.clone());
+                }
+                if let Some(words) = disposition_words(r) {
+                    status.set_message(format!("[{}] {}: {words}", r.level, r.title));
                 }
                 let mut tc = TestCase::new(r.id.clone(), status);
                 tc.set_classname(format!("{}.{}", suite.name, r.area));

@@ -8,8 +8,8 @@ use super::{
     Format,
     html::{display_date, escape, group_by_area},
     text::{
-        area_tally, case_line, cleanup_sentence, failure_details, get_only_sentence,
-        store_damage_warning, verdict_reason, verdict_words,
+        accepted_words, area_tally, case_line, cleanup_sentence, disposition_words,
+        failure_details, get_only_sentence, store_damage_warning, verdict_reason, verdict_words,
     },
 };
 use crate::{
@@ -65,6 +65,15 @@ fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(out, "| path | {} |", code(&t.path));
     let _ = writeln!(out, "| sha256 | {} |", code(&t.sha256));
+    let cert = &report.certificate;
+    let _ = writeln!(out, "| suites sha256 | {} |", code(&cert.suites_sha256));
+    let _ = writeln!(
+        out,
+        "| platform | {} {} |",
+        cell(&cert.os),
+        cell(&cert.arch)
+    );
+    let _ = writeln!(out, "| command | {} |", code(&cert.command_line.join(" ")));
     let version = t
         .version
         .as_deref()
@@ -90,11 +99,11 @@ fn render(report: &RunReport) -> String {
         "| level | passed | failed | skipped |\n|:--|--:|--:|--:|"
     );
     for (name, c) in [("MUST", s.must), ("SHOULD", s.should)] {
-        let _ = writeln!(
-            out,
-            "| {name} | {} | {} | {} |",
-            c.passed, c.failed, c.skipped
-        );
+        let failed = match accepted_words(&c) {
+            Some(accepted) => format!("{} ({accepted})", c.failed),
+            None => c.failed.to_string(),
+        };
+        let _ = writeln!(out, "| {name} | {} | {failed} | {} |", c.passed, c.skipped);
     }
     out.push('\n');
 
@@ -113,6 +122,7 @@ fn render(report: &RunReport) -> String {
         let _ = writeln!(out, "| ID | level | status | title |\n|---|---|---|---|");
         for c in cases {
             let status = match (c.status, c.level) {
+                _ if c.disposition.is_some() => "🟡 accepted failure",
                 (Status::Passed, _) => "✅ passed",
                 (Status::Skipped, _) => "⏭️ skipped",
                 (Status::Error, _) => "💥 error",
@@ -123,7 +133,10 @@ fn render(report: &RunReport) -> String {
                 (Some(note), Status::Skipped) => {
                     format!("{} _(skipped: {})_", cell(&c.title), cell(note))
                 }
-                _ => cell(&c.title),
+                _ => match disposition_words(c) {
+                    Some(words) => format!("{} _({})_", cell(&c.title), cell(&words)),
+                    None => cell(&c.title),
+                },
             };
             let _ = writeln!(
                 out,

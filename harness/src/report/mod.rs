@@ -6,7 +6,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 #[cfg(test)]
-mod sample;
+pub(crate) mod sample;
 pub mod terminal;
 pub mod text;
 

@@ -49,6 +49,7 @@ pub fn case(
         duration_ms: 3.0,
         note: None,
         steps,
+        disposition: None,
     }
 }
 
@@ -121,6 +122,17 @@ pub fn report(cases: Vec<CaseResult>) -> RunReport {
         summary: Summary::of(&cases),
         cases,
         cleanup: CleanupReport::default(),
+        certificate: crate::gate::Certificate {
+            suites_sha256: "cd".repeat(32),
+            os: "linux".to_string(),
+            arch: "x86_64".to_string(),
+            command_line: vec![
+                "credconform".to_string(),
+                "--helper".to_string(),
+                "docker-credential-demo".to_string(),
+            ],
+        },
+        gate: None,
     }
 }
 

@@ -82,7 +82,7 @@ impl Reporter for Terminal {
         if !self.interactive || self.verbose || r.status != Status::Passed {
             let line = case_line(r);
             self.say(&if self.interactive {
-                colour(r.status, &line)
+                colour(r, &line)
             } else {
                 line
             });
@@ -113,9 +113,10 @@ impl Reporter for Terminal {
 }
 
 /// Colours a case line by its status (terminals only).
-fn colour(status: Status, line: &str) -> String {
+fn colour(r: &CaseResult, line: &str) -> String {
     let styled = console::style(line);
-    match status {
+    match r.status {
+        _ if r.disposition.is_some() => styled.yellow(),
         Status::Passed => styled.green(),
         Status::Failed | Status::Error => styled.red(),
         Status::Skipped => styled.yellow(),

@@ -4,19 +4,91 @@
 use std::fmt::Write as _;
 
 use crate::{
-    run::{CaseResult, RunReport, Status, Verdict, ledger::describe_leftovers},
+    run::{
+        CaseResult, RunReport, Status, Verdict,
+        ledger::describe_leftovers,
+        result::{Counts, Disposition},
+    },
     target::TargetInfo,
 };
 
-/// The first line of a case: status word, ID, level and title.
+/// The first line of a case: status word, ID, level and title; a failure a baseline or a
+/// waiver accepts says so (`KNOWN`, `WAIVED` and the reason).
 pub fn case_line(r: &CaseResult) -> String {
-    let word = match r.status {
-        Status::Passed => "PASS",
-        Status::Failed => "FAIL",
-        Status::Skipped => "SKIP",
-        Status::Error => "ERROR",
+    let word = match (&r.disposition, r.status) {
+        (Some(Disposition::KnownFailure), _) => "KNOWN",
+        (Some(Disposition::Waived { .. }), _) => "WAIVED",
+        (None, Status::Passed) => "PASS",
+        (None, Status::Failed) => "FAIL",
+        (None, Status::Skipped) => "SKIP",
+        (None, Status::Error) => "ERROR",
     };
-    format!("{word:<5} {} [{}] {}", r.id, r.level, r.title)
+    let accepted = disposition_words(r)
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
+    format!("{word:<5} {} [{}] {}{accepted}", r.id, r.level, r.title)
+}
+
+/// Why a failure does not fail the run, in words: `known failure (in the baseline)` or
+/// `waived until 2027-06-30: <reason>`; `None` for a case without a disposition.
+pub fn disposition_words(r: &CaseResult) -> Option<String> {
+    r.disposition.as_ref().map(|d| match d {
+        Disposition::KnownFailure => "known failure (in the baseline)".to_string(),
+        Disposition::Waived { reason, expires } => format!("waived until {expires}: {reason}"),
+    })
+}
+
+/// The failed count of one level, with the known and waived ones among them:
+/// `6 failed (4 known, 1 waived)`.
+pub fn failed_words(c: &Counts) -> String {
+    match accepted_words(c) {
+        None => format!("{} failed", c.failed),
+        Some(accepted) => format!("{} failed ({accepted})", c.failed),
+    }
+}
+
+/// The accepted failures of one level: `4 known, 1 waived`; `None` when there are none.
+pub fn accepted_words(c: &Counts) -> Option<String> {
+    let parts: Vec<String> = [(c.known_failures, "known"), (c.waived, "waived")]
+        .into_iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}"))
+        .collect();
+    (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// The sentence saying what the run was gated with: the baseline and its known failures, how
+/// many MUST and SHOULD failures were waived, and the baseline cases that now pass; `None` for
+/// a run without `--baseline` or `--waivers`.
+pub fn gate_sentence(report: &RunReport) -> Option<String> {
+    let used = report.gate.as_ref()?;
+    let s = &report.summary;
+    let mut parts = Vec::new();
+    if let Some(b) = &used.baseline {
+        let known = s.must.known_failures + s.should.known_failures;
+        parts.push(format!(
+            "checked with a baseline ({known} known failure{} from {})",
+            plural(known),
+            b.file
+        ));
+    }
+    if let Some(w) = &used.waivers {
+        parts.push(format!(
+            "{} MUST failure{} and {} SHOULD failure{} waived (by {})",
+            s.must.waived,
+            plural(s.must.waived),
+            s.should.waived,
+            plural(s.should.waived),
+            w.file
+        ));
+    }
+    let mut sentence = format!("The run was {}.", parts.join("; "));
+    if let Some(b) = &used.baseline {
+        for id in &b.now_passing {
+            let _ = write!(sentence, " {id} now passes: drop it from your baseline.");
+        }
+    }
+    Some(sentence)
 }
 
 /// Everything a reader needs to see why a case did not pass: the requirement, each failing
@@ -68,14 +140,21 @@ pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "MUST:   {} passed, {} failed, {} skipped",
-        s.must.passed, s.must.failed, s.must.skipped
+        "MUST:   {} passed, {}, {} skipped",
+        s.must.passed,
+        failed_words(&s.must),
+        s.must.skipped
     );
     let _ = writeln!(
         out,
-        "SHOULD: {} passed, {} failed, {} skipped",
-        s.should.passed, s.should.failed, s.should.skipped
+        "SHOULD: {} passed, {}, {} skipped",
+        s.should.passed,
+        failed_words(&s.should),
+        s.should.skipped
     );
+    if let Some(line) = gate_sentence(report) {
+        let _ = writeln!(out, "gate: {line}");
+    }
     if let Some(line) = cleanup_sentence(report) {
         let _ = writeln!(out, "cleanup: {line}");
     }
@@ -94,8 +173,17 @@ pub fn summary(report: &RunReport) -> String {
     out
 }
 
-/// One sentence saying why the verdict is what it is.
+/// One sentence saying why the verdict is what it is, followed by what the run was gated with
+/// (see [`gate_sentence`]).
 pub fn verdict_reason(report: &RunReport) -> String {
+    let reason = ungated_verdict_reason(report);
+    match gate_sentence(report) {
+        Some(gate) => format!("{reason} {gate}"),
+        None => reason,
+    }
+}
+
+fn ungated_verdict_reason(report: &RunReport) -> String {
     let s = &report.summary;
     match s.verdict {
         Verdict::Conformant => match s.must.skipped + s.should.skipped {
@@ -192,6 +280,50 @@ pub fn store_damage_warning(report: &RunReport) -> Option<String> {
 mod tests {
     use super::*;
     use crate::report::sample;
+
+    #[test]
+    fn known_and_waived_failures_show_in_lines_summary_and_verdict_sentence() {
+        use crate::{
+            gate::{BaselineUse, GateUse, WaiverUse},
+            run::Summary,
+            scenario::Level,
+        };
+        let mut known = sample::failed("HP-A-1", "a", Level::Must);
+        known.disposition = Some(Disposition::KnownFailure);
+        let mut waived = sample::failed("HP-A-2", "a", Level::Must);
+        waived.disposition = Some(Disposition::Waived {
+            reason: "upstream bug".into(),
+            expires: "2027-06-30".into(),
+        });
+        assert!(case_line(&known).starts_with("KNOWN HP-A-1 [MUST]"));
+        assert!(case_line(&waived).ends_with("(waived until 2027-06-30: upstream bug)"));
+        let mut report = sample::report(vec![known, waived]);
+        report.summary = Summary::of(&report.cases);
+        report.gate = Some(GateUse {
+            baseline: Some(BaselineUse {
+                file: "old.json".into(),
+                now_passing: vec!["HP-A-9".into()],
+            }),
+            waivers: Some(WaiverUse {
+                file: "w.toml".into(),
+                waived: vec!["HP-A-2".into()],
+            }),
+        });
+        let text = summary(&report);
+        assert!(
+            text.contains("MUST:   0 passed, 2 failed (1 known, 1 waived), 0 skipped"),
+            "{text}"
+        );
+        let reason = verdict_reason(&report);
+        let expected = "2 MUST cases failed or errored. The run was checked with a baseline \
+                        (1 known failure from old.json); 1 MUST failure and 0 SHOULD failures \
+                        waived (by w.toml).";
+        assert!(reason.starts_with(expected), "{reason}");
+        assert!(
+            reason.ends_with("HP-A-9 now passes: drop it from your baseline."),
+            "{reason}"
+        );
+    }
 
     #[test]
     fn damage_to_the_users_entries_is_a_warning_in_the_summary() {

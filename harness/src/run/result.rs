@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{RunOptions, ledger::CleanupReport};
 use crate::{
     check::Mismatch,
+    gate::{Certificate, GateUse},
     scenario::{Case, Level, Suite},
     target::TargetInfo,
 };
@@ -69,6 +70,25 @@ pub struct CaseResult {
     pub note: Option<String>,
     /// The invocations, in order.
     pub steps: Vec<StepRecord>,
+    /// Why a failure does not fail the run (a baseline or a waiver accepted it); never set on
+    /// a case that did not fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<Disposition>,
+}
+
+/// Why a failed case does not fail the run. The case still counts as failed in the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Disposition {
+    /// The baseline report (`--baseline`) had this case failing too.
+    KnownFailure,
+    /// A waiver (`--waivers`) accepts this failure.
+    Waived {
+        /// Why the failure is accepted.
+        reason: String,
+        /// The last day the waiver applies (YYYY-MM-DD).
+        expires: String,
+    },
 }
 
 impl CaseResult {
@@ -85,6 +105,7 @@ impl CaseResult {
             duration_ms: 0.0,
             note: None,
             steps: Vec::new(),
+            disposition: None,
         }
     }
 
@@ -98,6 +119,11 @@ impl CaseResult {
     pub fn is_failure(&self) -> bool {
         matches!(self.status, Status::Failed | Status::Error)
     }
+
+    /// True when the case failed and no baseline or waiver accepted the failure.
+    pub fn fails_the_run(&self) -> bool {
+        self.is_failure() && self.disposition.is_none()
+    }
 }
 
 /// Counts for one level.
@@ -109,6 +135,17 @@ pub struct Counts {
     pub failed: usize,
     /// Skipped cases.
     pub skipped: usize,
+    /// Of the failed cases, those the baseline already had failing (`--baseline`).
+    pub known_failures: usize,
+    /// Of the failed cases, those a waiver accepts (`--waivers`).
+    pub waived: usize,
+}
+
+impl Counts {
+    /// Failed cases that neither the baseline nor a waiver accepts.
+    pub fn unaccepted(&self) -> usize {
+        self.failed - self.known_failures - self.waived
+    }
 }
 
 /// The overall verdict.
@@ -162,6 +199,13 @@ impl Summary {
                 Status::Failed | Status::Error => counts.failed += 1,
                 Status::Skipped => counts.skipped += 1,
             }
+            if c.is_failure() {
+                match c.disposition {
+                    Some(Disposition::KnownFailure) => counts.known_failures += 1,
+                    Some(Disposition::Waived { .. }) => counts.waived += 1,
+                    None => {}
+                }
+            }
         }
         let verdict = match (must.failed, should.failed) {
             (0, 0) => Verdict::Conformant,
@@ -186,10 +230,12 @@ impl Summary {
         self
     }
 
-    /// The process exit code: 0 when no MUST case failed (and no SHOULD case, when strict).
+    /// The process exit code: 0 when no MUST case failed (and no SHOULD case, when strict),
+    /// not counting failures a baseline or a waiver accepts.
     pub fn exit_code(&self, strict: bool) -> i32 {
-        let failed =
-            self.must.failed > 0 || self.store_damaged || (strict && self.should.failed > 0);
+        let failed = self.must.unaccepted() > 0
+            || self.store_damaged
+            || (strict && self.should.unaccepted() > 0);
         i32::from(failed)
     }
 }
@@ -232,10 +278,16 @@ pub struct RunReport {
     pub cases: Vec<CaseResult>,
     /// What cleanup did.
     pub cleanup: CleanupReport,
+    /// What the report certifies: the suites' digest, the platform and the command line.
+    pub certificate: Certificate,
+    /// The baseline and waivers the run was gated with, when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gate: Option<GateUse>,
 }
 
-/// The current report format version.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The current report format version (2 added `certificate`, `gate`, case `disposition` and
+/// the `known_failures` and `waived` counts).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What a finished run knows besides its case results.
 pub struct RunFacts<'a> {
@@ -264,14 +316,18 @@ impl RunReport {
         let order = |id: &str| facts.cases.iter().position(|c| c.id == id);
         results.sort_by_key(|r| order(&r.id));
         let damaged = !facts.cleanup.foreign_changed.is_empty();
+        let used: Vec<&Suite> = facts
+            .suites
+            .iter()
+            .copied()
+            .filter(|s| facts.cases.iter().any(|c| c.suite == s.name))
+            .collect();
         RunReport {
             schema_version: SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             target: facts.target,
-            suites: facts
-                .suites
+            suites: used
                 .iter()
-                .filter(|s| facts.cases.iter().any(|c| c.suite == s.name))
                 .map(|s| SuiteInfo {
                     name: s.name.clone(),
                     version: s.header.version.clone(),
@@ -284,8 +340,10 @@ impl RunReport {
             duration_ms: millis(facts.started.elapsed()),
             strict: facts.options.strict,
             summary: Summary::of(&results).with_store_damage(damaged),
+            certificate: Certificate::of(&used),
             cases: results,
             cleanup: facts.cleanup,
+            gate: None,
         }
     }
 }
@@ -311,6 +369,7 @@ mod tests {
             duration_ms: 0.0,
             note: None,
             steps: vec![],
+            disposition: None,
         }
     }
 

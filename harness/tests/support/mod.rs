@@ -125,3 +125,108 @@ pub fn require_program(name: &str) -> bool {
     }
     found
 }
+
+/// A throwaway GPG key and password store for the real docker-credential-pass, holding one
+/// entry of the user's own (`https://index.docker.io/v1/`, user `realuser`).
+pub struct PassStore {
+    pub gnupg: tempfile::TempDir,
+    pub store: tempfile::TempDir,
+}
+
+impl PassStore {
+    /// Makes the key and the store; `None` (after saying so) when pass, gpg or the helper is
+    /// not installed outside CI.
+    pub fn new() -> Option<PassStore> {
+        if !(require_program("docker-credential-pass")
+            && require_program("pass")
+            && require_program("gpg"))
+        {
+            return None;
+        }
+        // gpg-agent's socket lives in GNUPGHOME: keep its path short.
+        let short = |prefix: &str| {
+            tempfile::Builder::new()
+                .prefix(prefix)
+                .tempdir_in("/tmp")
+                .unwrap()
+        };
+        let pass = PassStore {
+            gnupg: short("ccg"),
+            store: short("ccp"),
+        };
+        let keygen = pass.run(
+            "gpg",
+            &[
+                "--batch",
+                "--passphrase",
+                "",
+                "--quick-gen-key",
+                "credconform-ci <ci@credconform.test>",
+                "default",
+                "default",
+                "never",
+            ],
+            "",
+        );
+        assert!(
+            keygen.status.success(),
+            "{}",
+            String::from_utf8_lossy(&keygen.stderr)
+        );
+        let keys = pass.run("gpg", &["--list-keys", "--with-colons"], "");
+        let keys = String::from_utf8_lossy(&keys.stdout);
+        let fpr = keys
+            .lines()
+            .find(|l| l.starts_with("fpr:"))
+            .unwrap()
+            .split(':')
+            .nth(9)
+            .unwrap()
+            .to_string();
+        assert!(pass.run("pass", &["init", &fpr], "").status.success());
+        let user_entry = r#"{"ServerURL":"https://index.docker.io/v1/","Username":"realuser","Secret":"real-hub-token"}"#;
+        assert!(
+            pass.run("docker-credential-pass", &["store"], user_entry)
+                .status
+                .success()
+        );
+        Some(pass)
+    }
+
+    /// The variables that point gpg, pass and the helper at this store.
+    pub fn env(&self) -> [(&'static str, &Path); 2] {
+        [
+            ("GNUPGHOME", self.gnupg.path()),
+            ("PASSWORD_STORE_DIR", self.store.path()),
+        ]
+    }
+
+    /// Runs `program` with this store's variables.
+    pub fn run(&self, program: &str, args: &[&str], stdin: &str) -> Output {
+        let mut cmd = assert_cmd::Command::new(program);
+        cmd.args(args).write_stdin(stdin);
+        for (k, v) in self.env() {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    }
+
+    /// `credconform --helper docker-credential-pass --seed 1` with this store.
+    pub fn certify(&self) -> assert_cmd::Command {
+        let mut cmd = credconform();
+        cmd.args(["--helper", "docker-credential-pass", "--seed", "1"]);
+        for (k, v) in self.env() {
+            cmd.args(["--env", &format!("{k}={}", v.display())]);
+        }
+        cmd
+    }
+}
+
+impl Drop for PassStore {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("gpgconf")
+            .args(["--kill", "gpg-agent"])
+            .env("GNUPGHOME", self.gnupg.path())
+            .status();
+    }
+}
