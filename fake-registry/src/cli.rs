@@ -82,6 +82,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(seed) = args.seed {
         builder = builder.seed_file(seed);
     }
+    // Handlers go in before the address is announced, so a caller that signals as soon as it
+    // reads the first line never meets the default action (death by signal).
+    let termination = Termination::install()?;
     let registry = builder.start().await?;
     if let (Some(path), Some(pem)) = (&args.tls_self_signed, registry.ca_pem()) {
         std::fs::write(path, pem)
@@ -92,19 +95,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(stdout, "listening on {}", registry.url())?;
         stdout.flush()?;
     }
-    wait_for_termination().await?;
+    termination.wait().await;
     eprintln!("fake-registry: shutting down");
     registry.shutdown().await;
     Ok(())
 }
 
-async fn wait_for_termination() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = interrupt.recv() => {}
+/// SIGTERM and SIGINT, caught from the moment they are installed.
+struct Termination {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Termination {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Termination {
+            terminate: signal(SignalKind::terminate()).context("installing a SIGTERM handler")?,
+            interrupt: signal(SignalKind::interrupt()).context("installing a SIGINT handler")?,
+        })
     }
-    Ok(())
+
+    async fn wait(mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+    }
 }
