@@ -26,6 +26,8 @@ impl Format for Junit {
                     Status::Skipped => TestCaseStatus::skipped(),
                     Status::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
                     Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+                    // Counts against the verdict like a failure; the type tells them apart.
+                    Status::Blocked => TestCaseStatus::non_success(NonSuccessKind::Failure),
                 };
                 if r.status != Status::Passed {
                     status.set_message(format!("[{}] {}", r.level, r.title));
@@ -35,6 +37,12 @@ impl Format for Junit {
                     && let Some(note) = &r.note
                 {
                     status.set_message(note.clone());
+                }
+                if r.status == Status::Blocked {
+                    status.set_type("blocked");
+                    if let Some(note) = &r.note {
+                        status.set_message(format!("[{}] blocked: {note}", r.level));
+                    }
                 }
                 let mut tc = TestCase::new(r.id.clone(), status);
                 tc.set_classname(format!("{}.{}", suite.name, r.area));

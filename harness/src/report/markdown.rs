@@ -87,13 +87,13 @@ fn render(report: &RunReport) -> String {
 
     let _ = writeln!(
         out,
-        "| level | passed | failed | skipped |\n|:--|--:|--:|--:|"
+        "| level | passed | failed | skipped | blocked |\n|:--|--:|--:|--:|--:|"
     );
     for (name, c) in [("MUST", s.must), ("SHOULD", s.should)] {
         let _ = writeln!(
             out,
-            "| {name} | {} | {} | {} |",
-            c.passed, c.failed, c.skipped
+            "| {name} | {} | {} | {} | {} |",
+            c.passed, c.failed, c.skipped, c.blocked
         );
     }
     out.push('\n');
@@ -118,10 +118,14 @@ fn render(report: &RunReport) -> String {
                 (Status::Error, _) => "💥 error",
                 (Status::Failed, Level::Should) => "⚠️ failed",
                 (Status::Failed, Level::Must) => "❌ failed",
+                (Status::Blocked, _) => "🚧 blocked",
             };
             let title = match (&c.note, c.status) {
                 (Some(note), Status::Skipped) => {
                     format!("{} _(skipped: {})_", cell(&c.title), cell(note))
+                }
+                (Some(note), Status::Blocked) => {
+                    format!("{} _(blocked: {})_", cell(&c.title), cell(note))
                 }
                 _ => cell(&c.title),
             };

@@ -119,6 +119,7 @@ fn colour(status: Status, line: &str) -> String {
         Status::Passed => styled.green(),
         Status::Failed | Status::Error => styled.red(),
         Status::Skipped => styled.yellow(),
+        Status::Blocked => styled.magenta(),
     }
     .to_string()
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::{
-    run::{CaseResult, RunReport, Status, Verdict, ledger::describe_leftovers},
+    run::{CaseResult, Counts, RunReport, Status, Verdict, ledger::describe_leftovers},
     target::TargetInfo,
 };
 
@@ -15,6 +15,7 @@ pub fn case_line(r: &CaseResult) -> String {
         Status::Failed => "FAIL",
         Status::Skipped => "SKIP",
         Status::Error => "ERROR",
+        Status::Blocked => "BLOCK",
     };
     format!("{word:<5} {} [{}] {}", r.id, r.level, r.title)
 }
@@ -68,13 +69,13 @@ pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "MUST:   {} passed, {} failed, {} skipped",
-        s.must.passed, s.must.failed, s.must.skipped
+        "MUST:   {} passed, {} failed, {} skipped, {} blocked",
+        s.must.passed, s.must.failed, s.must.skipped, s.must.blocked
     );
     let _ = writeln!(
         out,
-        "SHOULD: {} passed, {} failed, {} skipped",
-        s.should.passed, s.should.failed, s.should.skipped
+        "SHOULD: {} passed, {} failed, {} skipped, {} blocked",
+        s.should.passed, s.should.failed, s.should.skipped, s.should.blocked
     );
     if let Some(line) = cleanup_sentence(report) {
         let _ = writeln!(out, "cleanup: {line}");
@@ -110,19 +111,44 @@ pub fn verdict_reason(report: &RunReport) -> String {
             ),
         },
         Verdict::ConformantWithWarnings => format!(
-            "Every MUST case passed; {} SHOULD case{} failed{}.",
-            s.should.failed,
-            plural(s.should.failed),
+            "Every MUST case passed; {}{}.",
+            against_words("SHOULD", &s.should),
             if report.strict {
                 " (the run was strict, so it failed)"
             } else {
                 ""
             }
         ),
-        Verdict::NotConformant => format!(
-            "{} MUST case{} failed or errored.",
-            s.must.failed,
-            plural(s.must.failed)
+        Verdict::NotConformant => format!("{}.", against_words("MUST", &s.must)),
+    }
+}
+
+/// `2 MUST cases failed or errored`, `1 SHOULD case failed`, with the blocked cases after:
+/// `and 1 was blocked (a precondition did not hold, so its requirement was not tested)`.
+fn against_words(level: &str, c: &Counts) -> String {
+    let failed_word = if level == "MUST" {
+        "failed or errored"
+    } else {
+        "failed"
+    };
+    let blocked = |n: usize, verb: &str| {
+        format!(
+            "{n} {level} case{} {verb} blocked (a precondition did not hold, so {} not tested)",
+            plural(n),
+            if n == 1 {
+                "its requirement was"
+            } else {
+                "their requirements were"
+            }
+        )
+    };
+    match (c.failed, c.blocked) {
+        (f, 0) => format!("{f} {level} case{} {failed_word}", plural(f)),
+        (0, b) => blocked(b, if b == 1 { "was" } else { "were" }),
+        (f, b) => format!(
+            "{f} {level} case{} {failed_word} and {}",
+            plural(f),
+            blocked(b, if b == 1 { "was" } else { "were" })
         ),
     }
 }

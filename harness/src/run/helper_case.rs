@@ -79,7 +79,7 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
                 }
             };
             if !record.mismatches.is_empty() && result.status == Status::Passed {
-                result.status = Status::Failed;
+                set_unmet(&mut result, step, p);
             }
             result.steps.push(record);
         }
@@ -231,6 +231,11 @@ fn expand_expect(e: &Expect, x: &Expand<'_>) -> Result<Expect, String> {
             *s = x(s)?;
         }
     }
+    e.any_of = e
+        .any_of
+        .iter()
+        .map(|alternative| expand_expect(alternative, x))
+        .collect::<Result<_, _>>()?;
     Ok(e)
 }
 
@@ -262,6 +267,27 @@ fn execute(
     } else {
         group.iter().map(run_one).collect()
     }
+}
+
+/// Ends the case at a step whose expectations did not hold: failed, or blocked with a note
+/// naming the step when the step is a precondition (the requirement was then not tested).
+fn set_unmet(result: &mut CaseResult, step: &Step, p: &Prepared) {
+    match &step.precondition {
+        None => result.status = Status::Failed,
+        Some(needed) => {
+            result.status = Status::Blocked;
+            result.note = Some(blocked_note(p.step, step.action.as_deref(), needed));
+        }
+    }
+}
+
+/// "precondition step 2 (get) did not hold: get must return ...; the requirement was not tested".
+fn blocked_note(step: usize, action: Option<&str>, needed: &str) -> String {
+    format!(
+        "precondition step {step} ({}) did not hold: {}; the requirement was not tested",
+        action.unwrap_or("no action"),
+        needed.trim()
+    )
 }
 
 /// Keeps the ledger exact: an entry erased by the case itself needs no cleanup.
@@ -301,7 +327,17 @@ fn record(
 
 #[cfg(test)]
 mod tests {
-    use super::secret_in_raw_payload;
+    use super::{blocked_note, secret_in_raw_payload};
+
+    #[test]
+    fn a_blocked_note_names_the_step_and_what_did_not_hold() {
+        assert_eq!(
+            blocked_note(2, Some("get"), "get must return the entry stored in step 1 "),
+            "precondition step 2 (get) did not hold: get must return the entry stored in \
+             step 1; the requirement was not tested"
+        );
+        assert!(blocked_note(1, None, "x").contains("step 1 (no action)"));
+    }
 
     #[test]
     fn secrets_are_found_in_malformed_payloads() {

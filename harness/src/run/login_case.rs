@@ -552,8 +552,7 @@ fn check_process(
         exit: e.exit,
         stdout: ex(&e.stdout),
         stderr: ex(&e.stderr),
-        json: None,
-        list: None,
+        ..Default::default()
     };
     let mut out = check::check(&streams, outcome, &ccx);
     if let Some(m) = ex(&e.output) {

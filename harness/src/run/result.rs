@@ -24,6 +24,9 @@ pub enum Status {
     Skipped,
     /// The runner could not carry the case out (the target could not be started).
     Error,
+    /// A precondition step did not hold (the store did not take, the entry to erase was not
+    /// returned), so the requirement was not tested; counts against the verdict like a failure.
+    Blocked,
 }
 
 /// One invocation of the target as evidence.
@@ -64,7 +67,8 @@ pub struct CaseResult {
     pub status: Status,
     /// Wall time, in milliseconds.
     pub duration_ms: f64,
-    /// Why it was skipped, why it errored, or the minimal failing input of a property.
+    /// Why it was skipped, errored or blocked (naming the step), or the minimal failing input
+    /// of a property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The invocations, in order.
@@ -94,9 +98,9 @@ impl CaseResult {
         self
     }
 
-    /// True when the case counts against the verdict (failed or errored).
+    /// True when the case counts against the verdict (failed, errored or blocked).
     pub fn is_failure(&self) -> bool {
-        matches!(self.status, Status::Failed | Status::Error)
+        matches!(self.status, Status::Failed | Status::Error | Status::Blocked)
     }
 }
 
@@ -109,6 +113,15 @@ pub struct Counts {
     pub failed: usize,
     /// Skipped cases.
     pub skipped: usize,
+    /// Blocked cases (a precondition did not hold): shown apart, counted against the verdict.
+    pub blocked: usize,
+}
+
+impl Counts {
+    /// Cases that count against the verdict: failed, errored or blocked.
+    pub fn against(&self) -> usize {
+        self.failed + self.blocked
+    }
 }
 
 /// The overall verdict.
@@ -161,9 +174,10 @@ impl Summary {
                 Status::Passed => counts.passed += 1,
                 Status::Failed | Status::Error => counts.failed += 1,
                 Status::Skipped => counts.skipped += 1,
+                Status::Blocked => counts.blocked += 1,
             }
         }
-        let verdict = match (must.failed, should.failed) {
+        let verdict = match (must.against(), should.against()) {
             (0, 0) => Verdict::Conformant,
             (0, _) => Verdict::ConformantWithWarnings,
             _ => Verdict::NotConformant,
@@ -186,10 +200,11 @@ impl Summary {
         self
     }
 
-    /// The process exit code: 0 when no MUST case failed (and no SHOULD case, when strict).
+    /// The process exit code: 0 when no MUST case failed or was blocked (and no SHOULD case,
+    /// when strict).
     pub fn exit_code(&self, strict: bool) -> i32 {
         let failed =
-            self.must.failed > 0 || self.store_damaged || (strict && self.should.failed > 0);
+            self.must.against() > 0 || self.store_damaged || (strict && self.should.against() > 0);
         i32::from(failed)
     }
 }
@@ -340,6 +355,22 @@ mod tests {
         assert_eq!(s.verdict, Verdict::NotConformant);
         assert_eq!(s.exit_code(false), 1);
         assert_eq!(s.should.skipped, 1);
+
+        let should_blocked = [
+            result(Level::Must, Status::Passed),
+            result(Level::Should, Status::Blocked),
+        ];
+        let s = Summary::of(&should_blocked);
+        assert_eq!(s.verdict, Verdict::ConformantWithWarnings);
+        assert_eq!((s.should.blocked, s.should.failed), (1, 0));
+        assert_eq!((s.exit_code(false), s.exit_code(true)), (0, 1));
+
+        let must_blocked = [result(Level::Must, Status::Blocked)];
+        let s = Summary::of(&must_blocked);
+        assert_eq!(s.verdict, Verdict::NotConformant);
+        assert_eq!((s.must.blocked, s.must.failed), (1, 0));
+        assert_eq!(s.exit_code(false), 1);
+        assert!(must_blocked[0].is_failure());
 
         let damaged = Summary::of(&all_pass).with_store_damage(true);
         assert_eq!(damaged.verdict, Verdict::NotConformant);

@@ -9,7 +9,7 @@ use std::{
 
 use super::{
     login::{self, LoginCaseFile},
-    model::{Case, CaseFile, Source, Stdin, Step, Suite, SuiteHeader, TargetKind},
+    model::{Case, CaseFile, Expect, Source, Stdin, Step, Suite, SuiteHeader, TargetKind},
     template,
 };
 
@@ -223,6 +223,54 @@ fn validate_case(case: &Case) -> Result<(), LoadError> {
         if let Err(message) = check_namespaced(step) {
             return fail(&field, message);
         }
+        if let Err((what, message)) = check_expect(&step.expect, 0) {
+            return fail(&format!("{field}.expect{what}"), message);
+        }
+        if let Some(text) = &step.precondition {
+            if text.trim().is_empty() {
+                return fail(
+                    &format!("{field}.precondition"),
+                    "must say what the step establishes, e.g. \"get must return the entry \
+                     stored in step 1\""
+                        .into(),
+                );
+            }
+            if step.expect.is_empty() {
+                return fail(
+                    &format!("{field}.precondition"),
+                    "a precondition step needs an `expect` that can fail".into(),
+                );
+            }
+        }
+    }
+    if !case.steps.is_empty()
+        && !case
+            .steps
+            .iter()
+            .any(|s| !s.is_precondition() && !s.expect.is_empty())
+    {
+        return fail(
+            "step",
+            "every step is a precondition or expects nothing: the case checks no requirement"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Alternatives of `any_of` must each expect something, and hold no `any_of` of their own.
+fn check_expect(e: &Expect, depth: usize) -> Result<(), (String, String)> {
+    if depth > 0 && !e.any_of.is_empty() {
+        return Err((".any_of".into(), "an alternative may not hold another `any_of`".into()));
+    }
+    for (n, alternative) in e.any_of.iter().enumerate() {
+        if alternative.is_empty() {
+            return Err((
+                format!(".any_of[{n}]"),
+                "an empty alternative always holds, which makes `any_of` check nothing".into(),
+            ));
+        }
+        check_expect(alternative, depth + 1)?;
     }
     Ok(())
 }
@@ -235,7 +283,12 @@ fn step_templates(step: &Step) -> Vec<&str> {
         Some(Stdin::Credentials { json }) => out.extend(json.values().filter_map(|v| v.as_str())),
         None => {}
     }
-    let e = &step.expect;
+    expect_templates(&step.expect, &mut out);
+    out
+}
+
+/// Every string of an expectation (and its alternatives) that goes through expansion.
+fn expect_templates<'a>(e: &'a Expect, out: &mut Vec<&'a str>) {
     for m in [&e.stdout, &e.stderr].into_iter().flatten() {
         out.extend(m.trimmed.as_deref());
         out.extend(m.contains.iter().map(String::as_str));
@@ -250,7 +303,9 @@ fn step_templates(step: &Step) -> Vec<&str> {
         out.extend(list.includes.values().filter_map(|v| v.as_str()));
         out.extend(list.excludes.iter().map(String::as_str));
     }
-    out
+    for alternative in &e.any_of {
+        expect_templates(alternative, out);
+    }
 }
 
 /// A suite may only name server URLs inside the run namespace: a `ServerURL` field or a get /
@@ -396,6 +451,66 @@ expect = { exit = "nonzero" }
             "a.toml",
             &GOOD.replace("Secret = \"s\"", "Secret = \"${nope}\""),
         )]);
+        let err = load_all(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("unknown placeholder"), "{err}");
+    }
+
+    #[test]
+    fn preconditions_are_validated_with_file_line_and_field() {
+        let marked = GOOD.replace(
+            "expect = { exit = 0, stdout = { empty = true } }",
+            "expect = { exit = 0, stdout = { empty = true } }\nprecondition = \"store must take\"",
+        );
+        let dir = suite_dir(&[("a.toml", &marked)]);
+        let suites = load_all(dir.path()).unwrap();
+        let steps = &suites[0].cases[0].steps;
+        assert!(steps[0].is_precondition() && !steps[1].is_precondition());
+
+        let blank = marked.replace("\"store must take\"", "\" \"");
+        let dir = suite_dir(&[("a.toml", &blank)]);
+        let err = load_all(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("a.toml:5"), "{err}");
+        assert!(err.contains("field `step[0].precondition`"), "{err}");
+
+        let all = marked.replace(
+            "expect = { exit = \"nonzero\" }",
+            "expect = { exit = \"nonzero\" }\nprecondition = \"get must fail\"",
+        );
+        let dir = suite_dir(&[("a.toml", &all)]);
+        let err = load_all(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("checks no requirement"), "{err}");
+
+        let nothing_expected = GOOD.replace(
+            "expect = { exit = \"nonzero\" }",
+            "precondition = \"get must answer\"",
+        );
+        let dir = suite_dir(&[("a.toml", &nothing_expected)]);
+        let err = load_all(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("field `step[1].precondition`"), "{err}");
+        assert!(err.contains("needs an `expect`"), "{err}");
+    }
+
+    #[test]
+    fn any_of_alternatives_must_expect_something() {
+        let empty = GOOD.replace(
+            "expect = { exit = \"nonzero\" }",
+            "expect = { any_of = [{ exit = 0 }, {}] }",
+        );
+        let dir = suite_dir(&[("a.toml", &empty)]);
+        let err = load_all(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("field `step[1].expect.any_of[1]`"), "{err}");
+        let nested = GOOD.replace(
+            "expect = { exit = \"nonzero\" }",
+            "expect = { any_of = [{ any_of = [{ exit = 0 }] }] }",
+        );
+        let dir = suite_dir(&[("a.toml", &nested)]);
+        let err = load_all(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("another `any_of`"), "{err}");
+        let templated = GOOD.replace(
+            "expect = { exit = \"nonzero\" }",
+            "expect = { any_of = [{ stdout = { trimmed = \"${nope}\" } }] }",
+        );
+        let dir = suite_dir(&[("a.toml", &templated)]);
         let err = load_all(dir.path()).unwrap_err().to_string();
         assert!(err.contains("unknown placeholder"), "{err}");
     }
