@@ -700,6 +700,18 @@ mod tests {
     }
 
     #[test]
+    fn a_blocked_case_is_counted_marked_and_detailed() {
+        let html = Html.render(&sample::blocked_report()).unwrap();
+        assert!(html.contains("data-verdict=\"not-conformant\""));
+        assert_eq!(text_of(&html, "count-must-blocked"), "1");
+        assert_eq!(text_of(&html, "count-must-failed"), "0");
+        assert!(html.contains("data-status=\"blocked\""));
+        assert!(html.contains("id=\"failure-HP-ER-004\""));
+        assert!(html.contains("precondition step 2 (get) did not hold"));
+        assert!(html.contains("step 2: <strong>exit status</strong>: expected exit 0, got exit 1"));
+    }
+
+    #[test]
     fn banner_follows_the_verdict() {
         let ok = sample::report(vec![sample::passed("A-1", "a", Level::Must)]);
         let html = Html.render(&ok).unwrap();

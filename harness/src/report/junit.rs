@@ -58,3 +58,23 @@ impl Format for Junit {
 fn ms(v: f64) -> Duration {
     Duration::from_secs_f64(v.max(0.0) / 1000.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn a_blocked_case_is_a_failure_of_type_blocked_with_its_note() {
+        let xml = Junit.render(&sample::blocked_report()).unwrap();
+        let at = xml.find("name=\"HP-ER-004\"").expect("the blocked case");
+        let case = &xml[at..at + xml[at..].find("</testcase>").unwrap()];
+        assert!(case.contains("<failure "), "{case}");
+        assert!(case.contains("type=\"blocked\""), "{case}");
+        assert!(
+            case.contains("[MUST] blocked: precondition step 2 (get) did not hold"),
+            "{case}"
+        );
+        assert!(xml.contains("failures=\"1\""), "{xml}");
+    }
+}

@@ -217,7 +217,7 @@ pub fn store_damage_warning(report: &RunReport) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::sample;
+    use crate::{report::sample, scenario::Level};
 
     #[test]
     fn damage_to_the_users_entries_is_a_warning_in_the_summary() {
@@ -230,6 +230,46 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("https://index.docker.io/v1/: gone"), "{text}");
+    }
+
+    #[test]
+    fn blocked_cases_are_counted_apart_and_named_in_the_reason() {
+        let report = sample::blocked_report();
+        let text = summary(&report);
+        assert!(
+            text.contains("MUST:   1 passed, 0 failed, 0 skipped, 1 blocked"),
+            "{text}"
+        );
+        assert_eq!(
+            verdict_reason(&report),
+            "1 MUST case was blocked (a precondition did not hold, so its requirement was not \
+             tested)."
+        );
+        assert!(case_line(&report.cases[1]).starts_with("BLOCK HP-ER-004 [MUST]"));
+        let details = failure_details(&report.cases[1]);
+        assert!(
+            details.contains("note: precondition step 2 (get) did not hold"),
+            "{details}"
+        );
+        assert!(details.contains("step 2: get"), "{details}");
+
+        let mut both = sample::blocked_report();
+        both.cases
+            .push(sample::failed("HP-NF-001", "Unknown entries", Level::Must));
+        both.cases
+            .push(sample::blocked("HP-ER-001", "Erase", Level::Must));
+        both.summary = crate::run::Summary::of(&both.cases);
+        assert_eq!(
+            verdict_reason(&both),
+            "1 MUST case failed or errored and 2 MUST cases were blocked (a precondition did \
+             not hold, so their requirements were not tested)."
+        );
+        let warn = sample::report(vec![sample::blocked("HP-ER-005", "Erase", Level::Should)]);
+        assert!(
+            verdict_reason(&warn).starts_with("Every MUST case passed; 1 SHOULD case was blocked"),
+            "{}",
+            verdict_reason(&warn)
+        );
     }
 
     #[test]
