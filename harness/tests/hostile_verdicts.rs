@@ -133,3 +133,52 @@ fn a_silent_helper_exiting_1_passes_only_what_it_meets() {
         ],
     );
 }
+
+/// Login CLIs that print garbage, or nothing, with exit 0 or 1 pass only the login cases they
+/// meet honestly; a logout case whose login saved nothing is blocked at that login.
+#[test]
+fn broken_login_clis_pass_only_what_they_meet() {
+    const LOGOUT_NOTHING: (&str, &str) = (
+        "LC-OUT-004",
+        "logging out where there is no entry and touching nothing leaves the file byte-identical",
+    );
+    let refusals: &[(&str, &str)] = &[
+        (
+            "LC-FAIL-001",
+            "a refused login that writes nothing leaves the existing file byte-identical",
+        ),
+        (
+            "LC-FAIL-002",
+            "a refused login that writes nothing creates no file or folder",
+        ),
+        LOGOUT_NOTHING,
+    ];
+    // No `cat` here: the sandbox's controlled PATH need not hold it, and a "not found" message
+    // would be output the CLI did not mean to give.
+    for (name, body, honest) in [
+        (
+            "garbage",
+            "echo 'garbage %% not an answer {'\nexit 0",
+            &[LOGOUT_NOTHING][..],
+        ),
+        ("silent-ok", "exit 0", &[LOGOUT_NOTHING][..]),
+        ("silent-fail", "exit 1", refusals),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let cli = script_helper(dir.path(), name, body);
+        let mut cmd = credconform();
+        cmd.arg("--login-cli")
+            .arg(&cli)
+            .args(["--profile", "reference", "--timeout", "30"]);
+        let (code, report) = run_with_report(cmd);
+        let mut expected: Vec<String> = honest.iter().map(|(id, _)| id.to_string()).collect();
+        expected.sort();
+        assert_eq!(ids_with_status(&report, "passed"), expected, "{name}");
+        assert_eq!(code, Some(1), "{name}");
+        assert_eq!(
+            ids_with_status(&report, "blocked"),
+            ["LC-OUT-001", "LC-OUT-003"],
+            "{name}"
+        );
+    }
+}

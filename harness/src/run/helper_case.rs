@@ -274,20 +274,8 @@ fn execute(
 fn set_unmet(result: &mut CaseResult, step: &Step, p: &Prepared) {
     match &step.precondition {
         None => result.status = Status::Failed,
-        Some(needed) => {
-            result.status = Status::Blocked;
-            result.note = Some(blocked_note(p.step, step.action.as_deref(), needed));
-        }
+        Some(needed) => result.block(p.step, step.action.as_deref().unwrap_or("no action"), needed),
     }
-}
-
-/// "precondition step 2 (get) did not hold: get must return ...; the requirement was not tested".
-fn blocked_note(step: usize, action: Option<&str>, needed: &str) -> String {
-    format!(
-        "precondition step {step} ({}) did not hold: {}; the requirement was not tested",
-        action.unwrap_or("no action"),
-        needed.trim()
-    )
 }
 
 /// Keeps the ledger exact: an entry erased by the case itself needs no cleanup.
@@ -327,17 +315,7 @@ fn record(
 
 #[cfg(test)]
 mod tests {
-    use super::{blocked_note, secret_in_raw_payload};
-
-    #[test]
-    fn a_blocked_note_names_the_step_and_what_did_not_hold() {
-        assert_eq!(
-            blocked_note(2, Some("get"), "get must return the entry stored in step 1 "),
-            "precondition step 2 (get) did not hold: get must return the entry stored in \
-             step 1; the requirement was not tested"
-        );
-        assert!(blocked_note(1, None, "x").contains("step 1 (no action)"));
-    }
+    use super::secret_in_raw_payload;
 
     #[test]
     fn secrets_are_found_in_malformed_payloads() {

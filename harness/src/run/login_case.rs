@@ -338,7 +338,10 @@ fn run_steps(case: &Case, spec: &LoginCase, cx: &LoginRun, live: &Live) -> CaseR
             ));
         }
         if !mismatches.is_empty() {
-            result.status = Status::Failed;
+            match &step.precondition {
+                None => result.status = Status::Failed,
+                Some(needed) => result.block(n + 1, step.action_name(), needed),
+            }
         }
         result.steps.push(StepRecord {
             step: n + 1,

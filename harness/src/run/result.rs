@@ -98,6 +98,16 @@ impl CaseResult {
         self
     }
 
+    /// Ends the case blocked at precondition step `step` (its `action`), which had to show
+    /// `needed`: the note names the step and says the requirement was not tested.
+    pub fn block(&mut self, step: usize, action: &str, needed: &str) {
+        self.status = Status::Blocked;
+        self.note = Some(format!(
+            "precondition step {step} ({action}) did not hold: {}; the requirement was not tested",
+            needed.trim()
+        ));
+    }
+
     /// True when the case counts against the verdict (failed, errored or blocked).
     pub fn is_failure(&self) -> bool {
         matches!(self.status, Status::Failed | Status::Error | Status::Blocked)
@@ -371,6 +381,17 @@ mod tests {
         assert_eq!((s.must.blocked, s.must.failed), (1, 0));
         assert_eq!(s.exit_code(false), 1);
         assert!(must_blocked[0].is_failure());
+
+        let mut blocked = result(Level::Must, Status::Passed);
+        blocked.block(2, "get", "get must return the entry stored in step 1 ");
+        assert_eq!(blocked.status, Status::Blocked);
+        assert_eq!(
+            blocked.note.as_deref(),
+            Some(
+                "precondition step 2 (get) did not hold: get must return the entry stored in \
+                 step 1; the requirement was not tested"
+            )
+        );
 
         let damaged = Summary::of(&all_pass).with_store_damage(true);
         assert_eq!(damaged.verdict, Verdict::NotConformant);
