@@ -134,6 +134,35 @@ fn a_silent_helper_exiting_1_passes_only_what_it_meets() {
     );
 }
 
+/// Certified as get-only, a silent helper exiting 1 passes only the refusals it meets honestly.
+#[test]
+fn a_silent_helper_exiting_1_certified_get_only_passes_only_what_it_meets() {
+    let dir = tempfile::tempdir().unwrap();
+    let helper = script_helper(dir.path(), "silent-fail", SILENT_FAIL);
+    let mut cmd = credconform();
+    cmd.arg("--helper")
+        .arg(&helper)
+        .args(["--get-only", "--seed", "3", "--timeout", "30"]);
+    let (code, report) = run_with_report(cmd);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        ids_with_status(&report, "passed"),
+        [
+            // an action with extra arguments is refused: the refusal is the whole requirement
+            "HP-ACT-006",
+            // get of a URL never stored exits non-zero: the refusal is the whole requirement
+            "HP-NF-001",
+            // a URL never stored gets an answer without Username or Secret fields
+            "HP-NF-004",
+            // a store refused for an empty Username echoes no secret
+            "HP-OUT-003",
+            // a store a get-only helper refuses echoes no secret
+            "HP-RO-002",
+        ]
+    );
+    assert_eq!(ids_with_status(&report, "blocked"), ["HP-ACT-007"]);
+}
+
 /// Login CLIs that print garbage, or nothing, with exit 0 or 1 pass only the login cases they
 /// meet honestly; a logout case whose login saved nothing is blocked at that login.
 #[test]
