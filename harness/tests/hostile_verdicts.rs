@@ -18,9 +18,14 @@ fn certify(name: &str, body: &str) -> (Option<i32>, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let helper = script_helper(dir.path(), name, body);
     let mut cmd = credconform();
-    cmd.arg("--helper")
-        .arg(&helper)
-        .args(["--suite", "helper-protocol", "--seed", "3", "--timeout", "30"]);
+    cmd.arg("--helper").arg(&helper).args([
+        "--suite",
+        "helper-protocol",
+        "--seed",
+        "3",
+        "--timeout",
+        "30",
+    ]);
     run_with_report(cmd)
 }
 

@@ -231,7 +231,10 @@ mod tests {
             "| `HP-ER-004` | MUST | 🚧 blocked | title of HP-ER-004 _(blocked: precondition step 2 \
              (get) did not hold"
         ));
-        assert!(md.contains("<details><summary>BLOCK HP-ER-004 [MUST]"), "{md}");
+        assert!(
+            md.contains("<details><summary>BLOCK HP-ER-004 [MUST]"),
+            "{md}"
+        );
     }
 
     #[test]

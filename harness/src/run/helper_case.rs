@@ -274,7 +274,11 @@ fn execute(
 fn set_unmet(result: &mut CaseResult, step: &Step, p: &Prepared) {
     match &step.precondition {
         None => result.status = Status::Failed,
-        Some(needed) => result.block(p.step, step.action.as_deref().unwrap_or("no action"), needed),
+        Some(needed) => result.block(
+            p.step,
+            step.action.as_deref().unwrap_or("no action"),
+            needed,
+        ),
     }
 }
 

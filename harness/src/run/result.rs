@@ -110,7 +110,10 @@ impl CaseResult {
 
     /// True when the case counts against the verdict (failed, errored or blocked).
     pub fn is_failure(&self) -> bool {
-        matches!(self.status, Status::Failed | Status::Error | Status::Blocked)
+        matches!(
+            self.status,
+            Status::Failed | Status::Error | Status::Blocked
+        )
     }
 }
 

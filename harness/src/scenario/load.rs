@@ -261,7 +261,10 @@ fn validate_case(case: &Case) -> Result<(), LoadError> {
 /// Alternatives of `any_of` must each expect something, and hold no `any_of` of their own.
 fn check_expect(e: &Expect, depth: usize) -> Result<(), (String, String)> {
     if depth > 0 && !e.any_of.is_empty() {
-        return Err((".any_of".into(), "an alternative may not hold another `any_of`".into()));
+        return Err((
+            ".any_of".into(),
+            "an alternative may not hold another `any_of`".into(),
+        ));
     }
     for (n, alternative) in e.any_of.iter().enumerate() {
         if alternative.is_empty() {
