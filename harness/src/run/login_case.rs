@@ -340,7 +340,7 @@ fn run_steps(case: &Case, spec: &LoginCase, cx: &LoginRun, live: &Live) -> CaseR
         if !mismatches.is_empty() {
             match &step.precondition {
                 None => result.status = Status::Failed,
-                Some(needed) => result.block(n + 1, step.action_name(), needed),
+                Some(needed) => result.block(n + 1, step.kind(), needed),
             }
         }
         result.steps.push(StepRecord {

@@ -458,64 +458,62 @@ expect = { exit = "nonzero" }
         assert!(err.contains("unknown placeholder"), "{err}");
     }
 
+    const STORE_EXPECT: &str = "expect = { exit = 0, stdout = { empty = true } }";
+    const GET_EXPECT: &str = "expect = { exit = \"nonzero\" }";
+
     #[test]
-    fn preconditions_are_validated_with_file_line_and_field() {
+    fn preconditions_are_marked_per_step() {
         let marked = GOOD.replace(
-            "expect = { exit = 0, stdout = { empty = true } }",
-            "expect = { exit = 0, stdout = { empty = true } }\nprecondition = \"store must take\"",
+            STORE_EXPECT,
+            &format!("{STORE_EXPECT}\nprecondition = \"store must take\""),
         );
         let dir = suite_dir(&[("a.toml", &marked)]);
         let suites = load_all(dir.path()).unwrap();
         let steps = &suites[0].cases[0].steps;
         assert!(steps[0].is_precondition() && !steps[1].is_precondition());
-
-        let blank = marked.replace("\"store must take\"", "\" \"");
-        let dir = suite_dir(&[("a.toml", &blank)]);
-        let err = load_all(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("a.toml:5"), "{err}");
-        assert!(err.contains("field `step[0].precondition`"), "{err}");
-
-        let all = marked.replace(
-            "expect = { exit = \"nonzero\" }",
-            "expect = { exit = \"nonzero\" }\nprecondition = \"get must fail\"",
-        );
-        let dir = suite_dir(&[("a.toml", &all)]);
-        let err = load_all(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("checks no requirement"), "{err}");
-
-        let nothing_expected = GOOD.replace(
-            "expect = { exit = \"nonzero\" }",
-            "precondition = \"get must answer\"",
-        );
-        let dir = suite_dir(&[("a.toml", &nothing_expected)]);
-        let err = load_all(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("field `step[1].precondition`"), "{err}");
-        assert!(err.contains("needs an `expect`"), "{err}");
     }
 
     #[test]
-    fn any_of_alternatives_must_expect_something() {
-        let empty = GOOD.replace(
-            "expect = { exit = \"nonzero\" }",
-            "expect = { any_of = [{ exit = 0 }, {}] }",
-        );
-        let dir = suite_dir(&[("a.toml", &empty)]);
-        let err = load_all(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("field `step[1].expect.any_of[1]`"), "{err}");
-        let nested = GOOD.replace(
-            "expect = { exit = \"nonzero\" }",
-            "expect = { any_of = [{ any_of = [{ exit = 0 }] }] }",
-        );
-        let dir = suite_dir(&[("a.toml", &nested)]);
-        let err = load_all(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("another `any_of`"), "{err}");
-        let templated = GOOD.replace(
-            "expect = { exit = \"nonzero\" }",
-            "expect = { any_of = [{ stdout = { trimmed = \"${nope}\" } }] }",
-        );
-        let dir = suite_dir(&[("a.toml", &templated)]);
-        let err = load_all(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("unknown placeholder"), "{err}");
+    fn bad_preconditions_and_alternatives_name_file_line_and_field() {
+        let store_pre = format!("{STORE_EXPECT}\nprecondition = \"store must take\"");
+        let get_pre = format!("{GET_EXPECT}\nprecondition = \"get must fail\"");
+        // (what replaces the store's and the get's expectations, what the error must say)
+        let bad: &[(&str, &str, &[&str])] = &[
+            (
+                "expect = { exit = 0 }\nprecondition = \" \"",
+                GET_EXPECT,
+                &["a.toml:5", "field `step[0].precondition`"],
+            ),
+            (&store_pre, &get_pre, &["checks no requirement"]),
+            (
+                STORE_EXPECT,
+                "precondition = \"get must answer\"",
+                &["field `step[1].precondition`", "needs an `expect`"],
+            ),
+            (
+                STORE_EXPECT,
+                "expect = { any_of = [{ exit = 0 }, {}] }",
+                &["field `step[1].expect.any_of[1]`", "always holds"],
+            ),
+            (
+                STORE_EXPECT,
+                "expect = { any_of = [{ any_of = [{ exit = 0 }] }] }",
+                &["another `any_of`"],
+            ),
+            (
+                STORE_EXPECT,
+                "expect = { any_of = [{ stdout = { trimmed = \"${nope}\" } }] }",
+                &["unknown placeholder"],
+            ),
+        ];
+        for (store, get, words) in bad {
+            let text = GOOD.replace(STORE_EXPECT, store).replace(GET_EXPECT, get);
+            let dir = suite_dir(&[("a.toml", &text)]);
+            let err = load_all(dir.path()).unwrap_err().to_string();
+            for w in *words {
+                assert!(err.contains(w), "{w:?} not in {err}");
+            }
+        }
     }
 
     #[test]

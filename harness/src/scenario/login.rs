@@ -143,17 +143,6 @@ pub struct LoginStep {
     pub precondition: Option<String>,
 }
 
-impl LoginStep {
-    /// What the step does, as a note names it: `login`, `logout` or `admin`.
-    pub fn action_name(&self) -> &'static str {
-        match (&self.login, &self.logout) {
-            (Some(_), _) => "login",
-            (None, Some(_)) => "logout",
-            (None, None) => "admin",
-        }
-    }
-}
-
 /// How the secret reaches the CLI.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -555,8 +544,6 @@ logout = {}
         };
         let file: LoginCaseFile = toml::from_str(&text("login must save the entry")).unwrap();
         assert!(validate(&file.cases[0]).is_ok());
-        assert_eq!(file.cases[0].steps[0].action_name(), "login");
-        assert_eq!(file.cases[0].steps[1].action_name(), "logout");
         let file: LoginCaseFile = toml::from_str(&text("  ")).unwrap();
         let (field, message) = validate(&file.cases[0]).unwrap_err();
         assert_eq!(field, "step[0].precondition");
