@@ -27,9 +27,13 @@ def table(kind):
         for area in areas:
             cases = [c for c in r["cases"] if c["area"] == area]
             failed = [c["id"] for c in cases if c["status"] in ("failed", "error")]
+            blocked = [c["id"] for c in cases if c["status"] == "blocked"]
             skipped = [c for c in cases if c["status"] == "skipped"]
             ran = len(cases) - len(skipped)
             cell = "pass" if not failed else "FAIL " + ", ".join(failed)
+            if blocked:
+                cell = ("" if not failed else cell + "; ") + "BLOCKED " + ", ".join(blocked)
+                failed += blocked
             if skipped:
                 cell += f" ({len(skipped)} skipped)"
             cells.append(f"{ran - len(failed)}/{ran} {cell}" if ran else "n/a")

@@ -121,7 +121,7 @@ fn assert_page_matches(page: &str, report: &Value) {
     };
     assert_eq!(text_by_id(page, "verdict-label"), label);
     for level in ["must", "should"] {
-        for what in ["passed", "failed", "skipped"] {
+        for what in ["passed", "failed", "skipped", "blocked"] {
             assert_eq!(
                 text_by_id(page, &format!("count-{level}-{what}")),
                 report["summary"][level][what].to_string(),

@@ -63,7 +63,37 @@ pub fn check(expect: &Expect, outcome: &Outcome, cx: &CheckContext<'_>) -> Vec<M
     if let Some(list) = &expect.list {
         check_list(list, &stdout, cx, &mut out);
     }
+    if !expect.any_of.is_empty() {
+        check_any_of(&expect.any_of, outcome, cx, &mut out);
+    }
     out
+}
+
+/// Holds when one alternative holds entirely; otherwise one mismatch names what each missed.
+fn check_any_of(
+    alternatives: &[Expect],
+    outcome: &Outcome,
+    cx: &CheckContext<'_>,
+    out: &mut Vec<Mismatch>,
+) {
+    let mut missed = Vec::with_capacity(alternatives.len());
+    for (n, alternative) in alternatives.iter().enumerate() {
+        let mismatches = check(alternative, outcome, cx);
+        if mismatches.is_empty() {
+            return;
+        }
+        let what: Vec<String> = mismatches
+            .iter()
+            .map(|m| format!("{} was {}, not {}", m.what, m.actual, m.expected))
+            .collect();
+        missed.push(format!("alternative {}: {}", n + 1, what.join(", ")));
+    }
+    out.push(Mismatch {
+        what: "any_of".into(),
+        expected: format!("one of {} alternatives to hold", alternatives.len()),
+        actual: missed.join("; "),
+        diff: None,
+    });
 }
 
 fn check_exit(expected: ExitExpect, ending: Ending, out: &mut Vec<Mismatch>) {
@@ -322,6 +352,26 @@ mod tests {
         let m = run_check(&e, &outcome(0, "", ""));
         assert_eq!(m[0].expected, "a non-zero exit");
         assert_eq!(m[0].actual, "exit 0");
+    }
+
+    #[test]
+    fn any_of_holds_when_one_alternative_holds_entirely() {
+        let e = expect(
+            "any_of = [{ exit = 0, stdout = { empty = true } }, \
+             { exit = \"nonzero\", stdout = { trimmed = \"not found\" } }]",
+        );
+        assert!(run_check(&e, &outcome(0, "", "")).is_empty());
+        assert!(run_check(&e, &outcome(1, "not found\n", "")).is_empty());
+        // Each alternative half-holds: a silent refusal and a chatty success both miss.
+        for o in [outcome(1, "", ""), outcome(0, "not found", "")] {
+            let m = run_check(&e, &o);
+            assert_eq!(m.len(), 1, "{m:?}");
+            assert_eq!(m[0].what, "any_of");
+            assert!(m[0].actual.contains("alternative 1: "), "{m:?}");
+            assert!(m[0].actual.contains("alternative 2: "), "{m:?}");
+        }
+        let leaky = run_check(&e, &outcome(0, "s3cret-value", ""));
+        assert!(!leaky[0].actual.contains("s3cret-value"), "{leaky:?}");
     }
 
     #[test]

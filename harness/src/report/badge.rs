@@ -124,10 +124,12 @@ mod tests {
         let ok = sample::report(vec![sample::passed("A-1", "a", Level::Must)]);
         let warn = sample::report(vec![sample::failed("A-2", "a", Level::Should)]);
         let bad = sample::failing_report();
+        let blocked = sample::blocked_report();
         for (report, words, colour) in [
             (ok, "conformant", "#4c1"),
             (warn, "conformant with warnings", "#dfb317"),
             (bad, "not conformant", "#e05d44"),
+            (blocked, "not conformant", "#e05d44"),
         ] {
             let svg = Badge.render(&report).unwrap();
             assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));

@@ -4,11 +4,12 @@
 //!
 //! Elements tests and tools can rely on: `#verdict` (with `data-verdict` set to the JSON
 //! verdict, e.g. `not-conformant`) holding `#verdict-label` and `#verdict-reason`;
-//! `#count-{must,should}-{passed,failed,skipped}`; `#target-name`, `#target-sha256`,
+//! `#count-{must,should}-{passed,failed,skipped,blocked}`; `#target-name`, `#target-sha256`,
 //! `#target-version`, `#suites-sha256`, `#platform`, `#command-line`;
 //! `#accepted-{must,should}` (known and waived counts, when any); `#cleanup`; `#seed`; one
 //! `tr#case-<ID>` per case (with `data-status` and `data-level`, and `data-disposition` on the
-//! status of an accepted failure); one `section#failure-<ID>` per failed or errored case.
+//! status of an accepted failure); one `section#failure-<ID>` per failed, errored or blocked
+//! case.
 
 use std::fmt::Write as _;
 
@@ -86,6 +87,7 @@ fn status_slug(status: Status) -> &'static str {
         Status::Failed => "failed",
         Status::Skipped => "skipped",
         Status::Error => "error",
+        Status::Blocked => "blocked",
     }
 }
 
@@ -120,17 +122,18 @@ table.facts td { border-width: 0 0 1px; overflow-wrap: anywhere; }
 table.facts tr:last-child th, table.facts tr:last-child td { border-bottom: 0; }
 table.counts td, table.counts th { text-align: center; }
 table.counts td.n { font-size: 18px; font-weight: 600; }
-table.counts td.n.failed.nonzero { color: var(--fail); }
+table.counts td.n.failed.nonzero, table.counts td.n.blocked.nonzero { color: var(--fail); }
 table.counts td.n.passed { color: var(--pass); }
 table.cases td.col-id { white-space: nowrap; width: 1%; }
 table.cases td.col-level, table.cases td.col-status { white-space: nowrap; width: 1%; }
 table.cases td.col-evidence { width: 36%; font-size: 12.5px; color: #333; overflow-wrap: anywhere; }
-table.cases tr.failed td, table.cases tr.error td { background: #fff8f8; }
+table.cases tr.failed td, table.cases tr.error td, table.cases tr.blocked td { background: #fff8f8; }
 .status { font-weight: 600; }
 .status.passed { color: var(--pass); }
 .status.failed, .status.error { color: var(--fail); }
 .status.accepted { color: var(--warn); }
 .status.skipped { color: var(--skip); }
+.status.blocked { color: var(--warn); }
 .level { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 11.5px; font-weight: 600; }
 .level.must { background: #ddf4ff; color: #0550ae; }
 .level.should { background: #fff8c5; color: #7d4e00; }
@@ -341,7 +344,7 @@ fn counts_card(out: &mut String, report: &RunReport) {
     let _ = writeln!(
         out,
         "<section class=\"card\"><h3>Results</h3><table class=\"counts\">\
-         <thead><tr><th>level</th><th>passed</th><th>failed</th><th>skipped</th></tr></thead><tbody>"
+         <thead><tr><th>level</th><th>passed</th><th>failed</th><th>skipped</th><th>blocked</th></tr></thead><tbody>"
     );
     for (name, counts) in [("must", s.must), ("should", s.should)] {
         let _ = write!(
@@ -353,6 +356,7 @@ fn counts_card(out: &mut String, report: &RunReport) {
             ("passed", counts.passed),
             ("failed", counts.failed),
             ("skipped", counts.skipped),
+            ("blocked", counts.blocked),
         ] {
             let nonzero = if n > 0 { " nonzero" } else { "" };
             let accepted = match (what, accepted_words(&counts)) {
@@ -481,7 +485,7 @@ fn evidence(case: &CaseResult) -> String {
                 let _ = write!(out, "<div class=\"note\">{}</div>", escape(note));
             }
         }
-        Status::Failed | Status::Error => {
+        Status::Failed | Status::Error | Status::Blocked => {
             for step in case.steps.iter().filter(|s| !s.mismatches.is_empty()) {
                 for m in &step.mismatches {
                     let _ = write!(
@@ -741,6 +745,18 @@ mod tests {
             "<span class=\"add\">+{&quot;Username&quot;:&quot;&quot;,&quot;Secret&quot;:&quot;&quot;}</span>"
         ));
         assert_eq!(text_of(&html, "seed"), "42 ");
+    }
+
+    #[test]
+    fn a_blocked_case_is_counted_marked_and_detailed() {
+        let html = Html.render(&sample::blocked_report()).unwrap();
+        assert!(html.contains("data-verdict=\"not-conformant\""));
+        assert_eq!(text_of(&html, "count-must-blocked"), "1");
+        assert_eq!(text_of(&html, "count-must-failed"), "0");
+        assert!(html.contains("data-status=\"blocked\""));
+        assert!(html.contains("id=\"failure-HP-ER-004\""));
+        assert!(html.contains("precondition step 2 (get) did not hold"));
+        assert!(html.contains("step 2: <strong>exit status</strong>: expected exit 0, got exit 1"));
     }
 
     #[test]

@@ -31,6 +31,8 @@ impl Format for Junit {
                     Status::Skipped => TestCaseStatus::skipped(),
                     Status::Failed => TestCaseStatus::non_success(NonSuccessKind::Failure),
                     Status::Error => TestCaseStatus::non_success(NonSuccessKind::Error),
+                    // Counts against the verdict like a failure; the type tells them apart.
+                    Status::Blocked => TestCaseStatus::non_success(NonSuccessKind::Failure),
                 };
                 if r.status != Status::Passed {
                     status.set_message(format!("[{}] {}", r.level, r.title));
@@ -40,6 +42,12 @@ impl Format for Junit {
                     && let Some(note) = &r.note
                 {
                     status.set_message(note.clone());
+                }
+                if r.status == Status::Blocked && r.disposition.is_none() {
+                    status.set_type("blocked");
+                    if let Some(note) = &r.note {
+                        status.set_message(format!("[{}] blocked: {note}", r.level));
+                    }
                 }
                 if let Some(words) = disposition_words(r) {
                     status.set_message(format!("[{}] {}: {words}", r.level, r.title));
@@ -57,4 +65,24 @@ impl Format for Junit {
 
 fn ms(v: f64) -> Duration {
     Duration::from_secs_f64(v.max(0.0) / 1000.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::sample;
+
+    #[test]
+    fn a_blocked_case_is_a_failure_of_type_blocked_with_its_note() {
+        let xml = Junit.render(&sample::blocked_report()).unwrap();
+        let at = xml.find("name=\"HP-ER-004\"").expect("the blocked case");
+        let case = &xml[at..at + xml[at..].find("</testcase>").unwrap()];
+        assert!(case.contains("<failure "), "{case}");
+        assert!(case.contains("type=\"blocked\""), "{case}");
+        assert!(
+            case.contains("[MUST] blocked: precondition step 2 (get) did not hold"),
+            "{case}"
+        );
+        assert!(xml.contains("failures=\"1\""), "{xml}");
+    }
 }

@@ -96,14 +96,18 @@ fn render(report: &RunReport) -> String {
 
     let _ = writeln!(
         out,
-        "| level | passed | failed | skipped |\n|:--|--:|--:|--:|"
+        "| level | passed | failed | skipped | blocked |\n|:--|--:|--:|--:|--:|"
     );
     for (name, c) in [("MUST", s.must), ("SHOULD", s.should)] {
         let failed = match accepted_words(&c) {
             Some(accepted) => format!("{} ({accepted})", c.failed),
             None => c.failed.to_string(),
         };
-        let _ = writeln!(out, "| {name} | {} | {failed} | {} |", c.passed, c.skipped);
+        let _ = writeln!(
+            out,
+            "| {name} | {} | {failed} | {} | {} |",
+            c.passed, c.skipped, c.blocked
+        );
     }
     out.push('\n');
 
@@ -128,10 +132,14 @@ fn render(report: &RunReport) -> String {
                 (Status::Error, _) => "💥 error",
                 (Status::Failed, Level::Should) => "⚠️ failed",
                 (Status::Failed, Level::Must) => "❌ failed",
+                (Status::Blocked, _) => "🚧 blocked",
             };
             let title = match (&c.note, c.status) {
                 (Some(note), Status::Skipped) => {
                     format!("{} _(skipped: {})_", cell(&c.title), cell(note))
+                }
+                (Some(note), Status::Blocked) if c.disposition.is_none() => {
+                    format!("{} _(blocked: {})_", cell(&c.title), cell(note))
                 }
                 _ => match disposition_words(c) {
                     Some(words) => format!("{} _({})_", cell(&c.title), cell(&words)),
@@ -233,11 +241,25 @@ mod tests {
     use crate::report::sample::{self, failing_report};
 
     #[test]
+    fn a_blocked_case_shows_its_status_note_and_count() {
+        let md = Markdown.render(&sample::blocked_report()).unwrap();
+        assert!(md.contains("| MUST | 1 | 0 | 0 | 1 |"), "{md}");
+        assert!(md.contains(
+            "| `HP-ER-004` | MUST | 🚧 blocked | title of HP-ER-004 _(blocked: precondition step 2 \
+             (get) did not hold"
+        ));
+        assert!(
+            md.contains("<details><summary>BLOCK HP-ER-004 [MUST]"),
+            "{md}"
+        );
+    }
+
+    #[test]
     fn failing_report_has_verdict_counts_tables_details_cleanup_and_seed() {
         let md = Markdown.render(&failing_report()).unwrap();
         assert!(md.starts_with("## ❌ credconform: docker-credential-demo — Not conformant\n"));
         assert!(md.contains(" — Not conformant\n\n1 MUST case failed or errored.\n"));
-        assert!(md.contains("| MUST | 1 | 1 | 1 |\n| SHOULD | 1 | 0 | 0 |"));
+        assert!(md.contains("| MUST | 1 | 1 | 1 | 0 |\n| SHOULD | 1 | 0 | 0 | 0 |"));
         assert!(md.contains(
             "| target | `docker-credential-demo` (helper) |\n|---|---|\n| path | `/opt/demo/"
         ));

@@ -96,6 +96,39 @@ pub fn failed(id: &str, area: &str, level: Level) -> CaseResult {
     )
 }
 
+/// A case blocked at its precondition step 2 (the get after the store found nothing).
+pub fn blocked(id: &str, area: &str, level: Level) -> CaseResult {
+    let mut c = case(
+        id,
+        area,
+        level,
+        Status::Blocked,
+        vec![
+            step(1, "store", "exit 0", vec![]),
+            step(
+                2,
+                "get",
+                "exit 1",
+                vec![mismatch("exit status", "exit 0", "exit 1")],
+            ),
+        ],
+    );
+    c.note = Some(
+        "precondition step 2 (get) did not hold: get must return the entry stored in step 1; \
+         the requirement was not tested"
+            .to_string(),
+    );
+    c
+}
+
+/// A report whose only failure is a MUST case blocked at its precondition.
+pub fn blocked_report() -> RunReport {
+    report(vec![
+        passed("HP-RT-001", "Round trip", Level::Must),
+        blocked("HP-ER-004", "Erase", Level::Must),
+    ])
+}
+
 /// A report of `cases` against a demo helper, with the summary counted from the cases.
 pub fn report(cases: Vec<CaseResult>) -> RunReport {
     RunReport {

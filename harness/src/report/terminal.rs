@@ -120,6 +120,7 @@ fn colour(r: &CaseResult, line: &str) -> String {
         Status::Passed => styled.green(),
         Status::Failed | Status::Error => styled.red(),
         Status::Skipped => styled.yellow(),
+        Status::Blocked => styled.magenta(),
     }
     .to_string()
 }

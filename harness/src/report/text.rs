@@ -5,9 +5,8 @@ use std::fmt::Write as _;
 
 use crate::{
     run::{
-        CaseResult, RunReport, Status, Verdict,
-        ledger::describe_leftovers,
-        result::{Counts, Disposition},
+        CaseResult, Counts, RunReport, Status, Verdict, ledger::describe_leftovers,
+        result::Disposition,
     },
     target::TargetInfo,
 };
@@ -22,6 +21,7 @@ pub fn case_line(r: &CaseResult) -> String {
         (None, Status::Failed) => "FAIL",
         (None, Status::Skipped) => "SKIP",
         (None, Status::Error) => "ERROR",
+        (None, Status::Blocked) => "BLOCK",
     };
     let accepted = disposition_words(r)
         .map(|w| format!(" ({w})"))
@@ -140,17 +140,19 @@ pub fn summary(report: &RunReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "MUST:   {} passed, {}, {} skipped",
+        "MUST:   {} passed, {}, {} skipped, {} blocked",
         s.must.passed,
         failed_words(&s.must),
-        s.must.skipped
+        s.must.skipped,
+        s.must.blocked
     );
     let _ = writeln!(
         out,
-        "SHOULD: {} passed, {}, {} skipped",
+        "SHOULD: {} passed, {}, {} skipped, {} blocked",
         s.should.passed,
         failed_words(&s.should),
-        s.should.skipped
+        s.should.skipped,
+        s.should.blocked
     );
     if let Some(line) = gate_sentence(report) {
         let _ = writeln!(out, "gate: {line}");
@@ -198,19 +200,44 @@ fn ungated_verdict_reason(report: &RunReport) -> String {
             ),
         },
         Verdict::ConformantWithWarnings => format!(
-            "Every MUST case passed; {} SHOULD case{} failed{}.",
-            s.should.failed,
-            plural(s.should.failed),
+            "Every MUST case passed; {}{}.",
+            against_words("SHOULD", &s.should),
             if report.strict {
                 " (the run was strict, so it failed)"
             } else {
                 ""
             }
         ),
-        Verdict::NotConformant => format!(
-            "{} MUST case{} failed or errored.",
-            s.must.failed,
-            plural(s.must.failed)
+        Verdict::NotConformant => format!("{}.", against_words("MUST", &s.must)),
+    }
+}
+
+/// `2 MUST cases failed or errored`, `1 SHOULD case failed`, with the blocked cases after:
+/// `and 1 was blocked (a precondition did not hold, so its requirement was not tested)`.
+fn against_words(level: &str, c: &Counts) -> String {
+    let failed_word = if level == "MUST" {
+        "failed or errored"
+    } else {
+        "failed"
+    };
+    let blocked = |n: usize, verb: &str| {
+        format!(
+            "{n} {level} case{} {verb} blocked (a precondition did not hold, so {} not tested)",
+            plural(n),
+            if n == 1 {
+                "its requirement was"
+            } else {
+                "their requirements were"
+            }
+        )
+    };
+    match (c.failed, c.blocked) {
+        (f, 0) => format!("{f} {level} case{} {failed_word}", plural(f)),
+        (0, b) => blocked(b, if b == 1 { "was" } else { "were" }),
+        (f, b) => format!(
+            "{f} {level} case{} {failed_word} and {}",
+            plural(f),
+            blocked(b, if b == 1 { "was" } else { "were" })
         ),
     }
 }
@@ -279,7 +306,7 @@ pub fn store_damage_warning(report: &RunReport) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::sample;
+    use crate::{report::sample, scenario::Level};
 
     #[test]
     fn known_and_waived_failures_show_in_lines_summary_and_verdict_sentence() {
@@ -336,6 +363,46 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("https://index.docker.io/v1/: gone"), "{text}");
+    }
+
+    #[test]
+    fn blocked_cases_are_counted_apart_and_named_in_the_reason() {
+        let report = sample::blocked_report();
+        let text = summary(&report);
+        assert!(
+            text.contains("MUST:   1 passed, 0 failed, 0 skipped, 1 blocked"),
+            "{text}"
+        );
+        assert_eq!(
+            verdict_reason(&report),
+            "1 MUST case was blocked (a precondition did not hold, so its requirement was not \
+             tested)."
+        );
+        assert!(case_line(&report.cases[1]).starts_with("BLOCK HP-ER-004 [MUST]"));
+        let details = failure_details(&report.cases[1]);
+        assert!(
+            details.contains("note: precondition step 2 (get) did not hold"),
+            "{details}"
+        );
+        assert!(details.contains("step 2: get"), "{details}");
+
+        let mut both = sample::blocked_report();
+        both.cases
+            .push(sample::failed("HP-NF-001", "Unknown entries", Level::Must));
+        both.cases
+            .push(sample::blocked("HP-ER-001", "Erase", Level::Must));
+        both.summary = crate::run::Summary::of(&both.cases);
+        assert_eq!(
+            verdict_reason(&both),
+            "1 MUST case failed or errored and 2 MUST cases were blocked (a precondition did \
+             not hold, so their requirements were not tested)."
+        );
+        let warn = sample::report(vec![sample::blocked("HP-ER-005", "Erase", Level::Should)]);
+        assert!(
+            verdict_reason(&warn).starts_with("Every MUST case passed; 1 SHOULD case was blocked"),
+            "{}",
+            verdict_reason(&warn)
+        );
     }
 
     #[test]

@@ -79,7 +79,7 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
                 }
             };
             if !record.mismatches.is_empty() && result.status == Status::Passed {
-                result.status = Status::Failed;
+                set_unmet(&mut result, step, p);
             }
             result.steps.push(record);
         }
@@ -231,6 +231,11 @@ fn expand_expect(e: &Expect, x: &Expand<'_>) -> Result<Expect, String> {
             *s = x(s)?;
         }
     }
+    e.any_of = e
+        .any_of
+        .iter()
+        .map(|alternative| expand_expect(alternative, x))
+        .collect::<Result<_, _>>()?;
     Ok(e)
 }
 
@@ -261,6 +266,19 @@ fn execute(
         })
     } else {
         group.iter().map(run_one).collect()
+    }
+}
+
+/// Ends the case at a step whose expectations did not hold: failed, or blocked with a note
+/// naming the step when the step is a precondition (the requirement was then not tested).
+fn set_unmet(result: &mut CaseResult, step: &Step, p: &Prepared) {
+    match &step.precondition {
+        None => result.status = Status::Failed,
+        Some(needed) => result.block(
+            p.step,
+            step.action.as_deref().unwrap_or("no action"),
+            needed,
+        ),
     }
 }
 

@@ -338,7 +338,10 @@ fn run_steps(case: &Case, spec: &LoginCase, cx: &LoginRun, live: &Live) -> CaseR
             ));
         }
         if !mismatches.is_empty() {
-            result.status = Status::Failed;
+            match &step.precondition {
+                None => result.status = Status::Failed,
+                Some(needed) => result.block(n + 1, step.kind(), needed),
+            }
         }
         result.steps.push(StepRecord {
             step: n + 1,
@@ -552,8 +555,7 @@ fn check_process(
         exit: e.exit,
         stdout: ex(&e.stdout),
         stderr: ex(&e.stderr),
-        json: None,
-        list: None,
+        ..Default::default()
     };
     let mut out = check::check(&streams, outcome, &ccx);
     if let Some(m) = ex(&e.output) {

@@ -25,7 +25,7 @@ pub use ledger::{CleanupReport, Ledger};
 pub use login_case::{LoginOptions, certify_login_cli};
 pub use namespace::{ForeignHosts, Namespace};
 pub use plan::{Partition, Selection};
-pub use result::{CaseResult, RunReport, Status, Summary, Verdict};
+pub use result::{CaseResult, Counts, RunReport, Status, Summary, Verdict};
 
 use crate::{
     check::Redactor,

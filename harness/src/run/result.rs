@@ -25,6 +25,9 @@ pub enum Status {
     Skipped,
     /// The runner could not carry the case out (the target could not be started).
     Error,
+    /// A precondition step did not hold (the store did not take, the entry to erase was not
+    /// returned), so the requirement was not tested; counts against the verdict like a failure.
+    Blocked,
 }
 
 /// One invocation of the target as evidence.
@@ -65,7 +68,8 @@ pub struct CaseResult {
     pub status: Status,
     /// Wall time, in milliseconds.
     pub duration_ms: f64,
-    /// Why it was skipped, why it errored, or the minimal failing input of a property.
+    /// Why it was skipped, errored or blocked (naming the step), or the minimal failing input
+    /// of a property.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// The invocations, in order.
@@ -115,9 +119,22 @@ impl CaseResult {
         self
     }
 
-    /// True when the case counts against the verdict (failed or errored).
+    /// Ends the case blocked at precondition step `step` (its `action`), which had to show
+    /// `needed`: the note names the step and says the requirement was not tested.
+    pub fn block(&mut self, step: usize, action: &str, needed: &str) {
+        self.status = Status::Blocked;
+        self.note = Some(format!(
+            "precondition step {step} ({action}) did not hold: {}; the requirement was not tested",
+            needed.trim()
+        ));
+    }
+
+    /// True when the case counts against the verdict (failed, errored or blocked).
     pub fn is_failure(&self) -> bool {
-        matches!(self.status, Status::Failed | Status::Error)
+        matches!(
+            self.status,
+            Status::Failed | Status::Error | Status::Blocked
+        )
     }
 
     /// True when the case failed and no baseline or waiver accepted the failure.
@@ -139,12 +156,19 @@ pub struct Counts {
     pub known_failures: usize,
     /// Of the failed cases, those a waiver accepts (`--waivers`).
     pub waived: usize,
+    /// Blocked cases (a precondition did not hold): shown apart, counted against the verdict.
+    pub blocked: usize,
 }
 
 impl Counts {
-    /// Failed cases that neither the baseline nor a waiver accepts.
+    /// Cases that count against the verdict: failed, errored or blocked.
+    pub fn against(&self) -> usize {
+        self.failed + self.blocked
+    }
+
+    /// Cases against the verdict that neither the baseline nor a waiver accepts.
     pub fn unaccepted(&self) -> usize {
-        self.failed - self.known_failures - self.waived
+        self.against() - self.known_failures - self.waived
     }
 }
 
@@ -198,6 +222,7 @@ impl Summary {
                 Status::Passed => counts.passed += 1,
                 Status::Failed | Status::Error => counts.failed += 1,
                 Status::Skipped => counts.skipped += 1,
+                Status::Blocked => counts.blocked += 1,
             }
             if c.is_failure() {
                 match c.disposition {
@@ -207,7 +232,7 @@ impl Summary {
                 }
             }
         }
-        let verdict = match (must.failed, should.failed) {
+        let verdict = match (must.against(), should.against()) {
             (0, 0) => Verdict::Conformant,
             (0, _) => Verdict::ConformantWithWarnings,
             _ => Verdict::NotConformant,
@@ -230,8 +255,8 @@ impl Summary {
         self
     }
 
-    /// The process exit code: 0 when no MUST case failed (and no SHOULD case, when strict),
-    /// not counting failures a baseline or a waiver accepts.
+    /// The process exit code: 0 when no MUST case failed or was blocked (and no SHOULD case,
+    /// when strict), not counting failures a baseline or a waiver accepts.
     pub fn exit_code(&self, strict: bool) -> i32 {
         let failed = self.must.unaccepted() > 0
             || self.store_damaged
@@ -399,6 +424,33 @@ mod tests {
         assert_eq!(s.verdict, Verdict::NotConformant);
         assert_eq!(s.exit_code(false), 1);
         assert_eq!(s.should.skipped, 1);
+
+        let should_blocked = [
+            result(Level::Must, Status::Passed),
+            result(Level::Should, Status::Blocked),
+        ];
+        let s = Summary::of(&should_blocked);
+        assert_eq!(s.verdict, Verdict::ConformantWithWarnings);
+        assert_eq!((s.should.blocked, s.should.failed), (1, 0));
+        assert_eq!((s.exit_code(false), s.exit_code(true)), (0, 1));
+
+        let must_blocked = [result(Level::Must, Status::Blocked)];
+        let s = Summary::of(&must_blocked);
+        assert_eq!(s.verdict, Verdict::NotConformant);
+        assert_eq!((s.must.blocked, s.must.failed), (1, 0));
+        assert_eq!(s.exit_code(false), 1);
+        assert!(must_blocked[0].is_failure());
+
+        let mut blocked = result(Level::Must, Status::Passed);
+        blocked.block(2, "get", "get must return the entry stored in step 1 ");
+        assert_eq!(blocked.status, Status::Blocked);
+        assert_eq!(
+            blocked.note.as_deref(),
+            Some(
+                "precondition step 2 (get) did not hold: get must return the entry stored in \
+                 step 1; the requirement was not tested"
+            )
+        );
 
         let damaged = Summary::of(&all_pass).with_store_damage(true);
         assert_eq!(damaged.verdict, Verdict::NotConformant);

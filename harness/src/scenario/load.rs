@@ -9,7 +9,7 @@ use std::{
 
 use super::{
     login::{self, LoginCaseFile},
-    model::{Case, CaseFile, Source, Stdin, Step, Suite, SuiteHeader, TargetKind},
+    model::{Case, CaseFile, Expect, Source, Stdin, Step, Suite, SuiteHeader, TargetKind},
     template,
 };
 
@@ -223,6 +223,57 @@ fn validate_case(case: &Case) -> Result<(), LoadError> {
         if let Err(message) = check_namespaced(step) {
             return fail(&field, message);
         }
+        if let Err((what, message)) = check_expect(&step.expect, 0) {
+            return fail(&format!("{field}.expect{what}"), message);
+        }
+        if let Some(text) = &step.precondition {
+            if text.trim().is_empty() {
+                return fail(
+                    &format!("{field}.precondition"),
+                    "must say what the step establishes, e.g. \"get must return the entry \
+                     stored in step 1\""
+                        .into(),
+                );
+            }
+            if step.expect.is_empty() {
+                return fail(
+                    &format!("{field}.precondition"),
+                    "a precondition step needs an `expect` that can fail".into(),
+                );
+            }
+        }
+    }
+    if !case.steps.is_empty()
+        && !case
+            .steps
+            .iter()
+            .any(|s| !s.is_precondition() && !s.expect.is_empty())
+    {
+        return fail(
+            "step",
+            "every step is a precondition or expects nothing: the case checks no requirement"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Alternatives of `any_of` must each expect something, and hold no `any_of` of their own.
+fn check_expect(e: &Expect, depth: usize) -> Result<(), (String, String)> {
+    if depth > 0 && !e.any_of.is_empty() {
+        return Err((
+            ".any_of".into(),
+            "an alternative may not hold another `any_of`".into(),
+        ));
+    }
+    for (n, alternative) in e.any_of.iter().enumerate() {
+        if alternative.is_empty() {
+            return Err((
+                format!(".any_of[{n}]"),
+                "an empty alternative always holds, which makes `any_of` check nothing".into(),
+            ));
+        }
+        check_expect(alternative, depth + 1)?;
     }
     Ok(())
 }
@@ -235,7 +286,12 @@ fn step_templates(step: &Step) -> Vec<&str> {
         Some(Stdin::Credentials { json }) => out.extend(json.values().filter_map(|v| v.as_str())),
         None => {}
     }
-    let e = &step.expect;
+    expect_templates(&step.expect, &mut out);
+    out
+}
+
+/// Every string of an expectation (and its alternatives) that goes through expansion.
+fn expect_templates<'a>(e: &'a Expect, out: &mut Vec<&'a str>) {
     for m in [&e.stdout, &e.stderr].into_iter().flatten() {
         out.extend(m.trimmed.as_deref());
         out.extend(m.contains.iter().map(String::as_str));
@@ -250,7 +306,9 @@ fn step_templates(step: &Step) -> Vec<&str> {
         out.extend(list.includes.values().filter_map(|v| v.as_str()));
         out.extend(list.excludes.iter().map(String::as_str));
     }
-    out
+    for alternative in &e.any_of {
+        expect_templates(alternative, out);
+    }
 }
 
 /// A suite may only name server URLs inside the run namespace: a `ServerURL` field or a get /
@@ -398,6 +456,64 @@ expect = { exit = "nonzero" }
         )]);
         let err = load_all(dir.path()).unwrap_err().to_string();
         assert!(err.contains("unknown placeholder"), "{err}");
+    }
+
+    const STORE_EXPECT: &str = "expect = { exit = 0, stdout = { empty = true } }";
+    const GET_EXPECT: &str = "expect = { exit = \"nonzero\" }";
+
+    #[test]
+    fn preconditions_are_marked_per_step() {
+        let marked = GOOD.replace(
+            STORE_EXPECT,
+            &format!("{STORE_EXPECT}\nprecondition = \"store must take\""),
+        );
+        let dir = suite_dir(&[("a.toml", &marked)]);
+        let suites = load_all(dir.path()).unwrap();
+        let steps = &suites[0].cases[0].steps;
+        assert!(steps[0].is_precondition() && !steps[1].is_precondition());
+    }
+
+    #[test]
+    fn bad_preconditions_and_alternatives_name_file_line_and_field() {
+        let store_pre = format!("{STORE_EXPECT}\nprecondition = \"store must take\"");
+        let get_pre = format!("{GET_EXPECT}\nprecondition = \"get must fail\"");
+        // (what replaces the store's and the get's expectations, what the error must say)
+        let bad: &[(&str, &str, &[&str])] = &[
+            (
+                "expect = { exit = 0 }\nprecondition = \" \"",
+                GET_EXPECT,
+                &["a.toml:5", "field `step[0].precondition`"],
+            ),
+            (&store_pre, &get_pre, &["checks no requirement"]),
+            (
+                STORE_EXPECT,
+                "precondition = \"get must answer\"",
+                &["field `step[1].precondition`", "needs an `expect`"],
+            ),
+            (
+                STORE_EXPECT,
+                "expect = { any_of = [{ exit = 0 }, {}] }",
+                &["field `step[1].expect.any_of[1]`", "always holds"],
+            ),
+            (
+                STORE_EXPECT,
+                "expect = { any_of = [{ any_of = [{ exit = 0 }] }] }",
+                &["another `any_of`"],
+            ),
+            (
+                STORE_EXPECT,
+                "expect = { any_of = [{ stdout = { trimmed = \"${nope}\" } }] }",
+                &["unknown placeholder"],
+            ),
+        ];
+        for (store, get, words) in bad {
+            let text = GOOD.replace(STORE_EXPECT, store).replace(GET_EXPECT, get);
+            let dir = suite_dir(&[("a.toml", &text)]);
+            let err = load_all(dir.path()).unwrap_err().to_string();
+            for w in *words {
+                assert!(err.contains(w), "{w:?} not in {err}");
+            }
+        }
     }
 
     #[test]

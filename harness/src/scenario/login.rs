@@ -137,6 +137,10 @@ pub struct LoginStep {
     /// What the step must do.
     #[serde(default)]
     pub expect: LoginExpect,
+    /// Marks the step as a precondition and says what it establishes (e.g. "login must save
+    /// the entry"); when its expectations do not hold, the case ends blocked, not failed.
+    #[serde(default)]
+    pub precondition: Option<String>,
 }
 
 /// How the secret reaches the CLI.
@@ -422,6 +426,16 @@ pub fn validate(case: &LoginCaseDecl) -> Result<(), (String, String)> {
         if kinds.iter().filter(|k| **k).count() != 1 {
             return fail(&field, "give exactly one of `login`, `logout`, `admin`");
         }
+        if step
+            .precondition
+            .as_ref()
+            .is_some_and(|t| t.trim().is_empty())
+        {
+            return fail(
+                &format!("{field}.precondition"),
+                "must say what the step establishes, e.g. \"login must save the entry\"",
+            );
+        }
         if let Some(a) = &step.admin
             && a.fault.is_some() == a.delete_token.is_some()
         {
@@ -517,5 +531,22 @@ logout = {}
         let (field, message) = validate(&file.cases[0]).unwrap_err();
         assert_eq!(field, "step[0]");
         assert!(message.contains("exactly one"), "{message}");
+    }
+
+    #[test]
+    fn a_precondition_must_say_what_it_establishes() {
+        let text = |pre: &str| {
+            format!(
+                "area = \"a\"\n[[case]]\nid = \"LC-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
+                 cites = \"c\"\n[[case.step]]\nlogin = {{ user = \"alice\", secret = \"pw\" }}\n\
+                 precondition = \"{pre}\"\n[[case.step]]\nlogout = {{}}\n"
+            )
+        };
+        let file: LoginCaseFile = toml::from_str(&text("login must save the entry")).unwrap();
+        assert!(validate(&file.cases[0]).is_ok());
+        let file: LoginCaseFile = toml::from_str(&text("  ")).unwrap();
+        let (field, message) = validate(&file.cases[0]).unwrap_err();
+        assert_eq!(field, "step[0].precondition");
+        assert!(message.contains("what the step establishes"), "{message}");
     }
 }

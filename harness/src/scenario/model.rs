@@ -177,6 +177,18 @@ pub struct Step {
     /// What the invocation must do.
     #[serde(default)]
     pub expect: Expect,
+    /// Marks the step as a precondition and says what it establishes (e.g. "get must return
+    /// the entry stored in step 1"). When its expectations do not hold, the requirement was not
+    /// tested: the case ends blocked, not passed, and counts against the verdict.
+    #[serde(default)]
+    pub precondition: Option<String>,
+}
+
+impl Step {
+    /// True when the step is a precondition of its case rather than the requirement itself.
+    pub fn is_precondition(&self) -> bool {
+        self.precondition.is_some()
+    }
 }
 
 fn one() -> usize {
@@ -215,16 +227,31 @@ pub struct Expect {
     /// Standard output is a `list` answer with these entries present and absent.
     #[serde(default)]
     pub list: Option<ListExpect>,
+    /// Alternatives, at least one of which must hold entirely (besides the fields above), e.g.
+    /// "exit 0 and nothing on stdout, or a non-zero exit with the canonical message".
+    #[serde(default)]
+    pub any_of: Vec<Expect>,
 }
 
 impl Expect {
-    /// True when the expected exit status is a failure (`"nonzero"` or a code other than 0).
+    /// True when the expected exit status is a failure (`"nonzero"` or a code other than 0),
+    /// or when every alternative of `any_of` expects one.
     pub fn expects_failure(&self) -> bool {
         match self.exit {
             Some(ExitExpect::Word(ExitWord::Nonzero)) => true,
             Some(ExitExpect::Code(code)) => code != 0,
-            None => false,
+            None => !self.any_of.is_empty() && self.any_of.iter().all(Expect::expects_failure),
         }
+    }
+
+    /// True when nothing at all is expected (any normal exit passes).
+    pub fn is_empty(&self) -> bool {
+        self.exit.is_none()
+            && self.stdout.is_none()
+            && self.stderr.is_none()
+            && self.json.is_none()
+            && self.list.is_none()
+            && self.any_of.is_empty()
     }
 }
 

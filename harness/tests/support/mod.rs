@@ -102,15 +102,28 @@ pub fn status_of<'a>(report: &'a serde_json::Value, id: &str) -> &'a str {
         .unwrap()
 }
 
-/// IDs of the cases that did not pass.
+/// IDs of the cases that count against the verdict (failed, errored or blocked).
 pub fn failed_ids(report: &serde_json::Value) -> Vec<String> {
     report["cases"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["status"] == "failed" || c["status"] == "error")
+        .filter(|c| ["failed", "error", "blocked"].contains(&c["status"].as_str().unwrap()))
         .map(|c| c["id"].as_str().unwrap().to_string())
         .collect()
+}
+
+/// IDs of the cases with `status`, sorted.
+pub fn ids_with_status(report: &serde_json::Value, status: &str) -> Vec<String> {
+    let mut ids: Vec<String> = report["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == status)
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
 }
 
 /// True when a program is installed; in CI (env CI set) a missing program fails the test.
