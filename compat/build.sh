@@ -10,7 +10,8 @@
 #
 # Sources come from the Go module proxy only (no prebuilt binary, no toolchain download). A
 # binary newer than go.mod, go.sum and this script is kept; Go's build cache makes the rest fast.
-# Prints the folder on the last line of stdout.
+# Writes `versions` there (a line `PROGRAM VERSION` each, as pinned) and prints the folder on the
+# last line of stdout.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
@@ -37,9 +38,12 @@ up_to_date() {
   done
 }
 
-# build NAME PACKAGE [go build flags...]
+versions=()
+
+# build NAME VERSION PACKAGE [go build flags...]
 build() {
-  local name=$1 pkg=$2; shift 2
+  local name=$1 version=$2 pkg=$3; shift 3
+  versions+=("$name ${version#v}")
   if up_to_date "$name"; then
     echo "up to date: $name" >&2
     return
@@ -58,21 +62,22 @@ for helper in pass secretservice; do
     exit 2
   fi
   # The same -X flags as upstream's Makefile, so `version` names the pinned release.
-  build "docker-credential-$helper" "$dch/$helper/cmd" -ldflags "-s -w \
+  build "docker-credential-$helper" "$dch_version" "$dch/$helper/cmd" -ldflags "-s -w \
     -X $dch/credentials.Version=$dch_version -X $dch/credentials.Package=$dch \
     -X $dch/credentials.Name=docker-credential-$helper"
 done
 
 ecr=github.com/awslabs/amazon-ecr-credential-helper/ecr-login
 ecr_version=$(pinned $ecr)
-build docker-credential-ecr-login "$ecr/cli/docker-credential-ecr-login" \
+build docker-credential-ecr-login "$ecr_version" "$ecr/cli/docker-credential-ecr-login" \
   -ldflags "-s -w -X $ecr/version.Version=${ecr_version#v}"
 
 ggcr=github.com/google/go-containerregistry
-build crane "$ggcr/cmd/crane" -ldflags "-s -w -X $ggcr/cmd/crane/cmd.Version=$(pinned $ggcr)"
+ggcr_version=$(pinned $ggcr)
+build crane "$ggcr_version" "$ggcr/cmd/crane" -ldflags "-s -w -X $ggcr/cmd/crane/cmd.Version=$ggcr_version"
 
 # oras carries its version in its source.
-build oras oras.land/oras/cmd/oras -ldflags "-s -w"
+build oras "$(pinned oras.land/oras)" oras.land/oras/cmd/oras -ldflags "-s -w"
 
 conformance=github.com/opencontainers/distribution-spec/conformance
 if up_to_date oci-conformance; then
@@ -82,5 +87,8 @@ else
   go test -c -trimpath -o "$out/oci-conformance.tmp" "$conformance"
   mv -f "$out/oci-conformance.tmp" "$out/oci-conformance"
 fi
+versions+=("oci-conformance $(pinned $conformance)")
+
+printf '%s\n' "${versions[@]}" > "$out/versions"
 
 echo "$out"
