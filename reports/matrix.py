@@ -4,6 +4,7 @@ file (written by regenerate.sh: `Debian 12`, `upstream`, ...) is shown beside th
 two builds of one program read as two rows of the same name."""
 import json
 import pathlib
+import re
 import sys
 
 here = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else pathlib.Path(__file__).parent)
@@ -30,6 +31,13 @@ def rank(folder):
 names = sorted(reports, key=rank)
 
 
+def version(folder):
+    """The version number in the program's version output (`... v0.9.13` reads `0.9.13`)."""
+    text = reports[folder]["target"].get("version") or "?"
+    found = re.search(r"\bv?(\d+(?:\.\d+)+[\w.+-]*)", text)
+    return found.group(1) if found else text.replace("|", "/")
+
+
 def origin(folder):
     path = here / folder / "origin"
     return path.read_text().strip() if path.exists() else ""
@@ -46,9 +54,7 @@ def table(kind):
            "|---|---|---|" + "---|" * len(areas)]
     for n in rows:
         r = reports[n]
-        version = (r["target"].get("version") or "?").replace("|", "/")
-        if origin(n):
-            version += f" ({origin(n)})"
+        shown = version(n) + (f" ({origin(n)})" if origin(n) else "")
         cells = []
         for area in areas:
             cases = [c for c in r["cases"] if c["area"] == area]
@@ -62,7 +68,7 @@ def table(kind):
         verdict = r["summary"]["verdict"].replace("-", " ")
         if r["target"].get("get_only"):
             verdict += " (get-only)"
-        out.append(f"| [{program(n)}]({n}/report.md) | {version} | {verdict} | " + " | ".join(cells) + " |")
+        out.append(f"| [{program(n)}]({n}/report.md) | {shown} | {verdict} | " + " | ".join(cells) + " |")
     return "\n".join(out)
 
 
