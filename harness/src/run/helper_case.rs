@@ -106,7 +106,12 @@ fn prepare_case(
     host: &str,
     segment: &str,
 ) -> Result<Vec<Vec<Prepared>>, Box<CaseResult>> {
-    let helper = cx.target.path.file_name().unwrap_or_default().to_string_lossy();
+    let helper = cx
+        .target
+        .path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
     let mut all = Vec::with_capacity(case.steps.len());
     for (n, step) in case.steps.iter().enumerate() {
         let mut group = Vec::with_capacity(step.repeat);

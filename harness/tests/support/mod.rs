@@ -142,6 +142,9 @@ pub fn require_compat_program(name: &str) -> Option<PathBuf> {
         "{} is required in CI but is not built (compat/build.sh builds it)",
         path.display()
     );
-    eprintln!("SKIPPED: {} is not built (run compat/build.sh)", path.display());
+    eprintln!(
+        "SKIPPED: {} is not built (run compat/build.sh)",
+        path.display()
+    );
     None
 }
