@@ -18,8 +18,8 @@ root=$(dirname "$here")
 out=${CREDCONFORM_COMPAT_BIN:-"$root/target/compat/bin"}
 
 command -v go >/dev/null 2>&1 || {
-  echo "compat/build.sh: Go is not installed (needs go >= $(awk '/^go /{print $2}' "$here/go.mod"));" \
-       "install it (Debian: apt-get install golang-go, or a Go release) and rerun" >&2
+  echo "compat/build.sh: no \`go\` on PATH; install Go $(awk '/^go /{print $2}' "$here/go.mod")" \
+       "or newer (Debian 12's golang-go is too old) and rerun" >&2
   exit 2
 }
 export GOTOOLCHAIN=local GOFLAGS=-mod=readonly CGO_ENABLED=1
