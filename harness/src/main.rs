@@ -102,7 +102,8 @@ struct RunArgs {
     /// The credential helper to certify: a path, or a program name on PATH.
     #[arg(long, value_name = "PATH", conflicts_with = "login_cli")]
     helper: Option<String>,
-    /// The registry login CLI to certify (docker, podman, skopeo, buildah...): a path or a name.
+    /// The registry login CLI to certify (docker, podman, skopeo, buildah, crane, oras...): a path
+    /// or a name.
     #[arg(long, value_name = "PATH")]
     login_cli: Option<String>,
     /// The login CLI's profile in fixtures/profiles [default: guessed from the file name].

@@ -106,6 +106,12 @@ fn prepare_case(
     host: &str,
     segment: &str,
 ) -> Result<Vec<Vec<Prepared>>, Box<CaseResult>> {
+    let helper = cx
+        .target
+        .path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
     let mut all = Vec::with_capacity(case.steps.len());
     for (n, step) in case.steps.iter().enumerate() {
         let mut group = Vec::with_capacity(step.repeat);
@@ -115,6 +121,7 @@ fn prepare_case(
                 run: segment,
                 port: cx.namespace.port(),
                 i,
+                helper: &helper,
             };
             let p = prepare(step, n + 1, i, &vars)
                 .map_err(|e| Box::new(CaseResult::new(case, Status::Error).with_note(e)))?;

@@ -1,5 +1,5 @@
 //! Placeholders in case data: `${ns}` (the case's host), `${run}` (the case's path segment),
-//! `${port}`, `${i}` and `${fill:N}`.
+//! `${port}`, `${i}`, `${helper}` (the helper's file name) and `${fill:N}`.
 //!
 //! Every server URL a case names is written with `${ns}` (or `${run}`), so that the runner, not
 //! the suite author, decides which namespace the helper's store is touched in. `$$` is a literal
@@ -19,6 +19,9 @@ pub struct Vars<'a> {
     pub port: u16,
     /// The index of a repeated step (0 when the step is not repeated).
     pub i: usize,
+    /// The helper's file name, e.g. `docker-credential-pass` (the reference library names
+    /// itself in some messages).
+    pub helper: &'a str,
 }
 
 /// A placeholder that a template may use.
@@ -28,6 +31,7 @@ enum Placeholder {
     Run,
     Port,
     Index,
+    Helper,
     Fill(usize),
 }
 
@@ -41,7 +45,7 @@ pub enum TemplateError {
     #[error("unclosed placeholder starting at byte {0} (write `$$` for a literal `$`)")]
     Unclosed(usize),
     /// A name that is not one of the known placeholders.
-    #[error("unknown placeholder `${{{0}}}` (known: ns, run, port, i, fill:N)")]
+    #[error("unknown placeholder `${{{0}}}` (known: ns, run, port, i, helper, fill:N)")]
     Unknown(String),
     /// `${fill:N}` with N missing, not a number or too large.
     #[error("bad `${{fill:N}}` size `{0}` (a whole number up to {MAX_FILL})")]
@@ -54,6 +58,7 @@ fn parse_placeholder(body: &str) -> Result<Placeholder, TemplateError> {
         "run" => Ok(Placeholder::Run),
         "port" => Ok(Placeholder::Port),
         "i" => Ok(Placeholder::Index),
+        "helper" => Ok(Placeholder::Helper),
         _ => match body.strip_prefix("fill:") {
             Some(n) => match n.parse::<usize>() {
                 Ok(n) if n <= MAX_FILL => Ok(Placeholder::Fill(n)),
@@ -124,6 +129,7 @@ pub fn expand(template: &str, vars: &Vars<'_>) -> Result<String, TemplateError> 
         Err(Placeholder::Index) => {
             let _ = write!(out, "{}", vars.i);
         }
+        Err(Placeholder::Helper) => out.push_str(vars.helper),
         Err(Placeholder::Fill(n)) => fill(&mut out, n),
     })?;
     Ok(out)
@@ -153,13 +159,17 @@ mod tests {
             run: "r1",
             port: 4242,
             i: 7,
+            helper: "docker-credential-x",
         }
     }
 
     #[test]
     fn expands_every_placeholder() {
-        let got = expand("https://${ns}:${port}/${run}/${i}", &vars()).unwrap();
-        assert_eq!(got, "https://c.r1.credconform.test:4242/r1/7");
+        let got = expand("https://${ns}:${port}/${run}/${i} ${helper}", &vars()).unwrap();
+        assert_eq!(
+            got,
+            "https://c.r1.credconform.test:4242/r1/7 docker-credential-x"
+        );
     }
 
     #[test]

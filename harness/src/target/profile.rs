@@ -256,7 +256,15 @@ mod tests {
     fn the_shipped_profiles_load_and_are_guessed_from_file_names() {
         let dir = default_profiles_dir();
         let all = load_all(&dir).unwrap();
-        for name in ["docker", "podman", "skopeo", "buildah", "reference"] {
+        for name in [
+            "docker",
+            "podman",
+            "skopeo",
+            "buildah",
+            "crane",
+            "oras",
+            "reference",
+        ] {
             assert!(all.iter().any(|p| p.name == name), "{name}");
         }
         let guess = |p: &str| choose(&dir, None, Path::new(p)).map(|p| p.name);

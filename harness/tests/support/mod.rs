@@ -243,3 +243,26 @@ impl Drop for PassStore {
             .status();
     }
 }
+
+/// A program built from the Go modules pinned in `compat/go.mod` (by `compat/build.sh`, into
+/// `$CREDCONFORM_COMPAT_BIN` or `target/compat/bin`). `None` (printing `SKIPPED`) when it has not
+/// been built; in CI (env CI set) a missing program fails the test.
+pub fn require_compat_program(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("CREDCONFORM_COMPAT_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/compat/bin"));
+    let path = dir.join(name);
+    if path.is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{} is required in CI but is not built (compat/build.sh builds it)",
+        path.display()
+    );
+    eprintln!(
+        "SKIPPED: {} is not built (run compat/build.sh)",
+        path.display()
+    );
+    None
+}
