@@ -560,7 +560,7 @@ fn check_process(
         let mut both = outcome.stdout.clone();
         both.extend_from_slice(&outcome.stderr);
         let merged = Outcome {
-            ending: outcome.ending,
+            ending: outcome.ending.clone(),
             stdout: both,
             stderr: Vec::new(),
             elapsed: outcome.elapsed,
