@@ -9,7 +9,7 @@ use super::{
     html::{display_date, escape, group_by_area},
     text::{
         area_tally, case_line, cleanup_sentence, failure_details, get_only_sentence,
-        store_damage_warning, verdict_reason, verdict_words,
+        left_running_sentence, store_damage_warning, verdict_reason, verdict_words,
     },
 };
 use crate::{
@@ -155,6 +155,9 @@ fn render(report: &RunReport) -> String {
     }
     if let Some(line) = cleanup_sentence(report) {
         let _ = writeln!(out, "**Cleanup:** {}  ", inline(&line));
+    }
+    if let Some(line) = left_running_sentence(report) {
+        let _ = writeln!(out, "**Left running:** {}  ", inline(&line));
     }
     let _ = writeln!(
         out,

@@ -121,6 +121,8 @@ pub fn report(cases: Vec<CaseResult>) -> RunReport {
         summary: Summary::of(&cases),
         cases,
         cleanup: CleanupReport::default(),
+        interrupted: false,
+        max_duration_reached: false,
     }
 }
 
