@@ -369,6 +369,43 @@ fn shrinking_a_generative_failure_is_bounded() {
     );
 }
 
+/// Runs credconform on `helper` with three report files, sends SIGTERM once `flag` exists,
+/// and returns its output, how long it took to exit after the signal, and the reports' folder.
+fn interrupt_once(
+    helper: &Path,
+    flag: &Path,
+    dir: &Path,
+) -> (std::process::Output, Duration, std::path::PathBuf) {
+    let out = dir.join("out");
+    let child = Command::new(credconform_bin())
+        .arg("--helper")
+        .arg(helper)
+        .args(["--jobs", "2", "--timeout", "60"])
+        .arg("--json")
+        .arg(out.join("r.json"))
+        .arg("--junit")
+        .arg(out.join("r.xml"))
+        .arg("--markdown")
+        .arg(out.join("r.md"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while !flag.exists() {
+        assert!(Instant::now() < until, "the helper was never called");
+        thread::sleep(Duration::from_millis(20));
+    }
+    thread::sleep(Duration::from_millis(300));
+    let signalled = Instant::now();
+    // SAFETY: kill(2) on a child we spawned.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let output = child.wait_with_output().unwrap();
+    (output, signalled.elapsed(), out)
+}
+
 #[test]
 fn an_interrupted_run_writes_its_reports_marked_interrupted_and_leaves_no_process() {
     let dir = tempfile::tempdir().unwrap();
@@ -386,34 +423,7 @@ fn an_interrupted_run_writes_its_reports_marked_interrupted_and_leaves_no_proces
             s = sleep.display()
         ),
     );
-    let out = dir.path().join("out");
-    let child = Command::new(credconform_bin())
-        .arg("--helper")
-        .arg(&helper)
-        .args(["--jobs", "2", "--timeout", "60"])
-        .arg("--json")
-        .arg(out.join("r.json"))
-        .arg("--junit")
-        .arg(out.join("r.xml"))
-        .arg("--markdown")
-        .arg(out.join("r.md"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while !started_flag.exists() {
-        assert!(Instant::now() < until, "no case started");
-        thread::sleep(Duration::from_millis(20));
-    }
-    thread::sleep(Duration::from_millis(300));
-    let signalled = Instant::now();
-    // SAFETY: kill(2) on a child we spawned.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let output = child.wait_with_output().unwrap();
-    let took = signalled.elapsed();
+    let (output, took, out) = interrupt_once(&helper, &started_flag, dir.path());
     assert_eq!(output.status.code(), Some(130));
     assert!(took < Duration::from_secs(30), "{took:?}");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -433,6 +443,34 @@ fn an_interrupted_run_writes_its_reports_marked_interrupted_and_leaves_no_proces
     assert!(junit.contains("The run was interrupted"), "{junit}");
     let md = fs::read_to_string(out.join("r.md")).unwrap();
     assert!(md.contains("(interrupted)"), "{md}");
+    assert!(
+        left_after(dir.path()).is_empty(),
+        "{:?}",
+        left_after(dir.path())
+    );
+}
+
+#[test]
+fn a_sigterm_during_the_first_list_still_leaves_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let sleep = marked_sleep(dir.path());
+    let listing = dir.path().join("listing");
+    let helper = script_helper(
+        dir.path(),
+        "slow-list",
+        &format!(
+            "case \"$1\" in version) echo v1; exit 0;; list) touch '{}';; esac\nexec {} 1000",
+            listing.display(),
+            sleep.display()
+        ),
+    );
+    let (output, took, out) = interrupt_once(&helper, &listing, dir.path());
+    assert_eq!(output.status.code(), Some(130));
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    let report = read_report(&out.join("r.json"));
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["summary"]["verdict"], "not-conformant");
+    assert!(out.join("r.xml").exists() && out.join("r.md").exists());
     assert!(
         left_after(dir.path()).is_empty(),
         "{:?}",
