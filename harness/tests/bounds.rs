@@ -132,6 +132,7 @@ fn quiet_background_children_are_ended_and_reported_and_the_helper_still_passes(
     cmd.args(["--filter", "HP-RT-00"]);
     let (code, report) = run_with_report(cmd);
     assert_eq!(code, Some(0), "{report}");
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
     let left = report["cleanup"]["left_running"].as_array().unwrap();
     let commands: Vec<&str> = left
         .iter()
@@ -254,6 +255,7 @@ fn cases_not_started_by_max_duration_are_not_run_and_the_run_fails() {
     );
     assert_eq!(code, Some(1));
     assert_eq!(report["max_duration_reached"], true);
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
     assert_eq!(report["summary"]["incomplete"], true);
     let not_run = notes(&report)
         .iter()
