@@ -156,53 +156,49 @@ fn hanging(dir: &Path) -> std::path::PathBuf {
     script_helper(dir, "hang", &format!("exec {} 1000", sleep.display()))
 }
 
-#[test]
-fn a_hanging_helper_is_done_with_in_bounded_time_and_timeouts_are_not_shrunk() {
+/// Runs credconform with `args` against a helper that hangs on every call, asserting that it
+/// ends within `bound` and leaves none of the helper's processes; the exit code and report.
+fn against_hanging(args: &[&str], bound: Duration) -> (Option<i32>, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let mut cmd = credconform();
-    cmd.arg("--helper").arg(hanging(dir.path())).args([
-        "--filter",
-        "HP-GEN",
-        "--timeout",
-        "1",
-        "--jobs",
-        "2",
-    ]);
+    cmd.arg("--helper").arg(hanging(dir.path())).args(args);
     let started = Instant::now();
     let (code, report) = run_with_report(cmd);
+    let took = started.elapsed();
+    assert!(took < bound, "{args:?} took {took:?}");
     assert!(
-        started.elapsed() < Duration::from_secs(60),
+        left_after(dir.path()).is_empty(),
         "{:?}",
-        started.elapsed()
+        left_after(dir.path())
+    );
+    (code, report)
+}
+
+#[test]
+fn a_hanging_helper_is_done_with_in_bounded_time_and_timeouts_are_not_shrunk() {
+    let (code, report) = against_hanging(
+        &["--filter", "HP-GEN", "--timeout", "1", "--jobs", "2"],
+        Duration::from_secs(60),
     );
     assert_eq!(code, Some(1));
     assert_eq!(failed_ids(&report).len(), 2, "{report}");
     let notes = notes(&report);
-    assert!(
+    assert_eq!(
         notes
             .iter()
             .filter(|n| n.contains("a timeout is not shrunk"))
-            .count()
-            == 2,
+            .count(),
+        2,
         "{notes:?}"
     );
-    assert!(left_after(dir.path()).is_empty());
 }
 
 #[test]
 fn a_case_stops_after_its_budget_of_timeouts() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = credconform();
     // HP-CON-001 gets 16 times in a row after its stores: without a budget, 16 timeouts.
-    cmd.arg("--helper")
-        .arg(hanging(dir.path()))
-        .args(["--filter", "HP-CON-001", "--timeout", "1"]);
-    let started = Instant::now();
-    let (code, report) = run_with_report(cmd);
-    assert!(
-        started.elapsed() < Duration::from_secs(30),
-        "{:?}",
-        started.elapsed()
+    let (code, report) = against_hanging(
+        &["--filter", "HP-CON-001", "--timeout", "1"],
+        Duration::from_secs(30),
     );
     assert_eq!(code, Some(1));
     assert!(
@@ -220,38 +216,17 @@ fn a_case_stops_after_its_budget_of_timeouts() {
 
 #[test]
 fn the_whole_suite_against_a_hanging_helper_ends_within_two_minutes_at_timeout_1() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = credconform();
-    cmd.arg("--helper")
-        .arg(hanging(dir.path()))
-        .args(["--timeout", "1", "--jobs", "2"]);
-    let started = Instant::now();
-    let (code, report) = run_with_report(cmd);
-    let took = started.elapsed();
-    assert!(took < Duration::from_secs(150), "{took:?}");
+    let (code, report) =
+        against_hanging(&["--timeout", "1", "--jobs", "2"], Duration::from_secs(150));
     assert_eq!(code, Some(1));
     assert_eq!(report["summary"]["verdict"], "not-conformant");
-    assert!(left_after(dir.path()).is_empty());
 }
 
 #[test]
 fn cases_not_started_by_max_duration_are_not_run_and_the_run_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = credconform();
-    cmd.arg("--helper").arg(hanging(dir.path())).args([
-        "--timeout",
-        "1",
-        "--jobs",
-        "1",
-        "--max-duration",
-        "3s",
-    ]);
-    let started = Instant::now();
-    let (code, report) = run_with_report(cmd);
-    assert!(
-        started.elapsed() < Duration::from_secs(40),
-        "{:?}",
-        started.elapsed()
+    let (code, report) = against_hanging(
+        &["--timeout", "1", "--jobs", "1", "--max-duration", "3s"],
+        Duration::from_secs(40),
     );
     assert_eq!(code, Some(1));
     assert_eq!(report["max_duration_reached"], true);
