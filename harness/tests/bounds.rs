@@ -410,6 +410,7 @@ fn an_interrupted_run_writes_its_reports_marked_interrupted_and_leaves_no_proces
     );
     let report = read_report(&out.join("r.json"));
     assert_eq!(report["interrupted"], true);
+    assert_eq!(schema_errors(&report), Vec::<String>::new());
     assert!(
         notes(&report)
             .iter()
