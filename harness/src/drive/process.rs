@@ -208,6 +208,8 @@ pub fn stop_all() {
 #[derive(Debug)]
 pub struct RunningGroup {
     pgid: i32,
+    /// Set once [`RunningGroup::kill`] was called: what the kill ended did not outlive the call.
+    killed: std::cell::Cell<bool>,
 }
 
 impl RunningGroup {
@@ -231,7 +233,13 @@ impl RunningGroup {
         let pgid = child.id() as i32;
         gate.groups.push(pgid);
         gate.owned.push(pgid);
-        Ok((child, RunningGroup { pgid }))
+        Ok((
+            child,
+            RunningGroup {
+                pgid,
+                killed: std::cell::Cell::new(false),
+            },
+        ))
     }
 
     /// The process group ID (the leader's pid).
@@ -241,11 +249,12 @@ impl RunningGroup {
 
     /// Sends SIGKILL to the whole group.
     pub fn kill(&self) {
+        self.killed.set(true);
         kill_group(self.pgid);
     }
 
     /// Waits for `child` (the group leader) to end, ends what is left of its group (recorded by
-    /// [`strays`]) and unregisters the group while the ended child still holds its pid, then
+    /// [`strays`], unless the group was killed already) and unregisters the group while the ended child still holds its pid, then
     /// reaps it: neither [`stop_all`] nor the group kill ever signals an ID the system may
     /// already have handed to someone else.
     pub fn reap(self, child: &mut Child) -> Option<std::process::ExitStatus> {
@@ -260,7 +269,9 @@ impl RunningGroup {
             };
             while let Err(rustix::io::Errno::INTR) = exited() {}
         }
-        strays::end_group(self.pgid);
+        if !self.killed.get() {
+            strays::end_group(self.pgid);
+        }
         remove(&mut gate().groups, self.pgid);
         let status = wait(child);
         drop(self);

@@ -44,7 +44,7 @@ const COMMAND_CHARS: usize = 200;
 const DISTINCT_COMMANDS: usize = 32;
 /// Rounds of [`end_orphans`]: each ends one generation (their children reparent to us).
 const ORPHAN_ROUNDS: usize = 20;
-/// How long [`end_orphans`] waits for the processes it killed to be reaped, in all.
+/// How long [`end_orphans`] waits for the processes it killed to be reaped, over all rounds.
 const REAP_WAIT: Duration = Duration::from_secs(2);
 
 static SUBREAPER: AtomicBool = AtomicBool::new(false);
@@ -171,6 +171,7 @@ pub fn end_orphans() {
         return;
     }
     let me = std::process::id() as i32;
+    let until = Instant::now() + REAP_WAIT;
     for _ in 0..ORPHAN_ROUNDS {
         // Under the gate's lock no child can be spawned (and registered as owned) meanwhile.
         let strays: Vec<Stat> = {
@@ -191,7 +192,6 @@ pub fn end_orphans() {
             }
             kill(s.pid, libc::SIGKILL);
         }
-        let until = Instant::now() + REAP_WAIT;
         for s in &strays {
             reap(s.pid, until);
         }

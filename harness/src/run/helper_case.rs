@@ -95,7 +95,9 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
             result.steps.push(record);
         }
         if timeouts >= TIMEOUT_BUDGET {
-            result.status = Status::Failed;
+            if result.status == Status::Passed {
+                result.status = Status::Failed;
+            }
             result.note = Some(format!(
                 "the helper timed out {timeouts} times (each call may take {:.1} s); the case \
                  stopped there",
