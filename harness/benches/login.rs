@@ -136,6 +136,7 @@ fn measure(
             strict: false,
             seed: 1,
             prop_cases: None,
+            max_duration: None,
         };
         let started = Instant::now();
         let report = run::certify_login_cli(

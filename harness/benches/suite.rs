@@ -83,6 +83,7 @@ fn measure(
             strict: true,
             seed: 1,
             prop_cases: None,
+            max_duration: None,
         };
         drive::start_trace();
         let started = Instant::now();

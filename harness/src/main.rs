@@ -137,6 +137,10 @@ struct RunArgs {
     /// Seconds each invocation may run before its process group is killed.
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     timeout: f64,
+    /// The longest the run may take: cases not started by then are reported as not run and
+    /// the run fails (seconds, or with a unit: 90s, 30m, 2h) [default: 30m].
+    #[arg(long, value_name = "DURATION", value_parser = run::limits::parse_max_duration)]
+    max_duration: Option<Duration>,
     /// Seed of the generative cases [default: random, printed].
     #[arg(long, value_name = "N")]
     seed: Option<u64>,
@@ -283,6 +287,17 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
             args.timeout
         )));
     }
+    // Ctrl-C/SIGTERM stop the run and still leave its reports; orphans of the programs under
+    // test reparent to us, to be ended at the end of the run.
+    if let Err(e) = run::interrupt::install() {
+        eprintln!("credconform: cannot handle Ctrl-C ({e}); an interrupt will not clean up");
+    }
+    if let Err(e) = credconform::drive::strays::become_subreaper() {
+        eprintln!(
+            "credconform: cannot become a child subreaper ({e}); processes that leave a \
+             helper's process group cannot be ended"
+        );
+    }
     // One set of options (one seed) for every run; no target: every suite against the bundled
     // reference programs. A run starts only when the selection leaves it some case.
     let options = run_options(&args);
@@ -305,8 +320,11 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
     let mut reports: Vec<RunReport> = [
         (args.login_cli.is_none() && has_cases(TargetKind::Helper))
             .then(|| certify_helper(&args, &suites, options.clone(), &gate)),
-        (args.helper.is_none() && !args.get_only && has_cases(TargetKind::LoginCli))
-            .then(|| certify_login_cli(&args, &suites, options.clone(), &gate)),
+        (args.helper.is_none()
+            && !args.get_only
+            && has_cases(TargetKind::LoginCli)
+            && !run::interrupt::interrupted())
+        .then(|| certify_login_cli(&args, &suites, options.clone(), &gate)),
     ]
     .into_iter()
     .flatten()
@@ -322,6 +340,9 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
         // With two reports (no target), the second one's files get a `-login` suffix.
         write_reports(&args, report, if n == 0 { "" } else { "-login" })?;
         code = code.max(report.summary.exit_code(args.strict) as u8);
+    }
+    if run::interrupt::interrupted() {
+        return Ok(run::interrupt::EXIT_CODE as u8);
     }
     Ok(code)
 }
@@ -339,6 +360,10 @@ fn run_options(args: &RunArgs) -> RunOptions {
         strict: args.strict,
         seed: args.seed.unwrap_or_else(rand::random),
         prop_cases: args.prop_cases,
+        max_duration: Some(
+            args.max_duration
+                .unwrap_or(run::limits::DEFAULT_MAX_DURATION),
+        ),
     }
 }
 

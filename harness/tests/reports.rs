@@ -78,23 +78,6 @@ impl Run {
     }
 }
 
-fn schema() -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report.schema.json");
-    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
-}
-
-/// Every way `report` breaks the schema, one line each.
-fn schema_errors(report: &Value) -> Vec<String> {
-    let validator = jsonschema::draft202012::options()
-        .should_validate_formats(true)
-        .build(&schema())
-        .unwrap();
-    validator
-        .iter_errors(report)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect()
-}
-
 /// The text content of the element with `id` (up to its first child element).
 fn text_by_id<'a>(html: &'a str, id: &str) -> &'a str {
     let at = html

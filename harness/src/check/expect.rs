@@ -40,7 +40,7 @@ pub struct CheckContext<'a> {
 pub fn check(expect: &Expect, outcome: &Outcome, cx: &CheckContext<'_>) -> Vec<Mismatch> {
     let mut out = Vec::new();
     if let Some(exit) = expect.exit {
-        check_exit(exit, outcome.ending, &mut out);
+        check_exit(exit, &outcome.ending, &mut out);
     } else if !matches!(outcome.ending, Ending::Exited(_)) {
         out.push(Mismatch {
             what: "exit status".into(),
@@ -96,10 +96,10 @@ fn check_any_of(
     });
 }
 
-fn check_exit(expected: ExitExpect, ending: Ending, out: &mut Vec<Mismatch>) {
+fn check_exit(expected: ExitExpect, ending: &Ending, out: &mut Vec<Mismatch>) {
     let ok = match (expected, ending) {
-        (ExitExpect::Code(want), Ending::Exited(got)) => want == got,
-        (ExitExpect::Word(ExitWord::Nonzero), Ending::Exited(got)) => got != 0,
+        (ExitExpect::Code(want), &Ending::Exited(got)) => want == got,
+        (ExitExpect::Word(ExitWord::Nonzero), &Ending::Exited(got)) => got != 0,
         _ => false,
     };
     if !ok {

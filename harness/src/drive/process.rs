@@ -1,6 +1,8 @@
 //! Running one process: piped stdin, capped stdout/stderr, a timeout, and its own process
-//! group that is killed whole when the timeout or the output cap is hit. Output is read with
-//! poll(2) in the calling thread, so an invocation costs no thread of its own.
+//! group that is killed whole when the timeout or the output cap is hit, and when the leader has
+//! exited (members it left behind are recorded, see [`super::strays`]). Stdin is written and
+//! output read with poll(2) in the calling thread, so every pipe operation is bounded by the
+//! deadline and an invocation costs no thread of its own.
 
 use std::{
     ffi::OsString,
@@ -12,16 +14,17 @@ use std::{
     path::PathBuf,
     process::{Child, ChildStdin, Command, Stdio},
     sync::{Mutex, MutexGuard},
-    thread,
     time::{Duration, Instant},
 };
+
+use super::strays::{self, Holder};
 
 /// The default cap on each of stdout and stderr.
 pub const DEFAULT_OUTPUT_CAP: usize = 1 << 20;
 
-/// Stdin payloads up to this size are written before waiting, without a helper thread: the
-/// pipe buffer takes them even when the child never reads.
-const INLINE_STDIN: usize = 16 * 1024;
+/// How long the pipes may stay open after the leader exited before the invocation ends with
+/// [`Ending::OutputHeldOpen`]: a well-behaved program's output ends with it.
+pub const HOLD_GRACE: Duration = Duration::from_millis(500);
 
 /// One process to run.
 #[derive(Debug, Clone)]
@@ -63,8 +66,29 @@ impl Invocation {
     }
 }
 
-/// How a process ended.
+/// Which pipe of an invocation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stream {
+    /// Standard input.
+    Stdin,
+    /// Standard output.
+    Stdout,
+    /// Standard error.
+    Stderr,
+}
+
+impl std::fmt::Display for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Stream::Stdin => "stdin",
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        })
+    }
+}
+
+/// How a process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ending {
     /// It exited with this code.
     Exited(i32),
@@ -74,6 +98,15 @@ pub enum Ending {
     TimedOut,
     /// It wrote more than the cap and was killed.
     OutputCapExceeded,
+    /// It exited, but another process kept one of its pipes open past [`HOLD_GRACE`] (a
+    /// client that reads the output to its end, as docker does, would hang); that process was
+    /// then ended.
+    OutputHeldOpen {
+        /// The pipe left open.
+        stream: Stream,
+        /// The process found holding it, if it could be identified.
+        holder: Option<Holder>,
+    },
 }
 
 impl std::fmt::Display for Ending {
@@ -83,6 +116,17 @@ impl std::fmt::Display for Ending {
             Ending::Signalled(sig) => write!(f, "killed by signal {sig} ({})", signal_name(*sig)),
             Ending::TimedOut => f.write_str("timed out and was killed"),
             Ending::OutputCapExceeded => f.write_str("exceeded the output cap and was killed"),
+            Ending::OutputHeldOpen { stream, holder } => {
+                write!(f, "exited, but its {stream} stayed open, held by ")?;
+                match holder {
+                    Some(h) => write!(f, "pid {} (`{}`)", h.pid, h.command)?,
+                    None => f.write_str("a process that could not be identified")?,
+                }
+                f.write_str(
+                    "; a client that reads the helper's output to its end, as docker does, \
+                     would hang",
+                )
+            }
         }
     }
 }
@@ -132,14 +176,17 @@ pub struct SpawnError {
 static RUNNING: Mutex<Gate> = Mutex::new(Gate {
     closed: false,
     groups: Vec::new(),
+    owned: Vec::new(),
 });
 
-struct Gate {
+pub(super) struct Gate {
     closed: bool,
     groups: Vec<i32>,
+    /// Children spawned here and not yet waited for: never reaped by [`strays`].
+    pub(super) owned: Vec<i32>,
 }
 
-fn gate() -> MutexGuard<'static, Gate> {
+pub(super) fn gate() -> MutexGuard<'static, Gate> {
     RUNNING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -161,6 +208,8 @@ pub fn stop_all() {
 #[derive(Debug)]
 pub struct RunningGroup {
     pgid: i32,
+    /// Set once [`RunningGroup::kill`] was called: what the kill ended did not outlive the call.
+    killed: std::cell::Cell<bool>,
 }
 
 impl RunningGroup {
@@ -183,7 +232,14 @@ impl RunningGroup {
         let child = cmd.spawn()?;
         let pgid = child.id() as i32;
         gate.groups.push(pgid);
-        Ok((child, RunningGroup { pgid }))
+        gate.owned.push(pgid);
+        Ok((
+            child,
+            RunningGroup {
+                pgid,
+                killed: std::cell::Cell::new(false),
+            },
+        ))
     }
 
     /// The process group ID (the leader's pid).
@@ -193,11 +249,13 @@ impl RunningGroup {
 
     /// Sends SIGKILL to the whole group.
     pub fn kill(&self) {
+        self.killed.set(true);
         kill_group(self.pgid);
     }
 
-    /// Waits for `child` (the group leader) to end, unregisters the group while the ended child
-    /// still holds its pid, then reaps it: [`stop_all`] never signals an ID the system may
+    /// Waits for `child` (the group leader) to end, ends what is left of its group (recorded by
+    /// [`strays`], unless the group was killed already) and unregisters the group while the ended child still holds its pid, then
+    /// reaps it: neither [`stop_all`] nor the group kill ever signals an ID the system may
     /// already have handed to someone else.
     pub fn reap(self, child: &mut Child) -> Option<std::process::ExitStatus> {
         use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
@@ -211,17 +269,27 @@ impl RunningGroup {
             };
             while let Err(rustix::io::Errno::INTR) = exited() {}
         }
+        if !self.killed.get() {
+            strays::end_group(self.pgid);
+        }
+        remove(&mut gate().groups, self.pgid);
+        let status = wait(child);
         drop(self);
-        wait(child)
+        status
+    }
+}
+
+fn remove(list: &mut Vec<i32>, pid: i32) {
+    if let Some(i) = list.iter().position(|&g| g == pid) {
+        list.swap_remove(i);
     }
 }
 
 impl Drop for RunningGroup {
     fn drop(&mut self) {
         let mut gate = gate();
-        if let Some(i) = gate.groups.iter().position(|&g| g == self.pgid) {
-            gate.groups.swap_remove(i);
-        }
+        remove(&mut gate.groups, self.pgid);
+        remove(&mut gate.owned, self.pgid);
     }
 }
 
@@ -276,13 +344,14 @@ fn run_inner(inv: &Invocation, gated: bool) -> Result<Outcome, SpawnError> {
     };
     let (mut child, group) = RunningGroup::spawn_inner(&mut cmd, gated).map_err(spawn_error)?;
 
-    let stdin_writer = feed_stdin(child.stdin.take(), &inv.stdin);
-    let pumped = pump(&mut child, started + inv.timeout, inv.output_cap);
+    let pumped = pump(
+        &mut child,
+        &inv.stdin,
+        started + inv.timeout,
+        inv.output_cap,
+    );
     if pumped.forced.is_some() {
         group.kill();
-    }
-    if let Some(writer) = stdin_writer {
-        let _ = writer.join();
     }
     let status = group.reap(&mut child);
 
@@ -310,10 +379,12 @@ struct Pumped {
     forced: Option<Ending>,
 }
 
-/// Reads stdout and stderr until both are closed and the child has exited, in one thread with
-/// poll(2): no helper threads per invocation. Stops at the deadline (`TimedOut`) or when a
-/// stream passes the cap (`OutputCapExceeded`); the caller then kills the process group.
-fn pump(child: &mut Child, deadline: Instant, cap: usize) -> Pumped {
+/// Writes `input` to stdin and reads stdout and stderr until every pipe is done and the child
+/// has exited, in one thread with poll(2): no helper threads per invocation, and no pipe
+/// operation outlives the deadline. Stops at the deadline (`TimedOut`), when a stream passes
+/// the cap (`OutputCapExceeded`), or [`HOLD_GRACE`] after the child exited while a pipe is
+/// still open (`OutputHeldOpen`); the caller then kills the process group.
+fn pump(child: &mut Child, input: &[u8], deadline: Instant, cap: usize) -> Pumped {
     let mut pipes: [Option<Box<dyn ReadFd>>; 2] = [
         child.stdout.take().map(|p| Box::new(p) as Box<dyn ReadFd>),
         child.stderr.take().map(|p| Box::new(p) as Box<dyn ReadFd>),
@@ -321,6 +392,7 @@ fn pump(child: &mut Child, deadline: Instant, cap: usize) -> Pumped {
     for pipe in pipes.iter().flatten() {
         let _ = set_nonblocking(pipe.as_fd());
     }
+    let mut stdin = Feed::new(child.stdin.take(), input);
     // A pidfd makes the child's exit pollable; without one (old kernels) we poll try_wait.
     let pidfd = rustix::process::pidfd_open(
         rustix::process::Pid::from_child(child),
@@ -328,7 +400,8 @@ fn pump(child: &mut Child, deadline: Instant, cap: usize) -> Pumped {
     )
     .ok();
     let mut out = [Vec::new(), Vec::new()];
-    let mut exited = false;
+    // Set once the child has exited: the pipes then get a short grace to close.
+    let mut exited_by: Option<Instant> = None;
     let give_up = |out: [Vec<u8>; 2], why| {
         let [stdout, stderr] = out;
         Pumped {
@@ -338,29 +411,49 @@ fn pump(child: &mut Child, deadline: Instant, cap: usize) -> Pumped {
         }
     };
     loop {
-        let streams_open = pipes.iter().any(Option::is_some);
-        if !streams_open && exited {
+        let streams_open = pipes.iter().any(Option::is_some) || stdin.is_open();
+        if !streams_open && exited_by.is_some() {
             break;
         }
         let now = Instant::now();
         if now >= deadline {
             return give_up(out, Ending::TimedOut);
         }
-        if !streams_open && pidfd.is_none() {
-            if matches!(child.try_wait(), Ok(Some(_)) | Err(_)) {
-                break;
-            }
-            thread::sleep(Duration::from_millis(1).min(deadline - now));
+        if let Some(grace_end) = exited_by.map(|t| t + HOLD_GRACE)
+            && now >= grace_end
+        {
+            return give_up(out, held_open(&pipes, &stdin));
+        }
+        let until = exited_by.map_or(deadline, |t| (t + HOLD_GRACE).min(deadline));
+        if pidfd.is_none()
+            && exited_by.is_none()
+            && matches!(child.try_wait(), Ok(Some(_)) | Err(_))
+        {
+            exited_by = Some(now);
             continue;
         }
-        let (ready, child_done) =
-            match wait_ready(&pipes, pidfd.as_ref().filter(|_| !exited), deadline - now) {
-                Ok(r) => r,
-                Err(_) => continue, // EINTR
-            };
-        exited |= child_done;
+        let wait_for = if pidfd.is_none() && exited_by.is_none() {
+            Duration::from_millis(1)
+        } else {
+            until - now
+        };
+        let ready = match wait_ready(
+            &pipes,
+            stdin.pipe(),
+            pidfd.as_ref().filter(|_| exited_by.is_none()),
+            wait_for,
+        ) {
+            Ok(r) => r,
+            Err(_) => continue, // EINTR
+        };
+        if ready.exited && exited_by.is_none() {
+            exited_by = Some(Instant::now());
+        }
+        if ready.stdin {
+            stdin.write_some();
+        }
         for (k, slot) in pipes.iter_mut().enumerate() {
-            if !ready[k] {
+            if !ready.output[k] {
                 continue;
             }
             let Some(pipe) = slot else { continue };
@@ -379,6 +472,70 @@ fn pump(child: &mut Child, deadline: Instant, cap: usize) -> Pumped {
     }
 }
 
+/// The ending for pipes still open after the child exited: the first open one, and the process
+/// holding it.
+fn held_open(pipes: &[Option<Box<dyn ReadFd>>; 2], stdin: &Feed<'_>) -> Ending {
+    let open = [
+        (Stream::Stdout, pipes[0].as_ref().map(|p| p.as_fd())),
+        (Stream::Stderr, pipes[1].as_ref().map(|p| p.as_fd())),
+        (Stream::Stdin, stdin.pipe()),
+    ];
+    let (stream, fd) = open
+        .into_iter()
+        .find_map(|(s, fd)| fd.map(|fd| (s, Some(fd))))
+        .unwrap_or((Stream::Stdout, None));
+    let holder = fd.and_then(strays::holder_of);
+    if let Some(h) = &holder {
+        strays::end_holder(h);
+    }
+    Ending::OutputHeldOpen { stream, holder }
+}
+
+/// Stdin being written without blocking: the rest of the payload and the open pipe.
+struct Feed<'a> {
+    pipe: Option<ChildStdin>,
+    rest: &'a [u8],
+}
+
+impl<'a> Feed<'a> {
+    /// An empty payload closes stdin at once.
+    fn new(pipe: Option<ChildStdin>, input: &'a [u8]) -> Self {
+        let pipe = pipe.filter(|p| !input.is_empty() && set_nonblocking(p.as_fd()).is_ok());
+        Feed { pipe, rest: input }
+    }
+
+    fn is_open(&self) -> bool {
+        self.pipe.is_some()
+    }
+
+    fn pipe(&self) -> Option<BorrowedFd<'_>> {
+        self.pipe.as_ref().map(|p| p.as_fd())
+    }
+
+    /// Writes what the pipe takes now; closes it when all is written or the reader is gone (a
+    /// child that exits without reading gives EPIPE: that is its business, not an error).
+    fn write_some(&mut self) {
+        let Some(pipe) = &mut self.pipe else { return };
+        loop {
+            match pipe.write(self.rest) {
+                Ok(n) => {
+                    self.rest = &self.rest[n..];
+                    if self.rest.is_empty() || n == 0 {
+                        self.pipe = None;
+                        return;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => {
+                    self.pipe = None;
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// A readable pipe end that can be polled.
 trait ReadFd: Read + AsFd {}
 impl<T: Read + AsFd> ReadFd for T {}
@@ -388,43 +545,65 @@ fn set_nonblocking(fd: BorrowedFd<'_>) -> rustix::io::Result<()> {
     rustix::fs::fcntl_setfl(fd, flags | rustix::fs::OFlags::NONBLOCK)
 }
 
-/// Polls the open pipes (and the pidfd) until something is ready or `timeout` passes; returns
-/// which pipes are readable and whether the child exited.
+/// Which of the polled descriptors were ready.
+struct Ready {
+    output: [bool; 2],
+    stdin: bool,
+    exited: bool,
+}
+
+/// Polls the open output pipes for reading, stdin for writing, and the pidfd, until something
+/// is ready or `timeout` passes.
 fn wait_ready(
     pipes: &[Option<Box<dyn ReadFd>>; 2],
+    stdin: Option<BorrowedFd<'_>>,
     pidfd: Option<&OwnedFd>,
     timeout: Duration,
-) -> rustix::io::Result<([bool; 2], bool)> {
+) -> rustix::io::Result<Ready> {
     use rustix::event::{PollFd, PollFlags, Timespec};
-    let mut fds = Vec::with_capacity(3);
-    let mut owners = Vec::with_capacity(3);
+    #[derive(Clone, Copy)]
+    enum Owner {
+        Output(usize),
+        Stdin,
+        Exit,
+    }
+    let mut fds = Vec::with_capacity(4);
+    let mut owners = Vec::with_capacity(4);
     for (k, pipe) in pipes.iter().enumerate() {
         if let Some(pipe) = pipe {
             fds.push(PollFd::from_borrowed_fd(pipe.as_fd(), PollFlags::IN));
-            owners.push(Some(k));
+            owners.push(Owner::Output(k));
         }
+    }
+    if let Some(fd) = stdin {
+        fds.push(PollFd::from_borrowed_fd(fd, PollFlags::OUT));
+        owners.push(Owner::Stdin);
     }
     if let Some(fd) = pidfd {
         fds.push(PollFd::new(fd, PollFlags::IN));
-        owners.push(None);
+        owners.push(Owner::Exit);
     }
     let timeout = Timespec::try_from(timeout).unwrap_or(Timespec {
         tv_sec: i64::MAX,
         tv_nsec: 0,
     });
     rustix::event::poll(&mut fds, Some(&timeout))?;
-    let mut ready = [false; 2];
-    let mut exited = false;
+    let mut ready = Ready {
+        output: [false; 2],
+        stdin: false,
+        exited: false,
+    };
     for (fd, owner) in fds.iter().zip(owners) {
         if fd.revents().is_empty() {
             continue;
         }
         match owner {
-            Some(k) => ready[k] = true,
-            None => exited = true,
+            Owner::Output(k) => ready.output[k] = true,
+            Owner::Stdin => ready.stdin = true,
+            Owner::Exit => ready.exited = true,
         }
     }
-    Ok((ready, exited))
+    Ok(ready)
 }
 
 /// What reading a ready pipe found.
@@ -470,20 +649,6 @@ pub fn kill_group(pgid: i32) {
     unsafe {
         libc::kill(-pgid, libc::SIGKILL);
     }
-}
-
-/// Writes stdin: inline when small, from a thread when it might fill the pipe.
-fn feed_stdin(pipe: Option<ChildStdin>, data: &[u8]) -> Option<thread::JoinHandle<()>> {
-    let mut pipe = pipe?;
-    if data.len() <= INLINE_STDIN {
-        // A child that exits without reading gives EPIPE: that is its business, not an error.
-        let _ = pipe.write_all(data);
-        return None;
-    }
-    let data = data.to_vec();
-    Some(thread::spawn(move || {
-        let _ = pipe.write_all(&data);
-    }))
 }
 
 #[cfg(test)]
@@ -553,6 +718,43 @@ mod tests {
         let mut inv = sh("exit 0");
         inv.stdin = vec![b'x'; 4 << 20];
         assert_eq!(run(&inv).unwrap().ending, Ending::Exited(0));
+    }
+
+    #[test]
+    fn a_pipe_held_open_after_exit_ends_the_call_and_names_the_holder() {
+        // A child that leaves the group and keeps stdin and stdout, with a payload larger than
+        // the pipe buffer: no write or read may outlive the deadline.
+        let mut inv = sh("setsid sleep 30 & exit 0");
+        inv.stdin = vec![b'x'; 4 << 20];
+        inv.timeout = Duration::from_secs(20);
+        let out = run(&inv).unwrap();
+        assert!(out.elapsed < Duration::from_secs(10), "{:?}", out.elapsed);
+        let Ending::OutputHeldOpen { holder, .. } = &out.ending else {
+            panic!("{:?}", out.ending);
+        };
+        assert!(holder.as_ref().unwrap().command.contains("sleep 30"));
+        let text = out.ending.to_string();
+        assert!(
+            text.contains("stayed open") && text.contains("docker"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn background_members_of_the_group_are_ended_with_the_leader() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("alive");
+        let script = format!(
+            "(sleep 2; touch '{}') >/dev/null 2>&1 </dev/null & exit 0",
+            marker.display()
+        );
+        let out = run(&sh(&script)).unwrap();
+        assert_eq!(out.ending, Ending::Exited(0));
+        std::thread::sleep(Duration::from_secs(3));
+        assert!(
+            !marker.exists(),
+            "a background child outlived its invocation"
+        );
     }
 
     #[test]

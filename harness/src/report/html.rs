@@ -16,8 +16,8 @@ use std::fmt::Write as _;
 use super::{
     Format,
     text::{
-        accepted_words, area_tally, cleanup_sentence, disposition_words, get_only_sentence, plural,
-        store_damage_warning, verdict_reason, verdict_words,
+        accepted_words, area_tally, cleanup_sentence, disposition_words, get_only_sentence,
+        left_running_sentence, plural, store_damage_warning, verdict_reason, verdict_words,
     },
 };
 use crate::{
@@ -378,6 +378,13 @@ fn counts_card(out: &mut String, report: &RunReport) {
         let _ = writeln!(
             out,
             "<p><strong>Cleanup:</strong> <span id=\"cleanup\">{}</span></p>",
+            escape(&line)
+        );
+    }
+    if let Some(line) = left_running_sentence(report) {
+        let _ = writeln!(
+            out,
+            "<p><strong>Left running:</strong> <span id=\"left-running\">{}</span></p>",
             escape(&line)
         );
     }

@@ -23,6 +23,9 @@ impl Format for Junit {
         junit.set_time(ms(report.duration_ms));
         for suite in &report.suites {
             let mut ts = TestSuite::new(suite.name.clone());
+            if let Some(why) = super::text::ended_early_sentence(report) {
+                ts.add_property(quick_junit::Property::new("ended-early", why));
+            }
             for r in report.cases.iter().filter(|c| c.suite == suite.name) {
                 let mut status = match r.status {
                     // An accepted failure does not fail the run: shown as skipped, with why.

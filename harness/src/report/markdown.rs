@@ -9,7 +9,8 @@ use super::{
     html::{display_date, escape, group_by_area},
     text::{
         accepted_words, area_tally, case_line, cleanup_sentence, disposition_words,
-        failure_details, get_only_sentence, store_damage_warning, verdict_reason, verdict_words,
+        failure_details, get_only_sentence, left_running_sentence, store_damage_warning,
+        verdict_reason, verdict_words,
     },
 };
 use crate::{
@@ -176,6 +177,9 @@ fn render(report: &RunReport) -> String {
     }
     if let Some(line) = cleanup_sentence(report) {
         let _ = writeln!(out, "**Cleanup:** {}  ", inline(&line));
+    }
+    if let Some(line) = left_running_sentence(report) {
+        let _ = writeln!(out, "**Left running:** {}  ", inline(&line));
     }
     let _ = writeln!(
         out,

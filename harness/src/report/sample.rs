@@ -166,6 +166,8 @@ pub fn report(cases: Vec<CaseResult>) -> RunReport {
             ],
         },
         gate: None,
+        interrupted: false,
+        max_duration_reached: false,
     }
 }
 

@@ -160,6 +160,9 @@ pub fn summary(report: &RunReport) -> String {
     if let Some(line) = cleanup_sentence(report) {
         let _ = writeln!(out, "cleanup: {line}");
     }
+    if let Some(line) = left_running_sentence(report) {
+        let _ = writeln!(out, "left running: {line}");
+    }
     if let Some(warning) = store_damage_warning(report) {
         let _ = writeln!(out, "WARNING: {warning}");
     }
@@ -187,6 +190,9 @@ pub fn verdict_reason(report: &RunReport) -> String {
 
 fn ungated_verdict_reason(report: &RunReport) -> String {
     let s = &report.summary;
+    if let Some(why) = ended_early_sentence(report) {
+        return why;
+    }
     match s.verdict {
         Verdict::Conformant => match s.must.skipped + s.should.skipped {
             0 => format!(
@@ -260,14 +266,63 @@ pub fn area_tally(cases: &[&CaseResult]) -> String {
 }
 
 /// The verdict as people read it: its label, scoped to the get-only part of the protocol when
-/// the helper was certified as get-only.
+/// the helper was certified as get-only, and saying when the run ended early.
 pub fn verdict_words(report: &RunReport) -> String {
-    let label = report.summary.verdict.label();
+    let mut words = report.summary.verdict.label().to_string();
     if report.target.get_only {
-        format!("{label} (get-only)")
-    } else {
-        label.to_string()
+        words.push_str(" (get-only)");
     }
+    if report.interrupted {
+        words.push_str(" (interrupted)");
+    } else if report.max_duration_reached {
+        words.push_str(" (stopped at --max-duration)");
+    }
+    words
+}
+
+/// Why a run that ended before every case ran is not conformant, `None` for a complete run.
+pub fn ended_early_sentence(report: &RunReport) -> Option<String> {
+    let not_run = report
+        .cases
+        .iter()
+        .filter(|c| {
+            c.status == Status::Skipped
+                && c.note.as_deref().is_some_and(|n| n.starts_with("not run:"))
+        })
+        .count();
+    let what = if report.interrupted {
+        "The run was interrupted"
+    } else if report.max_duration_reached {
+        "The run reached --max-duration"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "{what}: {not_run} of {} case{} did not run, so the target is not certified.",
+        report.cases.len(),
+        plural(report.cases.len())
+    ))
+}
+
+/// What the target left running that the runner ended, as a sentence; `None` when nothing.
+pub fn left_running_sentence(report: &RunReport) -> Option<String> {
+    let left = &report.cleanup.left_running;
+    if left.is_empty() {
+        return None;
+    }
+    let total: usize = left.iter().map(|l| l.count).sum();
+    let shown: Vec<String> = left
+        .iter()
+        .map(|l| match l.count {
+            1 => format!("`{}`", l.command),
+            n => format!("`{}` ×{n}", l.command),
+        })
+        .collect();
+    Some(format!(
+        "the target left {total} process{} running after its calls, ended by the runner: {}",
+        if total == 1 { "" } else { "es" },
+        shown.join(", ")
+    ))
 }
 
 /// The sentence a report shows for a get-only certification, `None` otherwise.
@@ -402,6 +457,49 @@ mod tests {
             verdict_reason(&warn).starts_with("Every MUST case passed; 1 SHOULD case was blocked"),
             "{}",
             verdict_reason(&warn)
+        );
+    }
+
+    #[test]
+    fn a_run_that_ended_early_says_so_in_its_verdict() {
+        let mut report = sample::failing_report();
+        assert!(ended_early_sentence(&report).is_none());
+        report.cases[0].status = Status::Skipped;
+        report.cases[0].note = Some(crate::run::limits::INTERRUPTED_NOTE.into());
+        report.interrupted = true;
+        assert!(verdict_words(&report).ends_with("(interrupted)"));
+        let reason = verdict_reason(&report);
+        assert!(
+            reason.starts_with("The run was interrupted: 1 of"),
+            "{reason}"
+        );
+        assert!(summary(&report).contains("(interrupted) ("));
+        report.interrupted = false;
+        report.max_duration_reached = true;
+        assert!(verdict_words(&report).ends_with("(stopped at --max-duration)"));
+    }
+
+    #[test]
+    fn processes_left_running_are_listed_by_command() {
+        let mut report = sample::failing_report();
+        assert!(left_running_sentence(&report).is_none());
+        report.cleanup.left_running = vec![
+            crate::drive::LeftRunning {
+                command: "sleep 1000".into(),
+                count: 50,
+            },
+            crate::drive::LeftRunning {
+                command: "gpg-agent --daemon".into(),
+                count: 1,
+            },
+        ];
+        let text = summary(&report);
+        assert!(
+            text.contains(
+                "left running: the target left 51 processes running after its calls, ended by \
+                 the runner: `sleep 1000` ×50, `gpg-agent --daemon`"
+            ),
+            "{text}"
         );
     }
 

@@ -17,6 +17,10 @@ use crate::{
     },
 };
 
+/// Timed-out calls a case may make; then it fails with that reason, its remaining repetitions
+/// are not run, and its entries are left to the run's final cleanup.
+pub const TIMEOUT_BUDGET: usize = 3;
+
 /// One invocation, fully expanded and ready to run.
 #[derive(Debug, Clone)]
 struct Prepared {
@@ -57,9 +61,16 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
         owns: &owns,
     };
     let mut result = CaseResult::new(case, Status::Passed);
+    let mut timeouts = 0;
+    let mut stored = Vec::new();
     for (step, group) in case.steps.iter().zip(&prepared) {
-        let outcomes = execute(step, group, cx);
+        let outcomes = execute(step, group, cx, &mut timeouts);
         for (p, outcome) in group.iter().zip(outcomes) {
+            if p.args.first().map(String::as_str) == Some("store")
+                && let Some(url) = &p.url
+            {
+                stored.push(url.clone());
+            }
             let record = match outcome {
                 Ok(outcome) => {
                     let mismatches = check::check(&p.expect, &outcome, &check_cx);
@@ -83,17 +94,25 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
             }
             result.steps.push(record);
         }
+        if timeouts >= TIMEOUT_BUDGET {
+            if result.status == Status::Passed {
+                result.status = Status::Failed;
+            }
+            result.note = Some(format!(
+                "the helper timed out {timeouts} times (each call may take {:.1} s); the case \
+                 stopped there",
+                cx.target.timeout.as_secs_f64()
+            ));
+        }
         if result.status != Status::Passed {
             break;
         }
     }
-    let stored: Vec<String> = prepared
-        .iter()
-        .flatten()
-        .filter(|p| p.args.first().map(String::as_str) == Some("store"))
-        .filter_map(|p| p.url.clone())
-        .collect();
-    cx.ledger.erase_now(&stored);
+    // A helper that timed out would likely time out again: its entries are left to the run's
+    // final cleanup, which has a budget of its own.
+    if timeouts == 0 {
+        cx.ledger.erase_now(&stored);
+    }
     result.duration_ms = millis(started.elapsed());
     result
 }
@@ -246,11 +265,14 @@ fn expand_expect(e: &Expect, x: &Expand<'_>) -> Result<Expect, String> {
     Ok(e)
 }
 
-/// Runs a step's invocations, at the same time when the step says `parallel`.
+/// Runs a step's invocations, at the same time when the step says `parallel`; one after the
+/// other otherwise, stopping once the case has timed out [`TIMEOUT_BUDGET`] times (counted in
+/// `timeouts`).
 fn execute(
     step: &Step,
     group: &[Prepared],
     cx: &HelperRun,
+    timeouts: &mut usize,
 ) -> Vec<Result<Outcome, drive::SpawnError>> {
     let run_one = |p: &Prepared| {
         if p.args.first().map(String::as_str) == Some("store")
@@ -263,16 +285,29 @@ fn execute(
                 .invocation(p.args.clone(), p.stdin.as_bytes().to_vec()),
         )
     };
+    let timed_out =
+        |r: &Result<Outcome, drive::SpawnError>| matches!(r, Ok(o) if o.ending == Ending::TimedOut);
     if step.parallel && group.len() > 1 {
-        thread::scope(|s| {
+        let outcomes: Vec<_> = thread::scope(|s| {
             let handles: Vec<_> = group.iter().map(|p| s.spawn(|| run_one(p))).collect();
             handles
                 .into_iter()
                 .map(|h| h.join().expect("an invocation thread panicked"))
                 .collect()
-        })
+        });
+        *timeouts += outcomes.iter().filter(|r| timed_out(r)).count();
+        outcomes
     } else {
-        group.iter().map(run_one).collect()
+        let mut outcomes = Vec::with_capacity(group.len());
+        for p in group {
+            if *timeouts >= TIMEOUT_BUDGET {
+                break;
+            }
+            let outcome = run_one(p);
+            *timeouts += usize::from(timed_out(&outcome));
+            outcomes.push(outcome);
+        }
+        outcomes
     }
 }
 
@@ -318,7 +353,7 @@ fn record(
         repetition: p.repetition,
         args: p.args.iter().map(|a| cx.redactor.redact(a)).collect(),
         stdin,
-        ending,
+        ending: cx.redactor.redact(&ending),
         elapsed_ms,
         mismatches,
     }

@@ -113,9 +113,10 @@ pub fn certify_login_cli(
     let run_id = format!("login-{:08x}", rand::random::<u32>());
     reporter.started(&info, cases.len(), options.seed);
     let run_one = |case: &Case| guarded(case, &cx.redactor, || run(case, &cx));
-    let results = run_pool(&cases, options.jobs, &run_one, reporter);
+    let limits = super::Limits::new(started, options.max_duration);
+    let results = run_pool(&cases, &limits, options.jobs, &run_one, reporter);
     info.sha256 = crate::target::sha256_file(&cx.target.path).unwrap_or_default();
-    let report = RunReport::assemble(
+    let mut report = RunReport::assemble(
         result::RunFacts {
             target: info,
             suites: &login_suites,
@@ -124,9 +125,16 @@ pub fn certify_login_cli(
             options: &options,
             started,
             started_at,
-            cleanup: Default::default(),
+            cleanup: super::CleanupReport {
+                left_running: super::left_running(&cx.redactor),
+                ..Default::default()
+            },
         },
         results,
+    );
+    report.mark_ended_early(
+        super::interrupt::interrupted(),
+        limits.max_duration_reached(),
     );
     reporter.finished(&report);
     Ok(report)
@@ -562,7 +570,7 @@ fn check_process(
         let mut both = outcome.stdout.clone();
         both.extend_from_slice(&outcome.stderr);
         let merged = Outcome {
-            ending: outcome.ending,
+            ending: outcome.ending.clone(),
             stdout: both,
             stderr: Vec::new(),
             elapsed: outcome.elapsed,

@@ -1,14 +1,17 @@
 //! Scheduling cases against a target: selection (suite, filter, partition), parallel workers,
-//! the run namespace, and cleanup.
+//! the run's limits (interruption, `--max-duration`), the run namespace, and cleanup.
 
 pub mod helper_case;
 pub mod integrity;
+pub mod interrupt;
 pub mod ledger;
+pub mod limits;
 pub mod login_case;
 pub mod namespace;
 pub mod plan;
 pub mod property;
 pub mod result;
+pub mod shrink;
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -18,10 +21,11 @@ use std::{
         mpsc,
     },
     thread,
-    time::Instant,
+    time::{Duration, Instant},
 };
 
 pub use ledger::{CleanupReport, Ledger};
+pub use limits::Limits;
 pub use login_case::{LoginOptions, certify_login_cli};
 pub use namespace::{ForeignHosts, Namespace};
 pub use plan::{Partition, Selection};
@@ -47,6 +51,9 @@ pub struct RunOptions {
     pub seed: u64,
     /// Overrides the number of random inputs of every property.
     pub prop_cases: Option<u32>,
+    /// Cases not started this long after the run started are reported as not run, and the
+    /// run fails (`--max-duration`).
+    pub max_duration: Option<Duration>,
 }
 
 /// What every case of a helper run shares.
@@ -98,12 +105,21 @@ pub fn certify_helper(
         options,
     };
     reporter.started(&info, cases.len(), cx.options.seed);
-    let results = run_all(&cases, &cx, reporter);
+    let limits = Limits::new(started, cx.options.max_duration);
+    let results = run_all(&cases, &cx, &limits, reporter);
     let mut cleanup = ledger.cleanup();
     cleanup.foreign_changed =
         foreign_before.changed_since(&integrity::ForeignEntries::read(&cx.target, &cx.namespace));
+    cleanup.left_running = left_running(&cx.redactor);
+    if interrupt::interrupted() {
+        eprintln!(
+            "cleanup: {} erase(s); {}",
+            cleanup.erased,
+            ledger::describe_leftovers(&cleanup)
+        );
+    }
     info.sha256 = digest.join().unwrap_or_default();
-    let report = RunReport::assemble(
+    let mut report = RunReport::assemble(
         result::RunFacts {
             target: info,
             suites: &helper_suites,
@@ -116,8 +132,22 @@ pub fn certify_helper(
         },
         results,
     );
+    report.mark_ended_early(interrupt::interrupted(), limits.max_duration_reached());
     reporter.finished(&report);
     report
+}
+
+/// Ends every process the target left that reparented to the runner, and returns what was
+/// ended during the run (command lines redacted).
+pub fn left_running(redactor: &Redactor) -> Vec<crate::drive::LeftRunning> {
+    crate::drive::strays::end_orphans();
+    crate::drive::strays::take_ended()
+        .into_iter()
+        .map(|mut l| {
+            l.command = redactor.redact(&l.command);
+            l
+        })
+        .collect()
 }
 
 /// The cases of `suites` that `selection` picks and that apply to a helper that is, or is not,
@@ -134,13 +164,18 @@ pub fn helper_cases<'a>(
 
 /// Runs the shared cases on `jobs` workers, then the exclusive ones one at a time, handing each
 /// result to the reporter as it comes.
-fn run_all(cases: &[&Case], cx: &HelperRun, reporter: &mut dyn Reporter) -> Vec<CaseResult> {
+fn run_all(
+    cases: &[&Case],
+    cx: &HelperRun,
+    limits: &Limits,
+    reporter: &mut dyn Reporter,
+) -> Vec<CaseResult> {
     let (alone, mut shared): (Vec<&Case>, Vec<&Case>) = cases.iter().partition(|c| c.runs_alone());
     // Longest first, so no long case starts last and leaves the other workers idle.
     shared.sort_by_key(|c| std::cmp::Reverse(estimated_invocations(c)));
     let run_one = |case: &Case| guarded(case, &cx.redactor, || run_case(case, cx));
-    let mut results = run_pool(&shared, cx.options.jobs, &run_one, reporter);
-    results.extend(run_pool(&alone, 1, &run_one, reporter));
+    let mut results = run_pool(&shared, limits, cx.options.jobs, &run_one, reporter);
+    results.extend(run_pool(&alone, limits, 1, &run_one, reporter));
     results
 }
 
@@ -156,9 +191,11 @@ fn estimated_invocations(case: &Case) -> usize {
     }
 }
 
-/// Runs `cases` on `jobs` workers.
+/// Runs `cases` on `jobs` workers. Once `limits` refuse, the cases left are reported as not run,
+/// and so is a case that finished after an interrupt (its processes were killed under it).
 pub(crate) fn run_pool(
     cases: &[&Case],
+    limits: &Limits,
     jobs: usize,
     run_one: &(dyn Fn(&Case) -> CaseResult + Sync),
     reporter: &mut dyn Reporter,
@@ -172,7 +209,18 @@ pub(crate) fn run_pool(
             let next = &next;
             s.spawn(move || {
                 while let Some(case) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    if tx.send(run_one(case)).is_err() {
+                    let result = match limits.refusal() {
+                        Some(why) => CaseResult::new(case, Status::Skipped).with_note(why),
+                        None => {
+                            let result = run_one(case);
+                            match interrupt::interrupted() {
+                                true => CaseResult::new(case, Status::Skipped)
+                                    .with_note(limits::INTERRUPTED_NOTE),
+                                false => result,
+                            }
+                        }
+                    };
+                    if tx.send(result).is_err() {
                         break;
                     }
                 }

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use super::{
     HelperRun,
     result::{CaseResult, Status, StepRecord, millis},
+    shrink::{Calls, Stop, Trials},
 };
 use crate::{
     check::redact::placeholder,
@@ -159,36 +160,47 @@ pub fn run(case: &Case, property: &Property, cx: &HelperRun) -> CaseResult {
     };
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(cx.options.seed, &case.id));
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let trials = std::cell::Cell::new(0usize);
+    let trials = Trials::new(
+        cx.options.prop_cases.unwrap_or(property.cases),
+        calls_per_trial(property.kind),
+    );
+    let pcx = Ctx {
+        run: cx,
+        calls: &trials.calls,
+    };
     let outcome = match property.kind {
         PropertyKind::RoundTrip => conclude(runner.run(&credential_strategy(host), |c| {
-            trials.set(trials.get() + 1);
-            round_trip(&c, cx)
+            trials.judge(|| round_trip(&c, &pcx))
         })),
         PropertyKind::Isolation => {
             let pair = (credential_strategy(host.clone()), credential_strategy(host))
                 .prop_filter("distinct URLs and secrets", |(a, b)| {
                     a.url.trim() != b.url.trim() && a.secret != b.secret
                 });
-            conclude(runner.run(&pair, |(a, b)| {
-                trials.set(trials.get() + 1);
-                isolation(&a, &b, cx)
-            }))
+            conclude(runner.run(&pair, |(a, b)| trials.judge(|| isolation(&a, &b, &pcx))))
         }
     };
     let mut result = CaseResult::new(case, Status::Passed);
     match outcome {
         Ok(()) => {
-            result.note = Some(format!("{} random inputs held", trials.get()));
+            result.note = Some(format!("{} random inputs held", trials.trials()));
         }
         Err(Failure::Fail { reason, input }) => {
             result.status = Status::Failed;
             let input = cx.redactor.redact(&input);
             let reason = cx.redactor.redact(&reason);
-            result.note = Some(format!(
-                "minimal failing input after {} trials: {input}; {reason}",
-                trials.get(),
-            ));
+            let n = trials.trials();
+            result.note = Some(match trials.stop() {
+                None => format!("minimal failing input after {n} trials: {input}; {reason}"),
+                Some(Stop::TimedOut) => format!(
+                    "the helper timed out after {n} trials (a timeout is not shrunk) on: \
+                     {input}; {reason}"
+                ),
+                Some(Stop::Budget { steps, why }) => format!(
+                    "shrinking stopped early after {steps} steps ({why}); smallest failing \
+                     input so far: {input}; {reason}"
+                ),
+            });
             result.steps.push(StepRecord {
                 step: 1,
                 repetition: 0,
@@ -211,6 +223,27 @@ pub fn run(case: &Case, property: &Property, cx: &HelperRun) -> CaseResult {
     }
     result.duration_ms = millis(started.elapsed());
     result
+}
+
+/// The most helper calls one trial of a property makes (a passing trial makes them all).
+fn calls_per_trial(kind: PropertyKind) -> usize {
+    match kind {
+        PropertyKind::RoundTrip => 4,
+        PropertyKind::Isolation => 7,
+    }
+}
+
+/// What a trial works with: the run, and the count of the case's helper calls.
+struct Ctx<'a> {
+    run: &'a HelperRun,
+    calls: &'a Calls,
+}
+
+impl std::ops::Deref for Ctx<'_> {
+    type Target = HelperRun;
+    fn deref(&self) -> &HelperRun {
+        self.run
+    }
 }
 
 /// A property failure with its (shrunk) input rendered for display.
@@ -241,18 +274,19 @@ fn property_text(kind: PropertyKind) -> &'static str {
 }
 
 /// Calls the helper, failing the trial when it cannot be started or does not exit normally.
-fn call(cx: &HelperRun, action: &str, stdin: &str) -> Result<Outcome, TestCaseError> {
+fn call(cx: &Ctx<'_>, action: &str, stdin: &str) -> Result<Outcome, TestCaseError> {
     let out = cx
         .target
         .call(action, stdin)
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
+    cx.calls.count(out.ending == Ending::TimedOut);
     if !matches!(out.ending, Ending::Exited(_)) {
         return Err(TestCaseError::fail(format!("{action} {}", out.ending)));
     }
     Ok(out)
 }
 
-fn store(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
+fn store(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
     cx.redactor.register(&c.secret);
     cx.ledger.record(&c.url);
     let payload =
@@ -270,7 +304,7 @@ fn store(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
 }
 
 /// What `get` returned: `None` when the helper said it has nothing.
-fn get(url: &str, cx: &HelperRun) -> Result<Option<(String, String)>, TestCaseError> {
+fn get(url: &str, cx: &Ctx<'_>) -> Result<Option<(String, String)>, TestCaseError> {
     let out = call(cx, "get", url)?;
     if out.ending != Ending::Exited(0) {
         return Ok(None);
@@ -286,7 +320,7 @@ fn get(url: &str, cx: &HelperRun) -> Result<Option<(String, String)>, TestCaseEr
     Ok(Some((field("Username"), field("Secret"))))
 }
 
-fn expect_get(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
+fn expect_get(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
     match get(&c.url, cx)? {
         Some((u, s)) if u == c.username && s == c.secret => Ok(()),
         Some((u, s)) => Err(TestCaseError::fail(format!(
@@ -306,7 +340,7 @@ fn expect_get(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
     }
 }
 
-fn erase(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
+fn erase(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
     let out = call(cx, "erase", &c.url)?;
     if out.ending != Ending::Exited(0) {
         return Err(TestCaseError::fail(format!(
@@ -318,7 +352,7 @@ fn erase(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn expect_gone(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
+fn expect_gone(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
     match get(&c.url, cx)? {
         Some((_, s)) if s == c.secret => Err(TestCaseError::fail(format!(
             "get of {:?} still returns the secret after erase",
@@ -328,8 +362,12 @@ fn expect_gone(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
     }
 }
 
-/// Erases whatever a failed trial left, so the next (shrunk) trial starts clean.
-fn tidy(creds: &[&Credential], cx: &HelperRun) {
+/// Erases whatever a failed trial left, so the next (shrunk) trial starts clean; after a
+/// timeout that is left to the run's final cleanup.
+fn tidy(creds: &[&Credential], cx: &Ctx<'_>) {
+    if cx.calls.timed_out() {
+        return;
+    }
     for c in creds {
         if let Ok(out) = cx.target.call("erase", &c.url)
             && out.ending == Ending::Exited(0)
@@ -339,7 +377,7 @@ fn tidy(creds: &[&Credential], cx: &HelperRun) {
     }
 }
 
-fn round_trip(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
+fn round_trip(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
     let result = store(c, cx)
         .and_then(|()| expect_get(c, cx))
         .and_then(|()| erase(c, cx))
@@ -350,7 +388,7 @@ fn round_trip(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
     result
 }
 
-fn isolation(a: &Credential, b: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
+fn isolation(a: &Credential, b: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
     let result = store(a, cx)
         .and_then(|()| store(b, cx))
         .and_then(|()| expect_get(a, cx))

@@ -204,6 +204,9 @@ pub struct Summary {
     pub should: Counts,
     /// The helper lost or changed entries outside the run namespace during the run.
     pub store_damaged: bool,
+    /// The run ended before every case ran (interrupted, or `--max-duration` reached).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
     /// The verdict.
     pub verdict: Verdict,
 }
@@ -241,6 +244,7 @@ impl Summary {
             must,
             should,
             store_damaged: false,
+            incomplete: false,
             verdict,
         }
     }
@@ -255,11 +259,22 @@ impl Summary {
         self
     }
 
+    /// The same summary, not conformant whatever the cases say when the run ended before every
+    /// case ran.
+    pub fn with_incomplete(mut self, incomplete: bool) -> Self {
+        self.incomplete = incomplete;
+        if incomplete {
+            self.verdict = Verdict::NotConformant;
+        }
+        self
+    }
+
     /// The process exit code: 0 when no MUST case failed or was blocked (and no SHOULD case,
-    /// when strict), not counting failures a baseline or a waiver accepts.
+    /// when strict) and every case ran, not counting failures a baseline or a waiver accepts.
     pub fn exit_code(&self, strict: bool) -> i32 {
         let failed = self.must.unaccepted() > 0
             || self.store_damaged
+            || self.incomplete
             || (strict && self.should.unaccepted() > 0);
         i32::from(failed)
     }
@@ -308,6 +323,12 @@ pub struct RunReport {
     /// The baseline and waivers the run was gated with, when any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<GateUse>,
+    /// The run was interrupted (SIGINT/SIGTERM): the cases not run are marked so.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
+    /// The run reached `--max-duration`: the cases not started are marked not run.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub max_duration_reached: bool,
 }
 
 /// The current report format version (2 added `certificate`, `gate`, case `disposition` and
@@ -369,7 +390,18 @@ impl RunReport {
             cases: results,
             cleanup: facts.cleanup,
             gate: None,
+            interrupted: false,
+            max_duration_reached: false,
         }
+    }
+
+    /// Marks a run that ended before every case ran; its verdict is then not conformant.
+    pub fn mark_ended_early(&mut self, interrupted: bool, max_duration_reached: bool) {
+        self.interrupted = interrupted;
+        self.max_duration_reached = max_duration_reached;
+        self.summary = self
+            .summary
+            .with_incomplete(interrupted || max_duration_reached);
     }
 }
 
@@ -455,5 +487,9 @@ mod tests {
         let damaged = Summary::of(&all_pass).with_store_damage(true);
         assert_eq!(damaged.verdict, Verdict::NotConformant);
         assert_eq!(damaged.exit_code(false), 1);
+
+        let cut_short = Summary::of(&all_pass).with_incomplete(true);
+        assert_eq!(cut_short.verdict, Verdict::NotConformant);
+        assert_eq!(cut_short.exit_code(false), 1);
     }
 }

@@ -80,9 +80,12 @@ impl HelperTarget {
         drive::run(&self.invocation(vec![action.to_string()], stdin.as_bytes().to_vec()))
     }
 
-    /// Runs one action even after the run was interrupted: for cleanup only.
+    /// Runs one action even after the run was interrupted (then with a short timeout, see
+    /// [`crate::run::interrupt::cleanup_timeout`]): for cleanup only.
     pub fn call_for_cleanup(&self, action: &str, stdin: &str) -> Result<Outcome, SpawnError> {
-        drive::run_ungated(&self.invocation(vec![action.to_string()], stdin.as_bytes().to_vec()))
+        let mut inv = self.invocation(vec![action.to_string()], stdin.as_bytes().to_vec());
+        inv.timeout = crate::run::interrupt::cleanup_timeout(inv.timeout);
+        drive::run_ungated(&inv)
     }
 
     /// Describes the target for reports: name, path and `version` answer. The digest is left

@@ -266,3 +266,21 @@ pub fn require_compat_program(name: &str) -> Option<PathBuf> {
     );
     None
 }
+
+/// The report schema, docs/report.schema.json.
+pub fn schema() -> serde_json::Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report.schema.json");
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Every way `report` breaks the schema, one line each.
+pub fn schema_errors(report: &serde_json::Value) -> Vec<String> {
+    let validator = jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&schema())
+        .unwrap();
+    validator
+        .iter_errors(report)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect()
+}

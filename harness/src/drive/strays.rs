@@ -1,0 +1,273 @@
+//! Processes a target leaves behind, found and ended: members of an invocation's process group
+//! still running when its leader exits ([`end_group`]), and, once the runner is a child
+//! subreaper ([`become_subreaper`]), every orphan that reparented to it, such as daemons that
+//! left the group with `setsid` ([`end_orphans`]). Each ended process's command line is recorded
+//! for the report ([`take_ended`]); nothing here reads a process's environment.
+
+use std::{
+    collections::BTreeMap,
+    fs,
+    os::fd::BorrowedFd,
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    thread,
+    time::{Duration, Instant},
+};
+
+use serde::Serialize;
+
+use super::process::gate;
+
+/// A process found holding one of an invocation's pipes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    /// Its pid.
+    pub pid: i32,
+    /// Its command line (arguments joined by spaces, shortened).
+    pub command: String,
+}
+
+/// Processes a target left running that the runner ended, counted by command line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LeftRunning {
+    /// The command line (arguments joined by spaces, shortened; no environment).
+    pub command: String,
+    /// How many processes ran it.
+    pub count: usize,
+}
+
+/// The longest command line kept, in characters.
+const COMMAND_CHARS: usize = 200;
+/// Distinct command lines kept; the rest are counted under one entry.
+const DISTINCT_COMMANDS: usize = 32;
+/// Rounds of [`end_orphans`]: each ends one generation (their children reparent to us).
+const ORPHAN_ROUNDS: usize = 20;
+/// How long [`end_orphans`] waits for the processes it killed to be reaped, over all rounds.
+const REAP_WAIT: Duration = Duration::from_secs(2);
+
+static SUBREAPER: AtomicBool = AtomicBool::new(false);
+static ENDED: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
+
+/// Makes this process a child subreaper (Linux): orphans of the programs it runs reparent to it
+/// instead of to PID 1, so [`end_orphans`] can find and end them. For the `credconform` binary
+/// only: a library caller keeps its own children's fate.
+pub fn become_subreaper() -> std::io::Result<()> {
+    // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) changes a flag of this process, no memory.
+    let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    SUBREAPER.store(true, Ordering::SeqCst);
+    Ok(())
+}
+
+/// One line of `/proc/PID/stat`, the fields used here.
+struct Stat {
+    pid: i32,
+    state: char,
+    ppid: i32,
+    pgrp: i32,
+}
+
+fn stat(pid: i32) -> Option<Stat> {
+    let text = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may itself contain them: split at the last one.
+    let rest = &text[text.rfind(')')? + 1..];
+    let mut fields = rest.split_ascii_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    Some(Stat {
+        pid,
+        state,
+        ppid,
+        pgrp,
+    })
+}
+
+/// The pids under /proc, optionally only those above `after`.
+fn pids(after: i32) -> impl Iterator<Item = i32> {
+    fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(move |&pid| pid > after)
+}
+
+/// A process's command line, shortened; its name in brackets when it has none (a zombie).
+fn command_line(pid: i32) -> Option<String> {
+    let raw = fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let joined = raw
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(String::from_utf8_lossy)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let line = if joined.is_empty() {
+        let comm = fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+        format!("[{}]", comm.trim())
+    } else {
+        joined
+    };
+    Some(shorten(&line))
+}
+
+fn shorten(line: &str) -> String {
+    match line.char_indices().nth(COMMAND_CHARS) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
+fn record(command: String) {
+    let mut ended = ENDED.lock().unwrap_or_else(|p| p.into_inner());
+    let distinct = ended.len();
+    let key = if ended.contains_key(&command) || distinct < DISTINCT_COMMANDS {
+        command
+    } else {
+        "(other command lines)".to_string()
+    };
+    *ended.entry(key).or_default() += 1;
+}
+
+fn kill(pid: i32, sig: i32) {
+    // SAFETY: kill(2) only sends a signal; a negative pid names a process group.
+    unsafe {
+        libc::kill(pid, sig);
+    }
+}
+
+/// Records and kills whatever still runs in process group `pgid` once its leader has exited
+/// (the leader, a zombie, still holds the group's ID, so the ID names no one else). Only pids
+/// above the leader's are looked at for the record (a descendant is younger than its
+/// ancestor unless the pid counter wrapped); the kill reaches the whole group either way.
+pub(super) fn end_group(pgid: i32) {
+    let mut found = false;
+    for pid in pids(pgid) {
+        if let Some(s) = stat(pid)
+            && s.pgrp == pgid
+            && s.state != 'Z'
+        {
+            found = true;
+            if let Some(command) = command_line(pid) {
+                record(command);
+            }
+        }
+    }
+    if found {
+        kill(-pgid, libc::SIGKILL);
+    }
+}
+
+/// Ends every process that reparented to this (subreaper) process and that the runner did not
+/// start itself: records its command line (zombies only get reaped), kills it, and reaps it.
+/// Runs in rounds, since the children of a killed orphan reparent here in turn. Does nothing
+/// unless [`become_subreaper`] succeeded.
+pub fn end_orphans() {
+    if !SUBREAPER.load(Ordering::SeqCst) {
+        return;
+    }
+    let me = std::process::id() as i32;
+    let until = Instant::now() + REAP_WAIT;
+    for _ in 0..ORPHAN_ROUNDS {
+        // Under the gate's lock no child can be spawned (and registered as owned) meanwhile.
+        let strays: Vec<Stat> = {
+            let gate = gate();
+            pids(0)
+                .filter_map(stat)
+                .filter(|s| s.ppid == me && !gate.owned.contains(&s.pid))
+                .collect()
+        };
+        if strays.is_empty() {
+            return;
+        }
+        for s in &strays {
+            if s.state != 'Z'
+                && let Some(command) = command_line(s.pid)
+            {
+                record(command);
+            }
+            kill(s.pid, libc::SIGKILL);
+        }
+        for s in &strays {
+            reap(s.pid, until);
+        }
+    }
+}
+
+/// Reaps `pid` (a child this module killed, never one the runner waits for) by `until`.
+fn reap(pid: i32, until: Instant) {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid on one pid, writing to a local.
+        let rc = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if rc != 0 || Instant::now() >= until {
+            return;
+        }
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The processes ended since the last call, by command line (most frequent first).
+pub fn take_ended() -> Vec<LeftRunning> {
+    let ended = std::mem::take(&mut *ENDED.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut list: Vec<LeftRunning> = ended
+        .into_iter()
+        .map(|(command, count)| LeftRunning { command, count })
+        .collect();
+    list.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.command.cmp(&b.command))
+    });
+    list
+}
+
+/// Records and kills a process found holding an invocation's pipe (it is a descendant of the
+/// invocation: nothing else was handed the pipe).
+pub(super) fn end_holder(holder: &Holder) {
+    record(holder.command.clone());
+    kill(holder.pid, libc::SIGKILL);
+}
+
+/// The process (other than this one) that has the pipe behind `fd` open, found by the pipe's
+/// inode in `/proc/*/fd`.
+pub(super) fn holder_of(fd: BorrowedFd<'_>) -> Option<Holder> {
+    let inode = rustix::fs::fstat(fd).ok()?.st_ino;
+    let wanted = format!("pipe:[{inode}]");
+    let me = std::process::id() as i32;
+    pids(0).filter(|&pid| pid != me).find_map(|pid| {
+        let fds = fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
+        fds.flatten()
+            .any(|e| fs::read_link(e.path()).is_ok_and(|l| l.as_os_str() == wanted.as_str()))
+            .then(|| Holder {
+                pid,
+                command: command_line(pid).unwrap_or_else(|| "?".into()),
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_command_lines_are_shortened() {
+        let long = "x".repeat(500);
+        let short = shorten(&long);
+        assert_eq!(short.chars().count(), COMMAND_CHARS + 1);
+        assert!(short.ends_with('…'));
+        assert_eq!(shorten("sleep 5"), "sleep 5");
+    }
+
+    #[test]
+    fn this_process_is_read_from_proc() {
+        let me = std::process::id() as i32;
+        let s = stat(me).unwrap();
+        assert_eq!((s.pid, s.state == 'Z'), (me, false));
+        assert!(command_line(me).is_some());
+    }
+}
