@@ -6,7 +6,7 @@ use std::{ffi::OsString, path::PathBuf, process::ExitCode, time::Duration};
 use clap::{Args, Parser, Subcommand};
 use credconform::{
     bundled::{BundledPrograms, LoginVariant, Variant},
-    default_suites_dir,
+    cli_args, default_suites_dir,
     report::{
         self, Format, Reporter, badge::Badge, html::Html, json::Json, junit::Junit,
         markdown::Markdown, terminal::Terminal,
@@ -82,19 +82,21 @@ struct RunArgs {
     #[arg(long)]
     strict: bool,
     /// Cases run at the same time [default: the number of CPUs].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = cli_args::jobs)]
     jobs: Option<usize>,
     /// Only partition I of N (for CI matrices).
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true, value_parser = cli_args::partition)]
     partition: Option<Partition>,
-    /// Seconds each invocation may run before its process group is killed.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    timeout: f64,
+    /// Seconds each invocation may run before its process group is killed (more than 0, at
+    /// most 3600).
+    #[arg(long, value_name = "SECS", default_value = "10", allow_hyphen_values = true,
+          value_parser = cli_args::timeout)]
+    timeout: Duration,
     /// Seed of the generative cases [default: random, printed].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = cli_args::seed)]
     seed: Option<u64>,
     /// Random inputs per generative case (overrides the suite's number).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = cli_args::prop_cases)]
     prop_cases: Option<u32>,
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
@@ -170,22 +172,40 @@ fn load_suites(dir: Option<PathBuf>, only: Option<&str>) -> Result<Vec<Suite>, S
     Ok(suites)
 }
 
+/// Writes one line to stdout. A closed stdout (its reader, such as `head`, has gone: EPIPE) is
+/// not a failure: the answer is `false` and the caller stops printing, as Unix tools do.
+fn say(line: std::fmt::Arguments<'_>) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
+}
+
 fn list(suite: Option<String>, suites_dir: Option<PathBuf>) -> Result<u8, SetupError> {
     let suites = load_suites(suites_dir, suite.as_deref())?;
     for s in suites
         .iter()
         .filter(|s| suite.as_deref().is_none_or(|n| s.name == n))
     {
-        println!(
+        let header = say(format_args!(
             "# {} ({} v{}, {} cases)",
             s.name,
             s.header.title,
             s.header.version,
             s.cases.len()
-        );
+        ));
+        if !header {
+            return Ok(0);
+        }
         for c in &s.cases {
             let only = if c.get_only { " (with --get-only)" } else { "" };
-            println!("{:<16} {:<6} {}{only}", c.id, c.level.to_string(), c.title);
+            if !say(format_args!(
+                "{:<16} {:<6} {}{only}",
+                c.id,
+                c.level.to_string(),
+                c.title
+            )) {
+                return Ok(0);
+            }
         }
     }
     Ok(0)
@@ -220,12 +240,6 @@ fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> Result<u8, SetupError>
 
 fn certify(args: RunArgs) -> Result<u8, SetupError> {
     let suites = load_suites(args.suites_dir.clone(), args.suite.as_deref())?;
-    if !args.timeout.is_finite() || args.timeout <= 0.0 {
-        return Err(SetupError(format!(
-            "--timeout {} must be a positive number of seconds",
-            args.timeout
-        )));
-    }
     // One set of options (one seed) for every run; no target: every suite against the bundled
     // reference programs. A run starts only when the selection leaves it some case.
     let options = run_options(&args);
@@ -288,16 +302,16 @@ fn certify_login_cli(
         Some(name) => LoginCliTarget::resolve(name, args.profile.as_deref(), &profiles)?,
         None => {
             let programs = BundledPrograms::create()?;
-            println!(
+            say(format_args!(
                 "No target given: certifying the bundled reference login client. \
                  Use --login-cli PATH to certify yours."
-            );
+            ));
             let path = programs.login_path(LoginVariant::Reference);
             _bundled = programs;
             LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"), &profiles)?
         }
     };
-    target.timeout = Duration::from_secs_f64(args.timeout);
+    target.timeout = args.timeout;
     let login = LoginOptions {
         update_snapshots: args.update_snapshots,
         ..LoginOptions::default()
@@ -333,10 +347,10 @@ fn certify_helper(
             } else {
                 (Variant::Reference, "helper")
             };
-            println!(
+            say(format_args!(
                 "No target given: certifying the bundled reference {what}. \
                  Use --helper PATH to certify yours."
-            );
+            ));
             let mut t = HelperTarget::resolve(&programs.path(variant).to_string_lossy())?;
             t.env.push((
                 "CREDCONFORM_REF_STORE".into(),
@@ -348,7 +362,7 @@ fn certify_helper(
         }
     };
     target.env.extend(args.env.iter().cloned());
-    target.timeout = Duration::from_secs_f64(args.timeout);
+    target.timeout = args.timeout;
     target.get_only = args.get_only;
     let mut terminal = Terminal::new();
     terminal.verbose = args.verbose;
