@@ -40,7 +40,8 @@ enum Command {
     /// Run the fake registry standalone (the same flags as the `fake-registry` binary).
     Registry(fake_registry::cli::ServeArgs),
     /// Erase entries left in a helper's store by earlier runs that were killed before they could
-    /// clean up (only URLs of the run namespace: `*.credconform.test` hosts and `/cc…` paths).
+    /// clean up: first the URLs their ledger files name, then every listed URL of a run's exact
+    /// shapes (`<case>.<run id>.credconform.test` hosts, `localhost:PORT/<run id>-<case>`).
     Clean {
         /// The credential helper: a path, or a program name on PATH.
         #[arg(long, value_name = "PATH")]
@@ -224,17 +225,35 @@ fn registry(args: fake_registry::cli::ServeArgs) -> Result<u8, SetupError> {
 fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> Result<u8, SetupError> {
     let mut target = HelperTarget::resolve(helper)?;
     target.env = env;
-    let mut report = run::CleanupReport::default();
-    run::ledger::sweep(&target, &run::namespace::is_any_run_url, &mut report);
+    let state_dir = run::ledger::file::state_dir();
+    let outcome = run::ledger::clean_earlier_runs(&target, state_dir.as_deref());
+    let report = &outcome.report;
     if let Some(e) = &report.list_error {
-        return Err(SetupError(format!("cannot list the helper's entries: {e}")));
+        return Err(SetupError(format!(
+            "cannot list the helper's entries: {e} (erased {} entr{} named by ledgers first)",
+            report.erased,
+            if report.erased == 1 { "y" } else { "ies" }
+        )));
     }
-    println!(
-        "erased {} entr{} of earlier credconform runs; {}",
-        report.erased,
-        if report.erased == 1 { "y" } else { "ies" },
-        run::ledger::describe_leftovers(&report)
-    );
+    let ledgers = match (outcome.ledgers, outcome.live) {
+        (0, 0) => "no ledger of a killed run was found".to_string(),
+        (n, 0) => format!("read {n} ledger(s) of killed runs"),
+        (n, live) => {
+            format!("read {n} ledger(s) of killed runs; left alone {live} run(s) still in progress")
+        }
+    };
+    let erased = match outcome.erased.len() {
+        0 => "nothing to erase: the store holds no entry of an earlier credconform run".into(),
+        n => format!(
+            "erased {n} entr{} left by earlier credconform runs: {}",
+            if n == 1 { "y" } else { "ies" },
+            outcome.erased.join(", ")
+        ),
+    };
+    say(format_args!(
+        "{ledgers}; {erased}; {}",
+        run::ledger::describe_leftovers(report)
+    ));
     Ok(u8::from(!report.leftovers.is_empty()))
 }
 

@@ -10,7 +10,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use credconform::bundled::{Mutant, Variant};
+use credconform::{
+    bundled::{Mutant, Variant},
+    run::Namespace,
+};
 use support::*;
 
 const USER_ENTRIES: [(&str, &str, &str); 3] = [
@@ -171,9 +174,10 @@ fn ctrl_c_stops_the_run_and_erases_what_it_stored() {
 fn clean_erases_leftovers_of_killed_runs_and_nothing_else() {
     let b = Bundled::new();
     seed_user_entries(&b);
+    let (a, b_ns) = (Namespace::random(), Namespace::random());
     for url in [
-        "https://hp-rt-001.cc0123456789.credconform.test",
-        "localhost:41234/cc9876543210",
+        format!("https://{}", a.case_host("HP-RT-001")),
+        format!("localhost:41234/{}", b_ns.case_segment("HP-KEY-006")),
     ] {
         let payload =
             serde_json::json!({"ServerURL": url, "Username": "u", "Secret": "left-behind"});

@@ -20,6 +20,11 @@ pub fn credconform_bin() -> PathBuf {
 pub fn credconform() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(credconform_bin());
     cmd.env_remove("CREDCONFORM_REF_STORE");
+    // Ledger files of test runs go to the build's scratch folder, not the user's state folder.
+    cmd.env(
+        "XDG_STATE_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+    );
     cmd
 }
 
