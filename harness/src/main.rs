@@ -247,7 +247,7 @@ fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> Result<u8, SetupError>
         n => format!(
             "erased {n} entr{} left by earlier credconform runs: {}",
             if n == 1 { "y" } else { "ies" },
-            outcome.erased.join(", ")
+            credconform::check::visible(&outcome.erased.join(", "))
         ),
     };
     say(format_args!(

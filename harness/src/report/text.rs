@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::{
+    check::visible,
     run::{CaseResult, RunReport, Status, Verdict, ledger::describe_leftovers},
     target::TargetInfo,
 };
@@ -16,7 +17,12 @@ pub fn case_line(r: &CaseResult) -> String {
         Status::Skipped => "SKIP",
         Status::Error => "ERROR",
     };
-    format!("{word:<5} {} [{}] {}", r.id, r.level, r.title)
+    format!(
+        "{word:<5} {} [{}] {}",
+        visible(&r.id),
+        r.level,
+        visible(&r.title)
+    )
 }
 
 /// Everything a reader needs to see why a case did not pass: the requirement, each failing
@@ -24,7 +30,7 @@ pub fn case_line(r: &CaseResult) -> String {
 pub fn failure_details(r: &CaseResult) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", case_line(r));
-    let _ = writeln!(out, "  requirement: {}", r.cites);
+    let _ = writeln!(out, "  requirement: {}", visible(&r.cites));
     if let Some(note) = &r.note {
         let _ = writeln!(out, "  note: {note}");
     }

@@ -290,7 +290,7 @@ pub fn describe_leftovers(report: &CleanupReport) -> String {
         (None, n) => format!(
             "{n} entr{} of this run could not be erased: {}",
             if n == 1 { "y" } else { "ies" },
-            report.leftovers.join(", ")
+            crate::check::visible(&report.leftovers.join(", "))
         ),
     }
 }

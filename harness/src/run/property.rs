@@ -253,7 +253,7 @@ fn call(cx: &HelperRun, action: &str, stdin: &str) -> Result<Outcome, TestCaseEr
 }
 
 fn store(c: &Credential, cx: &HelperRun) -> Result<(), TestCaseError> {
-    cx.redactor.register(&c.secret);
+    cx.redactor.register_credentials(&c.username, &c.secret);
     cx.ledger.record(&c.url);
     let payload =
         serde_json::json!({"ServerURL": c.url, "Username": c.username, "Secret": c.secret});
