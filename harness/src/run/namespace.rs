@@ -1,15 +1,15 @@
 //! The run namespace: the only server URLs a run may store, read or erase.
 //!
-//! A run draws a random identifier such as `cc4k2j9x0q1z`: `cc`, nine random lower-case letters
+//! A run draws a random identifier such as `cc4k2j9x0q12`: `cc`, nine random lower-case letters
 //! or digits, and a check character computed from those nine, so that a word that merely looks
 //! like an identifier (`ccproduction`, `ccmainrepo01`) is one only by a 1-in-36 chance. Every
 //! URL a case names has one of two exact shapes:
 //!
 //! - a host under the reserved `.test` top-level name, `<case>.<run>.credconform.test`
-//!   (`hp-rt-001.cc4k2j9x0q1z.credconform.test`), possibly with more labels in front, a port
+//!   (`hp-rt-001.cc4k2j9x0q12.credconform.test`), possibly with more labels in front, a port
 //!   and a path;
 //! - for cases about loopback and IP-literal hosts, a loopback host (`localhost`, `127.0.0.1`,
-//!   `[::1]`) with one path segment `<run>-<case>` (`localhost:41234/cc4k2j9x0q1z-hp-key-006`).
+//!   `[::1]`) with one path segment `<run>-<case>` (`localhost:41234/cc4k2j9x0q12-hp-key-006`).
 //!
 //! [`run_id_of`] accepts exactly these shapes (with or without an `http://` or `https://`
 //! scheme, which helpers add or drop) and nothing else, so neither a run nor `credconform clean`
@@ -63,13 +63,13 @@ impl Namespace {
         self.port
     }
 
-    /// The host name reserved for one case, e.g. `hp-rt-001.cc4k2j9x0q1z.credconform.test`.
+    /// The host name reserved for one case, e.g. `hp-rt-001.cc4k2j9x0q12.credconform.test`.
     pub fn case_host(&self, case_id: &str) -> String {
         format!("{}.{}.{DOMAIN}", case_id.to_ascii_lowercase(), self.run_id)
     }
 
     /// The path segment reserved for one case, for URLs on loopback and IP-literal hosts, e.g.
-    /// `cc4k2j9x0q1z-hp-key-006`: cases never share an entry even on the same host.
+    /// `cc4k2j9x0q12-hp-key-006`: cases never share an entry even on the same host.
     pub fn case_segment(&self, case_id: &str) -> String {
         format!("{}-{}", self.run_id, case_id.to_ascii_lowercase())
     }
