@@ -12,17 +12,7 @@ use support::*;
 
 /// A file-backed helper: `$STORE` holds `{url: {"Username":..,"Secret":..}}`; with
 /// `HIDE_LIST=1` its `list` answers `{}` (a helper whose list shows nothing).
-const FILE_HELPER: &str = r#"#!/usr/bin/env python3
-import json, os, sys
-path = os.environ["STORE"]
-store = json.load(open(path)) if os.path.exists(path) else {}
-action = sys.argv[1] if len(sys.argv) > 1 else ""
-data = sys.stdin.read()
-def save():
-    with open(path + ".tmp", "w") as f:
-        json.dump(store, f, sort_keys=True)
-    os.replace(path + ".tmp", path)
-if action == "store":
+const FILE_HELPER: &str = r#"if action == "store":
     c = json.loads(data)
     store[c["ServerURL"]] = {"Username": c["Username"], "Secret": c["Secret"]}
     save()
@@ -56,10 +46,7 @@ struct Setup {
 
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let helper = dir.path().join("docker-credential-file");
-    fs::write(&helper, FILE_HELPER).unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+    let helper = python_helper(dir.path(), "file", FILE_HELPER);
     Setup {
         store: dir.path().join("store.json"),
         state: dir.path().join("state"),
@@ -256,45 +243,20 @@ fn ledgers_name_entries_that_list_does_not_show() {
 
 #[test]
 fn a_run_killed_outright_leaves_a_ledger_that_clean_follows() {
-    use credconform::bundled::Variant;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let b = Bundled::new();
     let user =
         json!({"ServerURL": "quay.io/ccproduction", "Username": "me", "Secret": "real-quay"});
     assert!(b.reference("store", &user.to_string()).status.success());
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
-    let slow = script_helper(
-        dir.path(),
-        "slow",
-        &format!(
-            "sleep 0.05\nexec {} \"$@\"",
-            b.path(Variant::Reference).display()
-        ),
-    );
-    let mut child = Command::new(credconform_bin())
-        .args([
-            "--helper",
-            slow.to_str().unwrap(),
-            "--env",
-            &b.store_env(),
-            "--jobs",
-            "2",
-        ])
+    let slow = b.slow_reference(dir.path());
+    let mut child = b
+        .run_command(&slow)
         .env("XDG_STATE_HOME", &state)
-        .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !b
-        .reference("list", "")
-        .stdout
-        .windows(17)
-        .any(|w| w == b".credconform.test")
-    {
-        assert!(Instant::now() < deadline, "the run never stored anything");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    b.wait_until_a_run_stored(Duration::from_secs(60));
     child.kill().unwrap(); // SIGKILL: no cleanup runs
     child.wait().unwrap();
     let ledgers: Vec<_> = fs::read_dir(state.join("credconform")).unwrap().collect();

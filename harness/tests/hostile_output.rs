@@ -87,15 +87,7 @@ expect = { exit = 0, stdout = { trimmed = "plain\nversion" }, stderr = { empty =
 /// Stores payloads in `$STORE`; `store` echoes the payload on stdout and its secret in many
 /// encodings on stderr; `get` answers the payload plus a line of base64; `version` and stderr
 /// carry escape sequences.
-const HELPER: &str = r#"#!/usr/bin/env python3
-import base64, html, json, os, sys, urllib.parse
-path = os.environ["STORE"]
-store = json.load(open(path)) if os.path.exists(path) else {}
-action = sys.argv[1] if len(sys.argv) > 1 else ""
-data = sys.stdin.read()
-def save():
-    json.dump(store, open(path, "w"))
-def go(s):
+const HELPER: &str = r#"def go(s):
     return json.dumps(s, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 if action == "store":
     c = json.loads(data)
@@ -134,8 +126,7 @@ fn no_form_of_a_secret_and_no_raw_control_character_reaches_any_output() {
     fs::create_dir_all(suites.join("hostile")).unwrap();
     fs::write(suites.join("hostile/suite.toml"), SUITE).unwrap();
     fs::write(suites.join("hostile/cases.toml"), cases()).unwrap();
-    let helper = script_helper(dir.path(), "echo", "");
-    fs::write(&helper, HELPER).unwrap();
+    let helper = python_helper(dir.path(), "echo", HELPER);
     let out_dir = dir.path().join("out");
     fs::create_dir_all(&out_dir).unwrap();
     let report = |name: &str| out_dir.join(name);
