@@ -8,6 +8,7 @@
 
 pub mod bundled;
 pub mod check;
+pub mod cli_args;
 pub mod drive;
 pub mod gate;
 pub mod report;

@@ -6,7 +6,7 @@ use std::{ffi::OsString, path::PathBuf, process::ExitCode, time::Duration};
 use clap::{Args, Parser, Subcommand};
 use credconform::{
     bundled::{BundledPrograms, LoginVariant, Variant},
-    default_suites_dir,
+    cli_args, default_suites_dir,
     gate::{Gate, diff::Diff, read::ReadReport, verify},
     report::{
         self, Format, Reporter, badge::Badge, html::Html, json::Json, junit::Junit,
@@ -41,7 +41,8 @@ enum Command {
     /// Run the fake registry standalone (the same flags as the `fake-registry` binary).
     Registry(fake_registry::cli::ServeArgs),
     /// Erase entries left in a helper's store by earlier runs that were killed before they could
-    /// clean up (only URLs of the run namespace: `*.credconform.test` hosts and `/cc…` paths).
+    /// clean up: first the URLs their ledger files name, then every listed URL of a run's exact
+    /// shapes (`<case>.<run id>.credconform.test` hosts, `localhost:PORT/<run id>-<case>`).
     Clean {
         /// The credential helper: a path, or a program name on PATH.
         #[arg(long, value_name = "PATH")]
@@ -129,23 +130,25 @@ struct RunArgs {
     #[arg(long)]
     strict: bool,
     /// Cases run at the same time [default: the number of CPUs].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = cli_args::jobs)]
     jobs: Option<usize>,
     /// Only partition I of N (for CI matrices).
-    #[arg(long, value_name = "I/N")]
+    #[arg(long, value_name = "I/N", allow_hyphen_values = true, value_parser = cli_args::partition)]
     partition: Option<Partition>,
-    /// Seconds each invocation may run before its process group is killed.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    timeout: f64,
+    /// Seconds each invocation may run before its process group is killed (more than 0, at
+    /// most 3600).
+    #[arg(long, value_name = "SECS", default_value = "10", allow_hyphen_values = true,
+          value_parser = cli_args::timeout)]
+    timeout: Duration,
     /// The longest the run may take: cases not started by then are reported as not run and
     /// the run fails (seconds, or with a unit: 90s, 30m, 2h) [default: 30m].
     #[arg(long, value_name = "DURATION", value_parser = run::limits::parse_max_duration)]
     max_duration: Option<Duration>,
     /// Seed of the generative cases [default: random, printed].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = cli_args::seed)]
     seed: Option<u64>,
     /// Random inputs per generative case (overrides the suite's number).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = cli_args::prop_cases)]
     prop_cases: Option<u32>,
     /// Write a JUnit XML report.
     #[arg(long, value_name = "FILE")]
@@ -231,22 +234,40 @@ fn load_suites(dir: Option<PathBuf>, only: Option<&str>) -> Result<Vec<Suite>, S
     Ok(suites)
 }
 
+/// Writes one line to stdout. A closed stdout (its reader, such as `head`, has gone: EPIPE) is
+/// not a failure: the answer is `false` and the caller stops printing, as Unix tools do.
+fn say(line: std::fmt::Arguments<'_>) -> bool {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
+}
+
 fn list(suite: Option<String>, suites_dir: Option<PathBuf>) -> Result<u8, SetupError> {
     let suites = load_suites(suites_dir, suite.as_deref())?;
     for s in suites
         .iter()
         .filter(|s| suite.as_deref().is_none_or(|n| s.name == n))
     {
-        println!(
+        let header = say(format_args!(
             "# {} ({} v{}, {} cases)",
             s.name,
             s.header.title,
             s.header.version,
             s.cases.len()
-        );
+        ));
+        if !header {
+            return Ok(0);
+        }
         for c in &s.cases {
             let only = if c.get_only { " (with --get-only)" } else { "" };
-            println!("{:<16} {:<6} {}{only}", c.id, c.level.to_string(), c.title);
+            if !say(format_args!(
+                "{:<16} {:<6} {}{only}",
+                c.id,
+                c.level.to_string(),
+                c.title
+            )) {
+                return Ok(0);
+            }
         }
     }
     Ok(0)
@@ -265,28 +286,40 @@ fn registry(args: fake_registry::cli::ServeArgs) -> Result<u8, SetupError> {
 fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> Result<u8, SetupError> {
     let mut target = HelperTarget::resolve(helper)?;
     target.env = env;
-    let mut report = run::CleanupReport::default();
-    run::ledger::sweep(&target, &run::namespace::is_any_run_url, &mut report);
+    let state_dir = run::ledger::file::state_dir();
+    let outcome = run::ledger::clean_earlier_runs(&target, state_dir.as_deref());
+    let report = &outcome.report;
     if let Some(e) = &report.list_error {
-        return Err(SetupError(format!("cannot list the helper's entries: {e}")));
+        return Err(SetupError(format!(
+            "cannot list the helper's entries: {e} (erased {} entr{} named by ledgers first)",
+            report.erased,
+            if report.erased == 1 { "y" } else { "ies" }
+        )));
     }
-    println!(
-        "erased {} entr{} of earlier credconform runs; {}",
-        report.erased,
-        if report.erased == 1 { "y" } else { "ies" },
-        run::ledger::describe_leftovers(&report)
-    );
+    let ledgers = match (outcome.ledgers, outcome.live) {
+        (0, 0) => "no ledger of a killed run was found".to_string(),
+        (n, 0) => format!("read {n} ledger(s) of killed runs"),
+        (n, live) => {
+            format!("read {n} ledger(s) of killed runs; left alone {live} run(s) still in progress")
+        }
+    };
+    let erased = match outcome.erased.len() {
+        0 => "nothing to erase: the store holds no entry of an earlier credconform run".into(),
+        n => format!(
+            "erased {n} entr{} left by earlier credconform runs: {}",
+            if n == 1 { "y" } else { "ies" },
+            credconform::check::visible(&outcome.erased.join(", "))
+        ),
+    };
+    say(format_args!(
+        "{ledgers}; {erased}; {}",
+        run::ledger::describe_leftovers(report)
+    ));
     Ok(u8::from(!report.leftovers.is_empty()))
 }
 
 fn certify(args: RunArgs) -> Result<u8, SetupError> {
     let suites = load_suites(args.suites_dir.clone(), args.suite.as_deref())?;
-    if !args.timeout.is_finite() || args.timeout <= 0.0 {
-        return Err(SetupError(format!(
-            "--timeout {} must be a positive number of seconds",
-            args.timeout
-        )));
-    }
     // Ctrl-C/SIGTERM stop the run and still leave its reports; orphans of the programs under
     // test reparent to us, to be ended at the end of the run.
     if let Err(e) = run::interrupt::install() {
@@ -379,16 +412,16 @@ fn certify_login_cli(
         Some(name) => LoginCliTarget::resolve(name, args.profile.as_deref(), &profiles)?,
         None => {
             let programs = BundledPrograms::create()?;
-            println!(
+            say(format_args!(
                 "No target given: certifying the bundled reference login client. \
                  Use --login-cli PATH to certify yours."
-            );
+            ));
             let path = programs.login_path(LoginVariant::Reference);
             _bundled = programs;
             LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"), &profiles)?
         }
     };
-    target.timeout = Duration::from_secs_f64(args.timeout);
+    target.timeout = args.timeout;
     let login = LoginOptions {
         update_snapshots: args.update_snapshots,
         ..LoginOptions::default()
@@ -425,10 +458,10 @@ fn certify_helper(
             } else {
                 (Variant::Reference, "helper")
             };
-            println!(
+            say(format_args!(
                 "No target given: certifying the bundled reference {what}. \
                  Use --helper PATH to certify yours."
-            );
+            ));
             let mut t = HelperTarget::resolve(&programs.path(variant).to_string_lossy())?;
             t.env.push((
                 "CREDCONFORM_REF_STORE".into(),
@@ -440,7 +473,7 @@ fn certify_helper(
         }
     };
     target.env.extend(args.env.iter().cloned());
-    target.timeout = Duration::from_secs_f64(args.timeout);
+    target.timeout = args.timeout;
     target.get_only = args.get_only;
     let mut terminal = Terminal::new();
     terminal.verbose = args.verbose;

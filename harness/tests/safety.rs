@@ -4,13 +4,12 @@
 
 mod support;
 
-use std::{
-    process::{Command, Stdio},
-    thread,
-    time::{Duration, Instant},
-};
+use std::{process::Stdio, time::Duration};
 
-use credconform::bundled::{Mutant, Variant};
+use credconform::{
+    bundled::{Mutant, Variant},
+    run::Namespace,
+};
 use support::*;
 
 const USER_ENTRIES: [(&str, &str, &str); 3] = [
@@ -123,38 +122,13 @@ fn ctrl_c_stops_the_run_and_erases_what_it_stored() {
     seed_user_entries(&b);
     // A slow helper, so that the interrupt lands in the middle of the run.
     let dir = tempfile::tempdir().unwrap();
-    let slow = script_helper(
-        dir.path(),
-        "slow",
-        &format!(
-            "sleep 0.05\nexec {} \"$@\"",
-            b.path(Variant::Reference).display()
-        ),
-    );
-    let child = Command::new(credconform_bin())
-        .args([
-            "--helper",
-            slow.to_str().unwrap(),
-            "--env",
-            &b.store_env(),
-            "--jobs",
-            "2",
-        ])
-        .stdout(Stdio::null())
+    let child = b
+        .run_command(&b.slow_reference(dir.path()))
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     // Wait until the run has stored something, then interrupt it.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let list: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&b.reference("list", "").stdout).unwrap_or_default();
-        if list.keys().any(|k| k.contains(".credconform.test")) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the run never stored anything");
-        thread::sleep(Duration::from_millis(20));
-    }
+    b.wait_until_a_run_stored(Duration::from_secs(20));
     // SAFETY: kill(2) on a child we spawned.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);
@@ -171,9 +145,10 @@ fn ctrl_c_stops_the_run_and_erases_what_it_stored() {
 fn clean_erases_leftovers_of_killed_runs_and_nothing_else() {
     let b = Bundled::new();
     seed_user_entries(&b);
+    let (a, b_ns) = (Namespace::random(), Namespace::random());
     for url in [
-        "https://hp-rt-001.cc0123456789.credconform.test",
-        "localhost:41234/cc9876543210",
+        format!("https://{}", a.case_host("HP-RT-001")),
+        format!("localhost:41234/{}", b_ns.case_segment("HP-KEY-006")),
     ] {
         let payload =
             serde_json::json!({"ServerURL": url, "Username": "u", "Secret": "left-behind"});

@@ -2,9 +2,14 @@
 
 use similar::TextDiff;
 
+use super::visible;
+
 /// A unified diff (`-` expected, `+` actual), or `None` when both sides are one short line
 /// (the expected/actual pair already says everything) or equal.
+/// Control characters of either side are shown escaped (see [`super::visible`]), so a diff line
+/// cannot carry an escape sequence to the terminal.
 pub fn unified(expected: &str, actual: &str) -> Option<String> {
+    let (expected, actual) = (&*visible(expected), &*visible(actual));
     if expected == actual
         || (!expected.contains('\n')
             && !actual.contains('\n')
@@ -29,6 +34,14 @@ mod tests {
     fn short_single_lines_need_no_diff() {
         assert_eq!(unified("a", "b"), None);
         assert_eq!(unified("same\nx", "same\nx"), None);
+    }
+
+    #[test]
+    fn control_characters_in_diff_lines_are_escaped() {
+        let d = unified("title\nok\n", "\x1b]0;pwned\x07\nok\rPASS\n").unwrap();
+        assert!(d.contains("+\\x1b]0;pwned\\x07"), "{d}");
+        assert!(d.contains("+ok\\rPASS"), "{d}");
+        assert!(!d.contains('\x1b') && !d.contains('\r') && !d.contains('\x07'));
     }
 
     #[test]

@@ -7,6 +7,8 @@ pub mod expect;
 pub mod login;
 pub mod redact;
 pub mod snapshot;
+pub mod visible;
 
 pub use expect::{CheckContext, Mismatch, check, quote};
 pub use redact::Redactor;
+pub use visible::visible;

@@ -1,19 +1,148 @@
 //! Keeping secrets out of everything the runner shows: terminal, reports, logs.
 //!
 //! Two layers: every secret the run hands to the target is registered and replaced wherever it
-//! appears in text, and any `Secret` field of a JSON answer is replaced by a description even
-//! when its value is unknown (a helper might answer with somebody else's secret).
+//! appears in text, in any of the forms a program may print it ([`forms`]: raw, JSON-escaped,
+//! HTML-escaped, URL-encoded, base64 of the secret and of `user:secret`, and base64 runs that
+//! decode to any of those); and any `Secret` field of a JSON answer is replaced by a description
+//! even when its value is unknown (a helper might answer with somebody else's secret).
 
-use std::sync::RwLock;
+pub mod forms;
+
+use std::{
+    collections::BTreeSet,
+    sync::{RwLock, RwLockReadGuard},
+};
+
+use aho_corasick::{AhoCorasick, MatchKind};
 
 /// Secrets shorter than this are not searched for in free text (they would match ordinary
 /// words); `Secret` fields of JSON are still replaced whatever their length.
 pub const MIN_TEXT_SECRET: usize = 4;
 
+/// Forms longer than this are searched for one by one rather than through the automaton (a
+/// 70 kB secret would make the automaton huge).
+const LONG_FORM: usize = 512;
+
+/// How deep base64 inside base64 is decoded.
+const BASE64_DEPTH: usize = 2;
+
 /// The registry of secrets of one run.
 #[derive(Debug, Default)]
 pub struct Redactor {
-    secrets: RwLock<Vec<String>>,
+    inner: RwLock<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    /// Registered secrets, raw.
+    secrets: BTreeSet<String>,
+    /// Usernames registered with a secret, for the base64 of `user:secret`.
+    pairs: BTreeSet<(String, String)>,
+    /// Every form searched for, with the placeholder that replaces it.
+    short: Vec<(String, String)>,
+    /// Forms too long for the automaton, longest first.
+    long: Vec<(String, String)>,
+    /// The automaton over `short`; `None` until built (rebuilt after each registration).
+    matcher: Option<AhoCorasick>,
+}
+
+impl Inner {
+    fn add_forms(&mut self, forms: impl IntoIterator<Item = String>, placeholder: &str) {
+        for form in forms {
+            if form.len() < MIN_TEXT_SECRET {
+                continue;
+            }
+            let list = if form.len() > LONG_FORM {
+                &mut self.long
+            } else {
+                &mut self.short
+            };
+            if !list.iter().any(|(f, _)| *f == form) {
+                list.push((form, placeholder.to_string()));
+            }
+        }
+        self.long.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+        self.matcher = None;
+    }
+
+    fn build(&mut self) {
+        if self.matcher.is_none() {
+            self.matcher = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(self.short.iter().map(|(f, _)| f))
+                .ok();
+        }
+    }
+
+    /// Replaces every literal form.
+    fn replace_forms(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (form, placeholder) in &self.long {
+            if out.contains(form.as_str()) {
+                out = out.replace(form.as_str(), placeholder);
+            }
+        }
+        match &self.matcher {
+            Some(ac) if !self.short.is_empty() => {
+                let mut replaced = String::with_capacity(out.len());
+                let mut last = 0;
+                for m in ac.find_iter(&out) {
+                    replaced.push_str(&out[last..m.start()]);
+                    replaced.push_str(&self.short[m.pattern().as_usize()].1);
+                    last = m.end();
+                }
+                replaced.push_str(&out[last..]);
+                replaced
+            }
+            _ => out,
+        }
+    }
+
+    /// True when `bytes` hold a literal form, or base64 that decodes to one (to `depth`).
+    fn holds(&self, bytes: &[u8], depth: usize) -> bool {
+        let literal = self.long.iter().any(|(f, _)| contains(bytes, f.as_bytes()))
+            || self
+                .matcher
+                .as_ref()
+                .is_some_and(|ac| !self.short.is_empty() && ac.is_match(bytes));
+        literal
+            || (depth > 0 && {
+                let text = String::from_utf8_lossy(bytes);
+                forms::base64_runs(&text).into_iter().any(|r| {
+                    forms::decodings(&text[r])
+                        .iter()
+                        .any(|d| self.holds(d, depth - 1))
+                })
+            })
+    }
+
+    /// Replaces each base64 run that decodes to text holding a secret.
+    fn replace_base64(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut last = 0;
+        for run in forms::base64_runs(text) {
+            let hit = forms::decodings(&text[run.clone()])
+                .iter()
+                .any(|d| self.holds(d, BASE64_DEPTH - 1));
+            if hit {
+                out.push_str(&text[last..run.start]);
+                out.push_str("<secret: base64-encoded>");
+                last = run.end;
+            }
+        }
+        out.push_str(&text[last..]);
+        out
+    }
+}
+
+/// Substring search in linear time (the bytes are decoded base64, not always UTF-8; a secret
+/// is, so a lossy view finds it).
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    let (h, n) = (
+        String::from_utf8_lossy(haystack),
+        String::from_utf8_lossy(needle),
+    );
+    h.contains(n.as_ref())
 }
 
 impl Redactor {
@@ -27,30 +156,58 @@ impl Redactor {
         if secret.len() < MIN_TEXT_SECRET {
             return;
         }
-        let mut secrets = self.secrets.write().unwrap_or_else(|p| p.into_inner());
-        if !secrets.iter().any(|s| s == secret) {
-            secrets.push(secret.to_string());
-            // Longest first, so a secret that contains another is replaced whole.
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if inner.secrets.insert(secret.to_string()) {
+            inner.add_forms(forms::text_forms(secret), &placeholder(secret));
         }
     }
 
-    /// Replaces every registered secret in `text`.
-    pub fn redact(&self, text: &str) -> String {
-        let secrets = self.secrets.read().unwrap_or_else(|p| p.into_inner());
-        let mut out = text.to_string();
-        for secret in secrets.iter() {
-            if out.contains(secret.as_str()) {
-                out = out.replace(secret.as_str(), &placeholder(secret));
+    /// Remembers a secret and the username it is stored with: the base64 of `user:secret`
+    /// (a Docker config's `auth` field) is searched for too.
+    pub fn register_credentials(&self, username: &str, secret: &str) {
+        self.register(secret);
+        if secret.len() < MIN_TEXT_SECRET {
+            return;
+        }
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if inner
+            .pairs
+            .insert((username.to_string(), secret.to_string()))
+        {
+            let auth = forms::base64_forms(format!("{username}:{secret}").as_bytes());
+            inner.add_forms(auth, &placeholder(secret));
+        }
+    }
+
+    /// The registry with its automaton built.
+    fn ready(&self) -> RwLockReadGuard<'_, Inner> {
+        {
+            let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+            if inner.matcher.is_some() || inner.short.is_empty() {
+                return inner;
             }
         }
-        out
+        self.inner
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .build();
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// True when `text` contains a registered secret (or `extra`, a secret of the caller's).
+    /// Replaces every registered secret in `text`, in every form it may take.
+    pub fn redact(&self, text: &str) -> String {
+        let inner = self.ready();
+        if inner.secrets.is_empty() {
+            return text.to_string();
+        }
+        inner.replace_base64(&inner.replace_forms(text))
+    }
+
+    /// True when `text` contains a registered secret in any form (or `extra`, a secret of the
+    /// caller's, raw).
     pub fn leaks(&self, text: &str, extra: &[&str]) -> bool {
-        let secrets = self.secrets.read().unwrap_or_else(|p| p.into_inner());
-        secrets.iter().any(|s| text.contains(s.as_str()))
+        let inner = self.ready();
+        inner.holds(text.as_bytes(), BASE64_DEPTH)
             || extra
                 .iter()
                 .any(|s| s.len() >= MIN_TEXT_SECRET && text.contains(s))
@@ -152,6 +309,70 @@ mod tests {
         );
         assert!(r.leaks("xx hunter22 xx", &[]));
         assert!(!r.leaks("nothing here", &[]));
+    }
+
+    /// Secrets full of quotes, backslashes, newlines, markup and non-ASCII.
+    const NASTY: [&str; 4] = [
+        "q\"uo\\te\nnew'line",
+        "<b>&amp; \u{e9}t\u{e9} \u{1F600}\u{2028}",
+        "tab\there/slash+plus=eq",
+        "caf\u{e9} cr\r\u{1b}[31m",
+    ];
+
+    #[test]
+    fn every_form_of_a_secret_is_redacted() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let r = Redactor::new();
+        for s in NASTY {
+            r.register_credentials("alice", s);
+        }
+        for s in NASTY {
+            let payload = serde_json::json!({"ServerURL": "x", "Username": "alice", "Secret": s});
+            let json = payload.to_string();
+            let shown = [
+                s.to_string(),
+                json.clone(),
+                serde_json::to_string(&json).unwrap(),
+                format!("{s:?}"),
+                format!("{json:?}"),
+                forms::text_forms(s)
+                    .into_iter()
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                format!("auth={}", STANDARD.encode(format!("alice:{s}"))),
+                format!("Basic {}", URL_SAFE_NO_PAD.encode(format!("alice:{s}"))),
+                format!("blob:{}", STANDARD.encode(&json)),
+                format!(
+                    "x{}",
+                    STANDARD.encode(format!(
+                        "{{\"auth\":\"{}\"}}",
+                        STANDARD.encode(format!("bob:{s}"))
+                    ))
+                ),
+            ];
+            for text in shown {
+                let out = r.redact(&text);
+                assert!(r.leaks(&text, &[]), "{text}");
+                assert!(!r.leaks(&out, &[]), "{text} -> {out}");
+                for form in forms::text_forms(s) {
+                    assert!(!out.contains(&form), "{form:?} in {out}");
+                }
+            }
+        }
+        assert_eq!(
+            r.redact("nothing secret here, dXNlcjpwYXNz"),
+            "nothing secret here, dXNlcjpwYXNz"
+        );
+    }
+
+    #[test]
+    fn long_secrets_are_found_without_the_automaton() {
+        let r = Redactor::new();
+        let long: String = "ab\"c\\".repeat(30_000);
+        r.register(&long);
+        let text = format!("x{}y", serde_json::to_string(&long).unwrap());
+        assert_eq!(r.redact(&text), format!("x\"{}\"y", placeholder(&long)));
     }
 
     #[test]

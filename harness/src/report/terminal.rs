@@ -10,6 +10,7 @@ use super::{
     text::{case_line, failure_details, get_only_sentence, summary},
 };
 use crate::{
+    check::visible,
     run::{CaseResult, RunReport, Status},
     target::TargetInfo,
 };
@@ -54,12 +55,14 @@ impl Reporter for Terminal {
         self.say(&format!(
             "credconform {}: certifying {} ({}), version: {}",
             env!("CARGO_PKG_VERSION"),
-            target.name,
-            target.path,
-            target
-                .version
-                .as_deref()
-                .unwrap_or("(version action failed)")
+            visible(&target.name),
+            visible(&target.path),
+            visible(
+                target
+                    .version
+                    .as_deref()
+                    .unwrap_or("(version action failed)")
+            )
         ));
         if let Some(mode) = get_only_sentence(target) {
             self.say(mode);

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::{
+    check::visible,
     run::{
         CaseResult, Counts, RunReport, Status, Verdict, ledger::describe_leftovers,
         result::Disposition,
@@ -26,7 +27,12 @@ pub fn case_line(r: &CaseResult) -> String {
     let accepted = disposition_words(r)
         .map(|w| format!(" ({w})"))
         .unwrap_or_default();
-    format!("{word:<5} {} [{}] {}{accepted}", r.id, r.level, r.title)
+    format!(
+        "{word:<5} {} [{}] {}{accepted}",
+        visible(&r.id),
+        r.level,
+        visible(&r.title)
+    )
 }
 
 /// Why a failure does not fail the run, in words: `known failure (in the baseline)` or
@@ -96,7 +102,7 @@ pub fn gate_sentence(report: &RunReport) -> Option<String> {
 pub fn failure_details(r: &CaseResult) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", case_line(r));
-    let _ = writeln!(out, "  requirement: {}", r.cites);
+    let _ = writeln!(out, "  requirement: {}", visible(&r.cites));
     if let Some(note) = &r.note {
         let _ = writeln!(out, "  note: {note}");
     }

@@ -51,8 +51,14 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
         .flatten()
         .filter_map(|p| p.secret.clone())
         .collect();
-    for s in &secrets {
-        cx.redactor.register(s);
+    for p in prepared.iter().flatten() {
+        if let Some(secret) = &p.secret {
+            let username = p.json.as_ref().and_then(|j| j.get("Username"));
+            match username.and_then(Value::as_str) {
+                Some(user) => cx.redactor.register_credentials(user, secret),
+                None => cx.redactor.register(secret),
+            }
+        }
     }
     let owns = |url: &str| cx.namespace.owns(url);
     let check_cx = CheckContext {

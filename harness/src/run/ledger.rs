@@ -1,21 +1,29 @@
 //! The ledger of entries a run may have left in the helper's store, and the cleanup that erases
-//! them: at the end of the run, after failures, and on Ctrl-C or SIGTERM. Cleanup is bounded: it
+//! them: at the end of the run, after failures, and on Ctrl-C or SIGTERM; `credconform clean`
+//! erases what killed runs left, preferring the ledger files they wrote. Cleanup is bounded: it
 //! stops after [`CLEANUP_TIMEOUTS`] timed-out calls, and once interrupted each call gets a short
 //! timeout and the whole cleanup [`interrupt::CLEANUP_TOTAL`].
 
+pub mod file;
+
 use std::{
     collections::BTreeSet,
+    path::{Path, PathBuf},
     sync::{Arc, Mutex},
     time::Instant,
 };
 
 use serde::Serialize;
 
-use super::{interrupt, namespace::Namespace};
+use super::{
+    interrupt,
+    namespace::{self, Namespace},
+};
 use crate::{
     drive::{self, LeftRunning},
     target::HelperTarget,
 };
+use file::LedgerFile;
 
 /// Timed-out calls after which cleanup stops (a hanging helper would time out on every one).
 pub const CLEANUP_TIMEOUTS: usize = 3;
@@ -26,7 +34,19 @@ pub struct Ledger {
     helper: HelperTarget,
     namespace: Namespace,
     urls: Mutex<BTreeSet<String>>,
+    file: Mutex<FileState>,
     cleaned: Mutex<Option<CleanupReport>>,
+}
+
+/// The run's ledger file: made at the first `store`, so runs that store nothing leave none.
+#[derive(Debug)]
+enum FileState {
+    /// Not made yet, to be made in this folder (`None`: no state folder is known).
+    Pending(Option<PathBuf>),
+    /// Open.
+    Open(LedgerFile),
+    /// Could not be made, or removed after a clean end.
+    Closed,
 }
 
 /// What the cleanup did.
@@ -114,13 +134,35 @@ impl Ledger {
             helper,
             namespace,
             urls: Mutex::new(BTreeSet::new()),
+            file: Mutex::new(FileState::Pending(file::state_dir())),
             cleaned: Mutex::new(None),
         })
     }
 
-    /// Records a URL before it is sent to `store` (so a store killed halfway is cleaned too).
+    /// Records a URL before it is sent to `store` (so a store killed halfway is cleaned too),
+    /// in memory and in the ledger file.
     pub fn record(&self, url: &str) {
-        self.urls().insert(url.to_string());
+        let mut urls = self.urls();
+        if urls.insert(url.to_string()) {
+            self.write_to_file(url);
+        }
+    }
+
+    fn write_to_file(&self, url: &str) {
+        let mut state = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if let FileState::Pending(dir) = &*state {
+            *state = dir
+                .as_deref()
+                .and_then(|d| {
+                    LedgerFile::create(d, self.namespace.run_id(), &self.helper.path).ok()
+                })
+                .map_or(FileState::Closed, FileState::Open);
+        }
+        if let FileState::Open(f) = &mut *state
+            && f.append(url).is_err()
+        {
+            *state = FileState::Closed;
+        }
     }
 
     /// Forgets a URL after an `erase` of it succeeded.
@@ -181,14 +223,27 @@ impl Ledger {
                 if skipped == 1 { "y was" } else { "ies were" }
             ));
         }
+        // Everything is gone: the ledger file has done its work. Otherwise it stays for
+        // `credconform clean`.
+        if report.leftovers.is_empty() && report.list_error.is_none() {
+            let mut state = self.file.lock().unwrap_or_else(|p| p.into_inner());
+            if let FileState::Open(f) = std::mem::replace(&mut *state, FileState::Closed) {
+                f.remove();
+            }
+        }
         *cleaned = Some(report.clone());
         report
     }
 }
 
 /// Erases every listed entry that `ours` accepts, then lists again to find what is left.
-pub fn sweep(helper: &HelperTarget, ours: &dyn Fn(&str) -> bool, report: &mut CleanupReport) {
-    sweep_within(helper, ours, report, &mut Budget::new(CLEANUP_TIMEOUTS));
+/// Answers the URLs erased.
+pub fn sweep(
+    helper: &HelperTarget,
+    ours: &dyn Fn(&str) -> bool,
+    report: &mut CleanupReport,
+) -> Vec<String> {
+    sweep_within(helper, ours, report, &mut Budget::new(CLEANUP_TIMEOUTS))
 }
 
 fn sweep_within(
@@ -196,17 +251,83 @@ fn sweep_within(
     ours: &dyn Fn(&str) -> bool,
     report: &mut CleanupReport,
     budget: &mut Budget,
-) {
+) -> Vec<String> {
     match list_matching(helper, ours, budget) {
         Ok(listed) => {
-            report.erased += listed.iter().filter(|u| budget.erase(helper, u)).count();
+            let erased: Vec<String> = listed
+                .into_iter()
+                .filter(|u| budget.erase(helper, u))
+                .collect();
+            report.erased += erased.len();
             match list_matching(helper, ours, budget) {
                 Ok(left) => report.leftovers = left,
                 Err(e) => report.list_error = Some(e),
             }
+            erased
         }
-        Err(e) => report.list_error = Some(e),
+        Err(e) => {
+            report.list_error = Some(e);
+            Vec::new()
+        }
     }
+}
+
+/// What `credconform clean` did.
+#[derive(Debug, Clone, Default)]
+pub struct CleanOutcome {
+    /// Ledger files of earlier runs against this helper that were read.
+    pub ledgers: usize,
+    /// Ledger files of runs still in progress, left alone with their entries.
+    pub live: usize,
+    /// The URLs erased (from ledgers, then by the sweep), never a secret.
+    pub erased: Vec<String>,
+    /// Erase counts and what is left.
+    pub report: CleanupReport,
+}
+
+/// Erases what earlier runs against `helper` left: first exactly the URLs their ledger files
+/// (in `state_dir`) name, each still checked to be a URL of that run, then every listed entry of
+/// any run (see [`namespace::is_any_run_url`]) except those of runs still in progress. Ledger
+/// files whose entries are all gone are removed.
+pub fn clean_earlier_runs(helper: &HelperTarget, state_dir: Option<&Path>) -> CleanOutcome {
+    let mut outcome = CleanOutcome::default();
+    let found = state_dir.map(file::read_all).unwrap_or_default();
+    let same_helper = |p: &Path| {
+        p == helper.path || p.canonicalize().ok() == helper.path.canonicalize().ok() && p.exists()
+    };
+    let (live, dead): (Vec<_>, Vec<_>) = found
+        .into_iter()
+        .filter(|l| same_helper(&l.helper))
+        .partition(file::FoundLedger::is_live);
+    outcome.live = live.len();
+    outcome.ledgers = dead.len();
+    let mut budget = Budget::new(CLEANUP_TIMEOUTS);
+    for ledger in &dead {
+        for url in &ledger.urls {
+            let theirs = namespace::run_id_of(url).is_some_and(|id| id == ledger.run_id);
+            if theirs && !outcome.erased.contains(url) && budget.erase(helper, url) {
+                outcome.report.erased += 1;
+                outcome.erased.push(url.clone());
+            }
+        }
+    }
+    let live_ids: BTreeSet<&str> = live.iter().map(|l| l.run_id.as_str()).collect();
+    let ours = |u: &str| namespace::run_id_of(u).is_some_and(|id| !live_ids.contains(id.as_str()));
+    let swept = sweep_within(helper, &ours, &mut outcome.report, &mut budget);
+    outcome.erased.extend(swept);
+    if outcome.report.list_error.is_none() {
+        for ledger in &dead {
+            let left = outcome
+                .report
+                .leftovers
+                .iter()
+                .any(|u| namespace::run_id_of(u).is_some_and(|id| id == ledger.run_id));
+            if !left {
+                ledger.remove();
+            }
+        }
+    }
+    outcome
 }
 
 fn list_matching(
@@ -235,7 +356,7 @@ pub fn describe_leftovers(report: &CleanupReport) -> String {
         (None, n) => format!(
             "{n} entr{} of this run could not be erased: {}",
             if n == 1 { "y" } else { "ies" },
-            report.leftovers.join(", ")
+            crate::check::visible(&report.leftovers.join(", "))
         ),
     }
 }

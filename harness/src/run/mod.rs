@@ -32,7 +32,7 @@ pub use plan::{Partition, Selection};
 pub use result::{CaseResult, Counts, RunReport, Status, Summary, Verdict};
 
 use crate::{
-    check::Redactor,
+    check::{Redactor, visible},
     report::Reporter,
     scenario::{Case, Suite, TargetKind},
     target::HelperTarget,
@@ -87,6 +87,8 @@ pub fn certify_helper(
         .collect();
     let cases = helper_cases(&helper_suites, &options.selection, target.get_only);
     let mut info = target.describe();
+    // The version is the helper's own output: shown, never obeyed.
+    info.version = info.version.map(|v| visible(&v).into_owned());
     // Hashing a large binary takes a while: do it while the cases run.
     let digest = {
         let path = target.path.clone();
@@ -117,6 +119,14 @@ pub fn certify_helper(
             cleanup.erased,
             ledger::describe_leftovers(&cleanup)
         );
+    }
+    // URLs the helper listed: shown, never obeyed.
+    for url in cleanup
+        .leftovers
+        .iter_mut()
+        .chain(&mut cleanup.foreign_changed)
+    {
+        *url = visible(url).into_owned();
     }
     info.sha256 = digest.join().unwrap_or_default();
     let mut report = RunReport::assemble(
@@ -250,20 +260,27 @@ fn run_case(case: &Case, cx: &HelperRun) -> CaseResult {
 }
 
 /// Runs `f` for `case`; a panic inside the runner becomes an error result, not a crashed run.
+/// Every string of the result is redacted (every form of every secret) and shown with control
+/// characters escaped before any reporter sees it.
 pub(crate) fn guarded(
     case: &Case,
     redactor: &Redactor,
     f: impl FnOnce() -> CaseResult,
 ) -> CaseResult {
-    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+    let mut result = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let why = panic
             .downcast_ref::<String>()
             .cloned()
             .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
             .unwrap_or_default();
         CaseResult::new(case, Status::Error)
-            .with_note(redactor.redact(&format!("internal error in the runner: {why}")))
-    })
+            .with_note(format!("internal error in the runner: {why}"))
+    });
+    result.map_evidence(
+        &|text| visible(&redactor.redact(text)).into_owned(),
+        &|input| redactor.redact(input),
+    );
+    result
 }
 
 /// The current time, RFC 3339 in UTC.

@@ -287,7 +287,7 @@ fn call(cx: &Ctx<'_>, action: &str, stdin: &str) -> Result<Outcome, TestCaseErro
 }
 
 fn store(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
-    cx.redactor.register(&c.secret);
+    cx.redactor.register_credentials(&c.username, &c.secret);
     cx.ledger.record(&c.url);
     let payload =
         serde_json::json!({"ServerURL": c.url, "Username": c.username, "Secret": c.secret});

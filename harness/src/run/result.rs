@@ -129,6 +129,33 @@ impl CaseResult {
         ));
     }
 
+    /// Passes every string of evidence through `show` (note, arguments, ending, mismatches),
+    /// stdin through `show_input` (it is the suite's data, escaped where it is printed): the
+    /// last redaction and escaping before a reporter sees the result.
+    pub fn map_evidence(
+        &mut self,
+        show: &dyn Fn(&str) -> String,
+        show_input: &dyn Fn(&str) -> String,
+    ) {
+        let apply = |s: &mut String| *s = show(s);
+        if let Some(note) = &mut self.note {
+            apply(note);
+        }
+        for step in &mut self.steps {
+            step.args.iter_mut().for_each(apply);
+            step.stdin = show_input(&step.stdin);
+            apply(&mut step.ending);
+            for m in &mut step.mismatches {
+                apply(&mut m.what);
+                apply(&mut m.expected);
+                apply(&mut m.actual);
+                if let Some(diff) = &mut m.diff {
+                    apply(diff);
+                }
+            }
+        }
+    }
+
     /// True when the case counts against the verdict (failed, errored or blocked).
     pub fn is_failure(&self) -> bool {
         matches!(

@@ -20,6 +20,11 @@ pub fn credconform_bin() -> PathBuf {
 pub fn credconform() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(credconform_bin());
     cmd.env_remove("CREDCONFORM_REF_STORE");
+    // Ledger files of test runs go to the build's scratch folder, not the user's state folder.
+    cmd.env(
+        "XDG_STATE_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("state"),
+    );
     cmd
 }
 
@@ -59,6 +64,46 @@ impl Bundled {
         cmd
     }
 
+    /// The reference helper behind a script that sleeps before each call, so that a run lasts
+    /// long enough to be interrupted or killed in the middle.
+    pub fn slow_reference(&self, dir: &Path) -> PathBuf {
+        script_helper(
+            dir,
+            "slow",
+            &format!(
+                "sleep 0.05\nexec {} \"$@\"",
+                self.path(Variant::Reference).display()
+            ),
+        )
+    }
+
+    /// `credconform --helper HELPER --jobs 2` with the private store, as a plain process.
+    pub fn run_command(&self, helper: &Path) -> std::process::Command {
+        let mut cmd = std::process::Command::new(credconform_bin());
+        cmd.arg("--helper")
+            .arg(helper)
+            .args(["--env", &self.store_env(), "--jobs", "2"])
+            .stdout(std::process::Stdio::null());
+        cmd
+    }
+
+    /// Waits (up to `within`) until the store holds an entry of some run.
+    pub fn wait_until_a_run_stored(&self, within: std::time::Duration) {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let list: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_slice(&self.reference("list", "").stdout).unwrap_or_default();
+            if list.keys().any(|k| k.contains(".credconform.test")) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the run never stored anything"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
     /// Calls the reference helper directly, as a user's docker would.
     pub fn reference(&self, action: &str, stdin: &str) -> Output {
         let mut cmd = assert_cmd::Command::new(self.path(Variant::Reference));
@@ -73,6 +118,29 @@ impl Bundled {
 pub fn script_helper(dir: &Path, name: &str, body: &str) -> PathBuf {
     let path = dir.join(format!("docker-credential-{name}"));
     fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The start of a file-backed Python helper: `store` (a dict) loaded from `$STORE`, `save()`,
+/// `action` and the stdin text `data`.
+const PYTHON_STORE: &str = r#"#!/usr/bin/env python3
+import base64, html, json, os, sys, urllib.parse
+path = os.environ["STORE"]
+store = json.load(open(path)) if os.path.exists(path) else {}
+action = sys.argv[1] if len(sys.argv) > 1 else ""
+data = sys.stdin.read()
+def save():
+    with open(path + ".tmp", "w") as f:
+        json.dump(store, f, sort_keys=True)
+    os.replace(path + ".tmp", path)
+"#;
+
+/// Writes an executable file-backed Python helper `docker-credential-<name>` into `dir`: the
+/// shared start (see [`PYTHON_STORE`]) followed by `body`, which dispatches on `action`.
+pub fn python_helper(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("docker-credential-{name}"));
+    fs::write(&path, format!("{PYTHON_STORE}{body}")).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
     path
 }
