@@ -7,13 +7,14 @@
 //! even when its value is unknown (a helper might answer with somebody else's secret).
 
 pub mod forms;
+mod segments;
 
 use std::{
-    collections::BTreeSet,
+    collections::{BTreeSet, HashSet},
     sync::{RwLock, RwLockReadGuard},
 };
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use segments::Segments;
 
 /// Secrets shorter than this are not searched for in free text (they would match ordinary
 /// words); `Secret` fields of JSON are still replaced whatever their length.
@@ -38,40 +39,30 @@ struct Inner {
     secrets: BTreeSet<String>,
     /// Usernames registered with a secret, for the base64 of `user:secret`.
     pairs: BTreeSet<(String, String)>,
-    /// Every form searched for, with the placeholder that replaces it.
-    short: Vec<(String, String)>,
-    /// Forms too long for the automaton, longest first.
+    /// Every form searched for so far.
+    seen: HashSet<String>,
+    /// The forms short enough for the automata, with the placeholder that replaces each.
+    short: Segments,
+    /// Forms too long for the automata, longest first.
     long: Vec<(String, String)>,
-    /// The automaton over `short`; `None` until built (rebuilt after each registration).
-    matcher: Option<AhoCorasick>,
 }
 
 impl Inner {
     fn add_forms(&mut self, forms: impl IntoIterator<Item = String>, placeholder: &str) {
+        let mut short = Vec::new();
         for form in forms {
-            if form.len() < MIN_TEXT_SECRET {
+            if form.len() < MIN_TEXT_SECRET || !self.seen.insert(form.clone()) {
                 continue;
             }
             let list = if form.len() > LONG_FORM {
                 &mut self.long
             } else {
-                &mut self.short
+                &mut short
             };
-            if !list.iter().any(|(f, _)| *f == form) {
-                list.push((form, placeholder.to_string()));
-            }
+            list.push((form, placeholder.to_string()));
         }
+        self.short.add(short);
         self.long.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
-        self.matcher = None;
-    }
-
-    fn build(&mut self) {
-        if self.matcher.is_none() {
-            self.matcher = AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(self.short.iter().map(|(f, _)| f))
-                .ok();
-        }
     }
 
     /// Replaces every literal form.
@@ -82,38 +73,24 @@ impl Inner {
                 out = out.replace(form.as_str(), placeholder);
             }
         }
-        match &self.matcher {
-            Some(ac) if !self.short.is_empty() => {
-                let mut replaced = String::with_capacity(out.len());
-                let mut last = 0;
-                for m in ac.find_iter(&out) {
-                    replaced.push_str(&out[last..m.start()]);
-                    replaced.push_str(&self.short[m.pattern().as_usize()].1);
-                    last = m.end();
-                }
-                replaced.push_str(&out[last..]);
-                replaced
-            }
-            _ => out,
-        }
+        self.short.replace(&out)
     }
 
     /// True when `bytes` hold a literal form, or base64 that decodes to one (to `depth`).
     fn holds(&self, bytes: &[u8], depth: usize) -> bool {
-        let literal = self.long.iter().any(|(f, _)| contains(bytes, f.as_bytes()))
-            || self
-                .matcher
-                .as_ref()
-                .is_some_and(|ac| !self.short.is_empty() && ac.is_match(bytes));
-        literal
-            || (depth > 0 && {
-                let text = String::from_utf8_lossy(bytes);
-                forms::base64_runs(&text).into_iter().any(|r| {
+        if self.short.is_match(bytes) {
+            return true;
+        }
+        // The bytes may be decoded base64, not always UTF-8; a secret is, so a lossy view (made
+        // once, not once per form) finds it.
+        let text = String::from_utf8_lossy(bytes);
+        self.long.iter().any(|(f, _)| text.contains(f.as_str()))
+            || (depth > 0
+                && forms::base64_runs(&text).into_iter().any(|r| {
                     forms::decodings(&text[r])
                         .iter()
                         .any(|d| self.holds(d, depth - 1))
-                })
-            })
+                }))
     }
 
     /// Replaces each base64 run that decodes to text holding a secret.
@@ -133,16 +110,6 @@ impl Inner {
         out.push_str(&text[last..]);
         out
     }
-}
-
-/// Substring search in linear time (the bytes are decoded base64, not always UTF-8; a secret
-/// is, so a lossy view finds it).
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    let (h, n) = (
-        String::from_utf8_lossy(haystack),
-        String::from_utf8_lossy(needle),
-    );
-    h.contains(n.as_ref())
 }
 
 impl Redactor {
@@ -179,18 +146,8 @@ impl Redactor {
         }
     }
 
-    /// The registry with its automaton built.
+    /// The registry, for reading.
     fn ready(&self) -> RwLockReadGuard<'_, Inner> {
-        {
-            let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-            if inner.matcher.is_some() || inner.short.is_empty() {
-                return inner;
-            }
-        }
-        self.inner
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .build();
         self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
