@@ -336,8 +336,8 @@ fn unreadable_reports_are_named_and_committed_format_1_reports_are_read() {
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.json");
     fs::write(&broken, "{\"schema_version\": 1}").unwrap();
-    let committed =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/docker-credential-pass/report.json");
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/reports/format-1-docker-credential-pass.json");
     let out = credconform()
         .arg("diff")
         .arg(&committed)

@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn committed_format_1_reports_are_read() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../reports/docker-credential-pass/report.json");
+            .join("../fixtures/reports/format-1-docker-credential-pass.json");
         let report = ReadReport::load(&path).unwrap();
         assert_eq!(report.schema_version, 1);
         assert_eq!(report.target.name, "docker-credential-pass");
