@@ -125,8 +125,12 @@ pub fn script_helper(dir: &Path, name: &str, body: &str) -> PathBuf {
 /// The start of a file-backed Python helper: `store` (a dict) loaded from `$STORE`, `save()`,
 /// `action` and the stdin text `data`.
 const PYTHON_STORE: &str = r#"#!/usr/bin/env python3
-import base64, html, json, os, sys, urllib.parse
+import base64, fcntl, html, json, os, sys, urllib.parse
 path = os.environ["STORE"]
+# One call at a time: the runner calls helpers concurrently, and a store that lost writes to a
+# race would be a broken helper, not the subject of these tests.
+lock = open(path + ".lock", "a")
+fcntl.flock(lock, fcntl.LOCK_EX)
 store = json.load(open(path)) if os.path.exists(path) else {}
 action = sys.argv[1] if len(sys.argv) > 1 else ""
 data = sys.stdin.read()
