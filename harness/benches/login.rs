@@ -20,7 +20,7 @@ use credconform::{
     report::Silent,
     run::{self, LoginOptions, RunOptions, RunReport, Selection, Status},
     scenario,
-    target::{LoginCliTarget, profile},
+    target::LoginCliTarget,
 };
 
 const DOCKER: &str = "/usr/local/bin/docker";
@@ -36,22 +36,21 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(3)
         .max(1);
-    let profiles = profile::default_profiles_dir();
     let exe = PathBuf::from(env!("CARGO_BIN_EXE_credconform"));
     let programs = BundledPrograms::linking(&exe).expect("bundled programs");
     let target = if is_executable(Path::new(DOCKER)) {
         println!("whole login suite against {DOCKER} (docker profile)");
-        LoginCliTarget::resolve(DOCKER, Some("docker"), &profiles).expect("docker target")
+        LoginCliTarget::resolve(DOCKER, Some("docker")).expect("docker target")
     } else {
         let path = programs.login_path(LoginVariant::Reference);
         println!(
             "{DOCKER} is missing: whole login suite against the bundled reference login client \
              instead (reference profile)"
         );
-        LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"), &profiles)
+        LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"))
             .expect("reference login client target")
     };
-    let suites = scenario::load_all(&credconform::default_suites_dir()).expect("suites");
+    let suites = scenario::load_builtin().expect("suites");
     let cpus = thread::available_parallelism().map_or(2, |n| n.get());
     println!(
         "(medians of {rounds} rounds after a warm-up; CLI = summed wall time of the CLI \

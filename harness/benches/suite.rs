@@ -28,7 +28,7 @@ fn main() {
         .unwrap_or(5);
     let exe = std::path::PathBuf::from(env!("CARGO_BIN_EXE_credconform"));
     let programs = BundledPrograms::linking(&exe).expect("bundled programs");
-    let suites = scenario::load_all(&credconform::default_suites_dir()).expect("suites");
+    let suites = scenario::load_builtin().expect("suites");
     let cpus = thread::available_parallelism().map_or(2, |n| n.get());
     println!(
         "whole helper suite against the reference helper vs raw spawn of the same invocations"

@@ -6,6 +6,7 @@
 //! each invocation is held against the case's expectations ([`check`]), and the results go to
 //! the reporters ([`report`]).
 
+pub mod assets;
 pub mod bundled;
 pub mod check;
 pub mod cli_args;
@@ -15,8 +16,3 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod target;
-
-/// The folder of the suites shipped with this source tree.
-pub fn default_suites_dir() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites")
-}

@@ -3,17 +3,19 @@
 
 use std::{ffi::OsString, path::PathBuf, process::ExitCode, time::Duration};
 
+use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand};
 use credconform::{
+    assets::{self, Folder},
     bundled::{BundledPrograms, LoginVariant, Variant},
-    cli_args, default_suites_dir,
+    cli_args,
     gate::{Gate, diff::Diff, read::ReadReport, verify},
     report::{
         self, Format, Reporter, badge::Badge, html::Html, json::Json, junit::Junit,
         markdown::Markdown, terminal::Terminal,
     },
     run::{self, LoginOptions, Partition, RunOptions, RunReport, Selection, plan::suite_exists},
-    scenario::{self, Suite, TargetKind},
+    scenario::{Suite, SuiteSources, TargetKind},
     target::{HelperTarget, LoginCliTarget},
 };
 
@@ -29,14 +31,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// List the cases: ID, level, title.
+    /// List the cases: ID, level, title, and where each suite comes from.
     List {
         /// Only this suite.
         #[arg(long)]
         suite: Option<String>,
-        /// The folder holding the suites.
-        #[arg(long, value_name = "DIR")]
-        suites_dir: Option<PathBuf>,
+        #[command(flatten)]
+        suites: SuiteArgs,
     },
     /// Run the fake registry standalone (the same flags as the `fake-registry` binary).
     Registry(fake_registry::cli::ServeArgs),
@@ -93,9 +94,20 @@ struct VerifyArgs {
     /// The login CLI's profile [default: guessed from the file name].
     #[arg(long, value_name = "NAME", requires = "login_cli")]
     profile: Option<String>,
-    /// The folder holding the suites [default: the source tree's suites/].
+    #[command(flatten)]
+    suites: SuiteArgs,
+}
+
+/// Where the suites come from: built in, replaced, or with vendor suites beside them.
+#[derive(Debug, Args)]
+struct SuiteArgs {
+    /// A folder of suite folders replacing the built-in suites.
     #[arg(long, value_name = "DIR")]
     suites_dir: Option<PathBuf>,
+    /// A vendor suite folder (or a folder of them) loaded beside the built-in suites; case IDs
+    /// must not clash with theirs (repeatable).
+    #[arg(long = "add-suite", value_name = "DIR")]
+    add_suite: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -107,12 +119,19 @@ struct RunArgs {
     /// or a name.
     #[arg(long, value_name = "PATH")]
     login_cli: Option<String>,
-    /// The login CLI's profile in fixtures/profiles [default: guessed from the file name].
+    /// The login CLI's profile (built in from fixtures/profiles) [default: guessed from the
+    /// file name].
     #[arg(long, value_name = "NAME", requires = "login_cli")]
     profile: Option<String>,
-    /// Accept the config files login cases produce as the new snapshots.
-    #[arg(long)]
+    /// Accept the config files login cases produce as the new snapshots, written into
+    /// --snapshots-dir (the built-in snapshots cannot change; the project's own are
+    /// `--snapshots-dir fixtures/snapshots`).
+    #[arg(long, requires = "snapshots_dir")]
     update_snapshots: bool,
+    /// The login snapshots to compare with (a folder per profile) instead of the built-in ones,
+    /// and where --update-snapshots writes.
+    #[arg(long, value_name = "DIR")]
+    snapshots_dir: Option<PathBuf>,
     /// Set a variable for the helper, on top of the inherited environment (repeatable).
     #[arg(long = "env", value_name = "K=V", value_parser = parse_env)]
     env: Vec<(OsString, OsString)>,
@@ -168,9 +187,8 @@ struct RunArgs {
     /// Print a line for every case, not only failures.
     #[arg(long, short)]
     verbose: bool,
-    /// The folder holding the suites [default: the source tree's suites/].
-    #[arg(long, value_name = "DIR")]
-    suites_dir: Option<PathBuf>,
+    #[command(flatten)]
+    suites: SuiteArgs,
     /// A JSON report of an earlier run: the failures it had are known failures, which do not
     /// fail the run; any other failure does.
     #[arg(long, value_name = "REPORT.json")]
@@ -188,22 +206,13 @@ fn parse_env(s: &str) -> Result<(OsString, OsString), String> {
     }
 }
 
-/// A setup problem: printed, exit 2.
-struct SetupError(String);
-
-impl<E: std::fmt::Display> From<E> for SetupError {
-    fn from(e: E) -> Self {
-        SetupError(e.to_string())
-    }
-}
-
 fn main() -> ExitCode {
     if let Some(code) = credconform::bundled::dispatch_from_argv0() {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Some(Command::List { suite, suites_dir }) => list(suite, suites_dir),
+        Some(Command::List { suite, suites }) => list(suite, &suites),
         Some(Command::Clean { helper, env }) => clean(&helper, env),
         Some(Command::Registry(args)) => registry(args),
         Some(Command::Diff(args)) => diff(args),
@@ -212,24 +221,25 @@ fn main() -> ExitCode {
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
-        Err(SetupError(message)) => {
-            eprintln!("credconform: {message}");
+        // A setup problem: printed with its causes, exit 2.
+        Err(e) => {
+            eprintln!("credconform: {e:#}");
             ExitCode::from(2)
         }
     }
 }
 
-fn load_suites(dir: Option<PathBuf>, only: Option<&str>) -> Result<Vec<Suite>, SetupError> {
-    let dir = dir.unwrap_or_else(default_suites_dir);
-    let suites = scenario::load_all(&dir)?;
+fn load_suites(args: &SuiteArgs, only: Option<&str>) -> anyhow::Result<Vec<Suite>> {
+    let sources = SuiteSources {
+        replace: args.suites_dir.clone(),
+        add: args.add_suite.clone(),
+    };
+    let suites = sources.load()?;
     if let Some(name) = only
         && !suite_exists(&suites, name)
     {
         let known: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
-        return Err(SetupError(format!(
-            "no suite `{name}` (known: {})",
-            known.join(", ")
-        )));
+        bail!("no suite `{name}` (known: {})", known.join(", "));
     }
     Ok(suites)
 }
@@ -242,18 +252,19 @@ fn say(line: std::fmt::Arguments<'_>) -> bool {
     writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
 }
 
-fn list(suite: Option<String>, suites_dir: Option<PathBuf>) -> Result<u8, SetupError> {
-    let suites = load_suites(suites_dir, suite.as_deref())?;
+fn list(suite: Option<String>, args: &SuiteArgs) -> anyhow::Result<u8> {
+    let suites = load_suites(args, suite.as_deref())?;
     for s in suites
         .iter()
         .filter(|s| suite.as_deref().is_none_or(|n| s.name == n))
     {
         let header = say(format_args!(
-            "# {} ({} v{}, {} cases)",
+            "# {} ({} v{}, {} cases, {})",
             s.name,
             s.header.title,
             s.header.version,
-            s.cases.len()
+            s.cases.len(),
+            origin(s)
         ));
         if !header {
             return Ok(0);
@@ -273,28 +284,39 @@ fn list(suite: Option<String>, suites_dir: Option<PathBuf>) -> Result<u8, SetupE
     Ok(0)
 }
 
-fn registry(args: fake_registry::cli::ServeArgs) -> Result<u8, SetupError> {
+/// Where a suite's cases come from: `built-in`, or the folder on disk.
+fn origin(suite: &Suite) -> String {
+    match suite.cases.first().map(|c| &c.source.file) {
+        Some(file) if !assets::is_built_in(file) => {
+            let folder = file.parent().unwrap_or(file);
+            format!("from {}", folder.display())
+        }
+        _ => "built-in".into(),
+    }
+}
+
+fn registry(args: fake_registry::cli::ServeArgs) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
+        .build()
+        .context("cannot start the async runtime")?;
     runtime
         .block_on(fake_registry::cli::serve(args))
-        .map_err(|e| SetupError(format!("registry: {e:#}")))?;
+        .context("registry")?;
     Ok(0)
 }
 
-fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> Result<u8, SetupError> {
-    let mut target = HelperTarget::resolve(helper)?;
+fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> anyhow::Result<u8> {
+    let mut target = HelperTarget::resolve(helper).map_err(anyhow::Error::msg)?;
     target.env = env;
     let state_dir = run::ledger::file::state_dir();
     let outcome = run::ledger::clean_earlier_runs(&target, state_dir.as_deref());
     let report = &outcome.report;
     if let Some(e) = &report.list_error {
-        return Err(SetupError(format!(
-            "cannot list the helper's entries: {e} (erased {} entr{} named by ledgers first)",
-            report.erased,
-            if report.erased == 1 { "y" } else { "ies" }
-        )));
+        bail!(
+            "cannot list the helper's entries: {e} (erased {} named by ledgers first)",
+            entries(report.erased)
+        );
     }
     let ledgers = match (outcome.ledgers, outcome.live) {
         (0, 0) => "no ledger of a killed run was found".to_string(),
@@ -303,23 +325,36 @@ fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> Result<u8, SetupError>
             format!("read {n} ledger(s) of killed runs; left alone {live} run(s) still in progress")
         }
     };
-    let erased = match outcome.erased.len() {
-        0 => "nothing to erase: the store holds no entry of an earlier credconform run".into(),
-        n => format!(
-            "erased {n} entr{} left by earlier credconform runs: {}",
-            if n == 1 { "y" } else { "ies" },
+    let erased = match (outcome.erased.len(), report.leftovers.is_empty()) {
+        (0, true) => {
+            "nothing to erase: the store holds no entry of an earlier credconform run".into()
+        }
+        (0, false) => "erased nothing".into(),
+        (n, _) => format!(
+            "erased {} left by earlier credconform runs: {}",
+            entries(n),
             credconform::check::visible(&outcome.erased.join(", "))
         ),
     };
-    say(format_args!(
-        "{ledgers}; {erased}; {}",
-        run::ledger::describe_leftovers(report)
-    ));
+    let left = match report.leftovers.len() {
+        0 => String::new(),
+        n => format!(
+            "; {} found could not be erased: {}",
+            entries(n),
+            credconform::check::visible(&report.leftovers.join(", "))
+        ),
+    };
+    say(format_args!("{ledgers}; {erased}{left}"));
     Ok(u8::from(!report.leftovers.is_empty()))
 }
 
-fn certify(args: RunArgs) -> Result<u8, SetupError> {
-    let suites = load_suites(args.suites_dir.clone(), args.suite.as_deref())?;
+/// `1 entry`, `2 entries`.
+fn entries(n: usize) -> String {
+    format!("{n} entr{}", if n == 1 { "y" } else { "ies" })
+}
+
+fn certify(args: RunArgs) -> anyhow::Result<u8> {
+    let suites = load_suites(&args.suites, args.suite.as_deref())?;
     // Ctrl-C/SIGTERM stop the run and still leave its reports; orphans of the programs under
     // test reparent to us, to be ended at the end of the run.
     if let Err(e) = run::interrupt::install() {
@@ -340,7 +375,7 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
         &suites,
         time::OffsetDateTime::now_utc().date(),
     )
-    .map_err(SetupError)?;
+    .map_err(anyhow::Error::msg)?;
     let has_cases = |kind: TargetKind| {
         let of_kind: Vec<&Suite> = suites.iter().filter(|s| s.header.target == kind).collect();
         match kind {
@@ -363,9 +398,7 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
     .flatten()
     .collect::<Result<Vec<_>, _>>()?;
     if reports.is_empty() {
-        return Err(SetupError(
-            "no case matches the selection (--suite, --filter, --partition)".into(),
-        ));
+        bail!("no case matches the selection (--suite, --filter, --partition)");
     }
     let mut code = 0;
     for (n, report) in reports.iter_mut().enumerate() {
@@ -405,11 +438,12 @@ fn certify_login_cli(
     suites: &[Suite],
     options: RunOptions,
     gate: &Gate,
-) -> Result<RunReport, SetupError> {
-    let profiles = credconform::target::profile::default_profiles_dir();
+) -> anyhow::Result<RunReport> {
     let _bundled;
     let mut target = match &args.login_cli {
-        Some(name) => LoginCliTarget::resolve(name, args.profile.as_deref(), &profiles)?,
+        Some(name) => {
+            LoginCliTarget::resolve(name, args.profile.as_deref()).map_err(anyhow::Error::msg)?
+        }
         None => {
             let programs = BundledPrograms::create()?;
             say(format_args!(
@@ -418,23 +452,28 @@ fn certify_login_cli(
             ));
             let path = programs.login_path(LoginVariant::Reference);
             _bundled = programs;
-            LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"), &profiles)?
+            LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"))
+                .map_err(anyhow::Error::msg)?
         }
     };
     target.timeout = args.timeout;
     let login = LoginOptions {
+        snapshots: args
+            .snapshots_dir
+            .as_deref()
+            .map_or_else(Folder::snapshots, Folder::on_disk),
         update_snapshots: args.update_snapshots,
-        ..LoginOptions::default()
     };
     let mut terminal = Terminal::new();
     terminal.verbose = args.verbose;
-    Ok(run::certify_login_cli(
+    run::certify_login_cli(
         suites,
         target,
         options,
         login,
         &mut gate.reporter(&mut terminal),
-    )?)
+    )
+    .map_err(anyhow::Error::msg)
 }
 
 fn certify_helper(
@@ -442,12 +481,12 @@ fn certify_helper(
     suites: &[Suite],
     options: RunOptions,
     gate: &Gate,
-) -> Result<RunReport, SetupError> {
+) -> anyhow::Result<RunReport> {
     // Kept alive for the whole run: the bundled programs and the reference helper's store.
     let mut _bundled = None;
     let mut _store = None;
     let mut target = match &args.helper {
-        Some(name) => HelperTarget::resolve(name)?,
+        Some(name) => HelperTarget::resolve(name).map_err(anyhow::Error::msg)?,
         None => {
             let programs = BundledPrograms::create()?;
             let store = tempfile::Builder::new()
@@ -462,7 +501,8 @@ fn certify_helper(
                 "No target given: certifying the bundled reference {what}. \
                  Use --helper PATH to certify yours."
             ));
-            let mut t = HelperTarget::resolve(&programs.path(variant).to_string_lossy())?;
+            let mut t = HelperTarget::resolve(&programs.path(variant).to_string_lossy())
+                .map_err(anyhow::Error::msg)?;
             t.env.push((
                 "CREDCONFORM_REF_STORE".into(),
                 store.path().join("store.json").into(),
@@ -485,7 +525,8 @@ fn certify_helper(
     ))
 }
 
-fn write_reports(args: &RunArgs, report: &RunReport, suffix: &str) -> Result<(), SetupError> {
+/// Writes the requested report files, naming each one written.
+fn write_reports(args: &RunArgs, report: &RunReport, suffix: &str) -> anyhow::Result<()> {
     let outputs: [(&Option<PathBuf>, &dyn Format); 5] = [
         (&args.junit, &Junit),
         (&args.json, &Json),
@@ -495,7 +536,9 @@ fn write_reports(args: &RunArgs, report: &RunReport, suffix: &str) -> Result<(),
     ];
     for (path, format) in outputs {
         if let Some(path) = path {
-            report::write(format, report, &with_suffix(path, suffix))?;
+            let path = with_suffix(path, suffix);
+            report::write(format, report, &path)?;
+            say(format_args!("{} report: {}", format.name(), path.display()));
         }
     }
     Ok(())
@@ -514,9 +557,9 @@ fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
     path.with_file_name(name)
 }
 
-fn diff(args: DiffArgs) -> Result<u8, SetupError> {
-    let old = ReadReport::load(&args.old)?;
-    let new = ReadReport::load(&args.new)?;
+fn diff(args: DiffArgs) -> anyhow::Result<u8> {
+    let old = ReadReport::load(&args.old).map_err(anyhow::Error::msg)?;
+    let new = ReadReport::load(&args.new).map_err(anyhow::Error::msg)?;
     let diff = Diff::of(&old, &new);
     print!("{}", diff.render_text());
     for (path, text) in [
@@ -525,29 +568,29 @@ fn diff(args: DiffArgs) -> Result<u8, SetupError> {
     ] {
         if let Some(path) = path {
             std::fs::write(path, text)
-                .map_err(|e| SetupError(format!("cannot write {}: {e}", path.display())))?;
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
     Ok(diff.exit_code())
 }
 
-fn verify(args: VerifyArgs) -> Result<u8, SetupError> {
-    let report = ReadReport::load(&args.report)?;
-    let suites = load_suites(args.suites_dir, None)?;
+fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
+    let report = ReadReport::load(&args.report).map_err(anyhow::Error::msg)?;
+    let suites = load_suites(&args.suites, None)?;
     let (mut info, path) = match (&args.helper, &args.login_cli) {
         (Some(name), _) => {
-            let target = HelperTarget::resolve(name)?;
+            let target = HelperTarget::resolve(name).map_err(anyhow::Error::msg)?;
             (target.describe(), target.path)
         }
         (None, Some(name)) => {
-            let profiles = credconform::target::profile::default_profiles_dir();
-            let target = LoginCliTarget::resolve(name, args.profile.as_deref(), &profiles)?;
+            let target = LoginCliTarget::resolve(name, args.profile.as_deref())
+                .map_err(anyhow::Error::msg)?;
             (target.describe(), target.path)
         }
-        (None, None) => return Err(SetupError("give --helper PATH or --login-cli PATH".into())),
+        (None, None) => bail!("give --helper PATH or --login-cli PATH"),
     };
     info.sha256 = credconform::target::sha256_file(&path)
-        .map_err(|e| SetupError(format!("cannot read {}: {e}", path.display())))?;
+        .with_context(|| format!("cannot read {}", path.display()))?;
     let differences = verify::differences(
         &report,
         &verify::AtHand {

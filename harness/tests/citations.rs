@@ -8,7 +8,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use credconform::{default_suites_dir, scenario};
+use credconform::scenario;
 
 /// The project's own protocol document, which the cases cite by section.
 const PROTOCOL_DOC: &str = "docs/protocol.md";
@@ -67,7 +67,7 @@ fn every_case_cites_a_section_of_the_protocol_document_or_a_url() {
         sections.contains("1.1") && sections.contains("4.3"),
         "{sections:?}"
     );
-    let suites = scenario::load_all(&default_suites_dir()).expect("the suites load");
+    let suites = scenario::load_builtin().expect("the suites load");
     let mut problems = Vec::new();
     for case in suites.iter().flat_map(|s| &s.cases) {
         let cite = case.cites.as_str();
@@ -92,7 +92,7 @@ fn every_case_cites_a_section_of_the_protocol_document_or_a_url() {
 #[test]
 fn no_citation_or_suite_description_names_a_file_missing_from_the_tree() {
     let root = repo_root();
-    let suites = scenario::load_all(&default_suites_dir()).expect("the suites load");
+    let suites = scenario::load_builtin().expect("the suites load");
     let texts = suites
         .iter()
         .map(|s| (s.name.clone(), s.header.description.clone()))

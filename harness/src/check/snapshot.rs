@@ -1,19 +1,19 @@
 //! Snapshots of the config files a login CLI leaves: normalized (sorted keys, the registry's
 //! address and sandbox paths replaced, timestamps masked), redacted (`auth` values shown
 //! decoded with the secret named, never shown; identity tokens masked) and compared with the
-//! stored snapshot under `fixtures/snapshots/<profile>/<CASE-ID>.snap`.
+//! stored snapshot `<profile>/<CASE-ID>.snap`: built into the binary from `fixtures/snapshots`,
+//! or in the folder given with `--snapshots-dir`.
 //!
 //! The files use insta's `.snap` format (a `---` header with `source` and `expression`, then
 //! the content), so they read like every other insta snapshot and review tools show them; the
 //! runner reads and writes them itself because snapshots are checked inside a certification
-//! run, not inside `cargo test`, and accepted with `--update-snapshots`.
-
-use std::{fs, path::PathBuf};
+//! run, not inside `cargo test`, and accepted with `--update-snapshots` (into a folder on disk).
 
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::{Map, Value};
 
 use super::{Mismatch, diff::unified};
+use crate::assets::Folder;
 
 /// What a snapshot must not contain, and what stands for it.
 #[derive(Debug, Clone, Default)]
@@ -157,8 +157,8 @@ fn looks_like_timestamp(s: &str) -> bool {
 /// Where snapshots of one profile live, and whether mismatches are accepted.
 #[derive(Debug, Clone)]
 pub struct SnapshotStore {
-    /// `fixtures/snapshots/<profile>`.
-    pub dir: PathBuf,
+    /// `<snapshots>/<profile>`, built in or on disk.
+    pub dir: Folder,
     /// Write the actual content instead of failing (`--update-snapshots`).
     pub update: bool,
 }
@@ -185,15 +185,17 @@ impl SnapshotStore {
         expression: &str,
         content: &str,
     ) -> Option<Mismatch> {
-        let file = self.dir.join(format!("{name}.snap"));
-        let stored = fs::read_to_string(&file).ok();
+        let file_name = format!("{name}.snap");
+        let file = self.dir.path().join(&file_name);
+        let stored = self.dir.read(&file_name).ok().flatten();
         let expected = stored.as_deref().map(parse_snap);
         if expected == Some(content) {
             return None;
         }
         if self.update {
-            let write = fs::create_dir_all(&self.dir)
-                .and_then(|()| fs::write(&file, render_snap(source, expression, content)));
+            let write = self
+                .dir
+                .write(&file_name, &render_snap(source, expression, content));
             return write.err().map(|e| Mismatch {
                 what: "snapshot".into(),
                 expected: format!("{} written", file.display()),
@@ -223,6 +225,8 @@ impl SnapshotStore {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     #[test]
@@ -275,7 +279,7 @@ mod tests {
     fn snapshots_are_written_on_update_and_diffed_otherwise() {
         let dir = tempfile::tempdir().unwrap();
         let mut store = SnapshotStore {
-            dir: dir.path().join("docker"),
+            dir: Folder::on_disk(&dir.path().join("docker")),
             update: false,
         };
         let missing = store.check("LC-X-001", "s.toml", "e", "a\nb\n").unwrap();
@@ -292,5 +296,14 @@ mod tests {
             .diff
             .unwrap();
         assert!(diff.contains("-b") && diff.contains("+c"), "{diff}");
+        let built_in = SnapshotStore {
+            dir: Folder::snapshots().join("docker"),
+            update: true,
+        };
+        let refused = built_in.check("LC-X-001", "s.toml", "e", "a\n").unwrap();
+        assert!(
+            refused.actual.contains("built into the binary"),
+            "{refused:?}"
+        );
     }
 }

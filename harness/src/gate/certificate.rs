@@ -1,7 +1,7 @@
 //! What a report certifies besides the binary: a digest of the suites as loaded (every case's
 //! content), the platform, and the command line (secrets redacted).
 
-use std::{collections::BTreeMap, ffi::OsString, fmt::Write as _, fs, path::PathBuf};
+use std::{collections::BTreeMap, ffi::OsString, fmt::Write as _, path::PathBuf};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -37,7 +37,7 @@ impl Certificate {
 /// SHA-256 (hex) over the suites' names and headers and every case's content, each case as a
 /// canonical rendering of its TOML table (keys sorted, comments and layout dropped), sorted by
 /// suite name and case ID. An edited case changes it even when the suite version stays the same;
-/// reformatting a file does not. The files are read again as they are on disk now.
+/// reformatting a file does not. The files are read again (built in, or as they are on disk now).
 pub fn suites_digest(suites: &[&Suite]) -> String {
     let mut sorted: Vec<&Suite> = suites.to_vec();
     sorted.sort_by(|a, b| a.name.cmp(&b.name));
@@ -78,7 +78,7 @@ fn suite_canonical(suite: &Suite) -> String {
 
 /// The cases of one case file: ID and canonical text (the file's area included).
 fn file_cases(file: &std::path::Path) -> Vec<(String, String)> {
-    let Ok(text) = fs::read_to_string(file) else {
+    let Ok(text) = crate::assets::read_suite_file(file) else {
         return Vec::new();
     };
     let Ok(table) = text.parse::<toml::Table>() else {
@@ -191,6 +191,8 @@ fn looks_secret(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn line(args: &[&str]) -> Vec<String> {
@@ -231,7 +233,8 @@ mod tests {
 
     #[test]
     fn the_digest_sees_an_edited_case_but_not_a_reformatted_file() {
-        let src = crate::default_suites_dir().join("helper-protocol");
+        let src =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/helper-protocol");
         let dir = tempfile::tempdir().unwrap();
         let copy = dir.path().join("helper-protocol");
         fs::create_dir(&copy).unwrap();

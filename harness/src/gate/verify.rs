@@ -88,7 +88,7 @@ mod tests {
 
     #[test]
     fn each_difference_is_named_and_a_match_has_none() {
-        let suites = crate::scenario::load_all(&crate::default_suites_dir()).unwrap();
+        let suites = crate::scenario::load_builtin().unwrap();
         let helper = suites.iter().find(|s| s.name == "helper-protocol").unwrap();
         let digest = suites_digest(&[helper]);
         let target = TargetInfo {

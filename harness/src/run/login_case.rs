@@ -18,6 +18,7 @@ use super::{
     run_pool,
 };
 use crate::{
+    assets::{self, Folder},
     bundled::{BundledPrograms, spy},
     check::{
         self, CheckContext, Mismatch, Redactor,
@@ -37,23 +38,19 @@ use crate::{
     target::{LoginCliTarget, profile},
 };
 
-/// Where a login run finds its data and what it may write.
+/// Where a login run finds its snapshots and whether it may write them.
 #[derive(Debug, Clone)]
 pub struct LoginOptions {
-    /// The registry seed every case's registry starts from.
-    pub seed_file: PathBuf,
-    /// `fixtures/snapshots`; snapshots of a profile live in a folder of its name.
-    pub snapshots_dir: PathBuf,
-    /// Accept the actual config files as the new snapshots.
+    /// The snapshots, a folder per profile: built in, or a folder on disk (`--snapshots-dir`).
+    pub snapshots: Folder,
+    /// Accept the actual config files as the new snapshots (written into `snapshots`).
     pub update_snapshots: bool,
 }
 
 impl Default for LoginOptions {
     fn default() -> Self {
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
         LoginOptions {
-            seed_file: fixtures.join("registry/default.toml"),
-            snapshots_dir: fixtures.join("snapshots"),
+            snapshots: Folder::snapshots(),
             update_snapshots: false,
         }
     }
@@ -87,8 +84,8 @@ pub fn certify_login_cli(
         .collect();
     let cases = options.selection.select(&login_suites);
     let mut info = target.describe();
-    let seed = Seed::from_file(&login.seed_file)
-        .map_err(|e| format!("{}: {e:#}", login.seed_file.display()))?;
+    let seed = Seed::from_toml(assets::REGISTRY_SEED)
+        .map_err(|e| format!("{}: {e:#}", assets::REGISTRY_SEED_PATH))?;
     let named_secrets = seed_secrets(&seed);
     let redactor = Redactor::new();
     for (s, _) in &named_secrets {
@@ -96,7 +93,7 @@ pub fn certify_login_cli(
     }
     let cx = LoginRun {
         snapshots: SnapshotStore {
-            dir: login.snapshots_dir.join(&target.profile.name),
+            dir: login.snapshots.join(&target.profile.name),
             update: login.update_snapshots,
         },
         target,
@@ -310,12 +307,7 @@ fn run_steps(case: &Case, spec: &LoginCase, cx: &LoginRun, live: &Live) -> CaseR
                 };
                 let content =
                     normalizer(cx, live, &case_secrets).config(after.bytes.as_deref(), after.mode);
-                let source = case
-                    .source
-                    .file
-                    .strip_prefix(crate::default_suites_dir())
-                    .map(|p| format!("suites/{}", p.display()))
-                    .unwrap_or_else(|_| case.source.file.display().to_string());
+                let source = case.source.file.display().to_string();
                 let expression = format!(
                     "config file after step {} of {}: {}",
                     n + 1,

@@ -351,7 +351,7 @@ mod tests {
     #[test]
     fn every_url_the_suites_write_belongs_to_the_run() {
         use crate::scenario::{Stdin, TargetKind, template};
-        let suites = crate::scenario::load_all(&crate::default_suites_dir()).unwrap();
+        let suites = crate::scenario::load_builtin().unwrap();
         let ns = Namespace::random();
         let mut seen = 0;
         for case in suites

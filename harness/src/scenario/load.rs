@@ -2,7 +2,6 @@
 
 use std::{
     collections::HashMap,
-    fs,
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -12,6 +11,7 @@ use super::{
     model::{Case, CaseFile, Expect, Source, Stdin, Step, Suite, SuiteHeader, TargetKind},
     template,
 };
+use crate::assets::{Folder, TextFile};
 
 /// A suite file that could not be read or is not a valid suite.
 #[derive(Debug, thiserror::Error)]
@@ -35,63 +35,124 @@ impl LoadError {
     }
 }
 
-/// Loads every suite folder below `root` (a folder holding `suite.toml`), sorted by name.
+/// Loads every suite folder below `root` on disk (a folder holding `suite.toml`), sorted by name.
 pub fn load_all(root: &Path) -> Result<Vec<Suite>, LoadError> {
-    let entries = fs::read_dir(root).map_err(|e| {
+    load_set(&Folder::on_disk(root))
+}
+
+/// Loads the suites built into the binary.
+pub fn load_builtin() -> Result<Vec<Suite>, LoadError> {
+    load_set(&Folder::suites())
+}
+
+/// Where a run's suites come from: the built-in set (or `replace`, a folder of suites that
+/// takes its place), plus vendor folders, each a suite folder or a folder of suite folders.
+#[derive(Debug, Clone, Default)]
+pub struct SuiteSources {
+    /// A folder of suites replacing the built-in ones (`--suites-dir`).
+    pub replace: Option<PathBuf>,
+    /// Vendor suite folders loaded beside them (`--add-suite`).
+    pub add: Vec<PathBuf>,
+}
+
+impl SuiteSources {
+    /// Loads every suite; suite names and case IDs must be unique across all of them.
+    pub fn load(&self) -> Result<Vec<Suite>, LoadError> {
+        let mut suites = match &self.replace {
+            Some(dir) => load_all(dir)?,
+            None => load_builtin()?,
+        };
+        for dir in &self.add {
+            let folder = Folder::on_disk(dir);
+            let added = match folder.read("suite.toml") {
+                Ok(Some(_)) => vec![load_folder(&folder)?],
+                _ => load_set(&folder)?,
+            };
+            for suite in added {
+                if let Some(same) = suites.iter().find(|s| s.name == suite.name) {
+                    return Err(LoadError::new(
+                        &folder.path(),
+                        None,
+                        format!(
+                            "suite `{}` is already loaded from {}: give the folder another name",
+                            suite.name,
+                            suite_place(same).display()
+                        ),
+                    ));
+                }
+                suites.push(suite);
+            }
+        }
+        check_unique_ids(&suites)?;
+        Ok(suites)
+    }
+}
+
+/// The folder a loaded suite came from.
+fn suite_place(suite: &Suite) -> PathBuf {
+    suite
+        .cases
+        .first()
+        .and_then(|c| c.source.file.parent())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(&suite.name))
+}
+
+/// Loads every suite folder of `root`, sorted by name.
+fn load_set(root: &Folder) -> Result<Vec<Suite>, LoadError> {
+    let dirs = root.subfolders().map_err(|e| {
         LoadError::new(
-            root,
+            &root.path(),
             None,
             format!("cannot read the suites folder: {e} (use --suites-dir)"),
         )
     })?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("suite.toml").is_file())
-        .collect();
-    dirs.sort();
     let suites = dirs
         .iter()
-        .map(|d| load_suite(d))
+        .filter(|d| matches!(d.read("suite.toml"), Ok(Some(_))))
+        .map(load_folder)
         .collect::<Result<Vec<_>, _>>()?;
     check_unique_ids(&suites)?;
     Ok(suites)
 }
 
-/// Loads one suite folder.
+/// Loads one suite folder on disk.
 pub fn load_suite(dir: &Path) -> Result<Suite, LoadError> {
-    let name = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+    load_folder(&Folder::on_disk(dir))
+}
+
+/// Loads one suite folder: `suite.toml` and its case files.
+fn load_folder(dir: &Folder) -> Result<Suite, LoadError> {
+    let name = dir.name();
+    let header_path = dir.path().join("suite.toml");
+    let cannot_read =
+        |e: std::io::Error| LoadError::new(&dir.path(), None, format!("cannot read: {e}"));
+    let files = dir.files("toml").map_err(cannot_read)?;
+    let header_text = files
+        .iter()
+        .find(|f| f.path == header_path)
+        .map(|f| f.text.as_str())
         .unwrap_or_default();
-    let header_path = dir.join("suite.toml");
-    let header: SuiteHeader = parse_toml(&header_path)?;
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| LoadError::new(dir, None, format!("cannot read: {e}")))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && *p != header_path)
-        .collect();
-    files.sort();
+    let header: SuiteHeader =
+        toml::from_str(header_text).map_err(|e| toml_error(&header_path, header_text, &e))?;
     let mut cases = Vec::new();
-    for file in files {
-        let text = read(&file)?;
+    for TextFile { path: file, text } in files.iter().filter(|f| f.path != header_path) {
         if header.target == TargetKind::LoginCli {
-            cases.extend(load_login_file(&file, &text, &name)?);
+            cases.extend(load_login_file(file, text, &name)?);
             continue;
         }
-        let parsed: CaseFile = toml::from_str(&text).map_err(|e| toml_error(&file, &text, &e))?;
+        let parsed: CaseFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
         for mut case in parsed.cases {
             case.area = parsed.area.clone();
             case.suite = name.clone();
             case.source.file = file.clone();
-            case.source.line = line_of_id(&text, &case.id);
+            case.source.line = line_of_id(text, &case.id);
             validate_case(&case)?;
             cases.push(case);
         }
     }
     if cases.is_empty() {
-        return Err(LoadError::new(dir, None, "the suite has no cases"));
+        return Err(LoadError::new(&dir.path(), None, "the suite has no cases"));
     }
     Ok(Suite {
         name,
@@ -140,15 +201,6 @@ fn load_login_file(file: &Path, text: &str, suite: &str) -> Result<Vec<Case>, Lo
         cases.push(case);
     }
     Ok(cases)
-}
-
-fn read(file: &Path) -> Result<String, LoadError> {
-    fs::read_to_string(file).map_err(|e| LoadError::new(file, None, format!("cannot read: {e}")))
-}
-
-fn parse_toml<T: serde::de::DeserializeOwned>(file: &Path) -> Result<T, LoadError> {
-    let text = read(file)?;
-    toml::from_str(&text).map_err(|e| toml_error(file, &text, &e))
 }
 
 fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> LoadError {
@@ -346,6 +398,8 @@ fn check_unique_ids(suites: &[Suite]) -> Result<(), LoadError> {
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     fn suite_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -526,9 +580,47 @@ expect = { exit = "nonzero" }
     }
 
     #[test]
-    fn the_shipped_suites_load() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites");
-        let suites = load_all(&root).unwrap();
-        assert!(suites.iter().any(|s| s.name == "helper-protocol"));
+    fn vendor_suites_load_beside_the_built_in_ones_and_may_not_clash() {
+        let vendor = suite_dir(&[("a.toml", &GOOD.replace("HP-RT-001", "AC-RT-001"))]);
+        let sources = |add: PathBuf| SuiteSources {
+            replace: None,
+            add: vec![add],
+        };
+        // A folder of suites, or one suite folder itself.
+        for add in [vendor.path().to_path_buf(), vendor.path().join("demo")] {
+            let suites = sources(add).load().unwrap();
+            let demo = suites.iter().find(|s| s.name == "demo").unwrap();
+            assert_eq!(demo.cases[0].source.file, vendor.path().join("demo/a.toml"));
+            assert!(suites.iter().any(|s| s.name == "helper-protocol"));
+        }
+        let clash = suite_dir(&[("a.toml", GOOD)]);
+        let err = sources(clash.path().into()).load().unwrap_err().to_string();
+        assert!(
+            err.contains("already used at suites/helper-protocol/"),
+            "{err}"
+        );
+        assert!(err.contains(&format!("{}:5", clash.path().join("demo/a.toml").display())));
+        let renamed = tempfile::tempdir().unwrap();
+        fs::rename(vendor.path().join("demo"), renamed.path().join("login")).unwrap();
+        let err = sources(renamed.path().into())
+            .load()
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("suite `login` is already loaded from suites/login"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_built_in_suites_load_with_project_paths() {
+        let suites = load_builtin().unwrap();
+        let helper = suites.iter().find(|s| s.name == "helper-protocol").unwrap();
+        assert!(
+            helper.cases[0]
+                .source
+                .file
+                .starts_with("suites/helper-protocol")
+        );
     }
 }

@@ -5,5 +5,5 @@ pub mod login;
 mod model;
 pub mod template;
 
-pub use load::{LoadError, load_all, load_suite};
+pub use load::{LoadError, SuiteSources, load_all, load_builtin, load_suite};
 pub use model::*;

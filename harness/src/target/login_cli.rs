@@ -20,13 +20,9 @@ pub struct LoginCliTarget {
 }
 
 impl LoginCliTarget {
-    /// Resolves `name` (a path or a program on PATH) and picks its profile from `profiles_dir`:
-    /// `profile` when given, else the one claiming the program's file name.
-    pub fn resolve(
-        name: &str,
-        profile: Option<&str>,
-        profiles_dir: &std::path::Path,
-    ) -> Result<Self, String> {
+    /// Resolves `name` (a path or a program on PATH) and picks its built-in profile: `profile`
+    /// when given, else the one claiming the program's file name.
+    pub fn resolve(name: &str, profile: Option<&str>) -> Result<Self, String> {
         let path = find_program(name).ok_or_else(|| {
             format!("login CLI `{name}` not found (give a path, or a program name on PATH)")
         })?;
@@ -44,7 +40,7 @@ impl LoginCliTarget {
                 .map_err(|e| e.to_string())?
                 .join(path)
         };
-        let profile = profile::choose(profiles_dir, profile, &path).map_err(|e| e.to_string())?;
+        let profile = profile::choose(profile, &path).map_err(|e| e.to_string())?;
         Ok(LoginCliTarget {
             path,
             profile,
@@ -90,12 +86,11 @@ mod tests {
 
     #[test]
     fn missing_programs_and_unknown_profiles_are_named() {
-        let dir = profile::default_profiles_dir();
-        let err = LoginCliTarget::resolve("/no/such/docker", None, &dir).unwrap_err();
+        let err = LoginCliTarget::resolve("/no/such/docker", None).unwrap_err();
         assert!(err.contains("/no/such/docker"), "{err}");
-        let err = LoginCliTarget::resolve("sh", None, &dir).unwrap_err();
+        let err = LoginCliTarget::resolve("sh", None).unwrap_err();
         assert!(err.contains("--profile"), "{err}");
-        let t = LoginCliTarget::resolve("sh", Some("docker"), &dir).unwrap();
+        let t = LoginCliTarget::resolve("sh", Some("docker")).unwrap();
         assert_eq!(t.profile.name, "docker");
         assert!(t.path.is_absolute());
     }

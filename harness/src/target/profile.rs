@@ -4,11 +4,12 @@
 
 use std::{
     collections::BTreeMap,
-    fs,
     path::{Path, PathBuf},
 };
 
 use serde::Deserialize;
+
+use crate::assets::Folder;
 
 /// A CLI profile.
 #[derive(Debug, Clone, Deserialize)]
@@ -161,36 +162,27 @@ pub enum ProfileError {
     },
 }
 
-/// The folder of the profiles shipped with this source tree.
-pub fn default_profiles_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/profiles")
-}
-
-/// Loads every `*.toml` profile in `dir`, sorted by name.
-pub fn load_all(dir: &Path) -> Result<Vec<Profile>, ProfileError> {
-    let invalid = |file: &Path, message: String| ProfileError::Invalid {
-        file: file.to_path_buf(),
-        message,
-    };
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| invalid(dir, format!("cannot read the profiles folder: {e}")))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
-    files.sort();
+/// Loads every built-in `*.toml` profile (`fixtures/profiles`), sorted by name.
+pub fn load_all() -> Result<Vec<Profile>, ProfileError> {
+    let dir = Folder::profiles();
+    let files = dir.files("toml").map_err(|e| ProfileError::Invalid {
+        file: dir.path(),
+        message: format!("cannot read the profiles folder: {e}"),
+    })?;
     files
         .iter()
         .map(|f| {
-            let text = fs::read_to_string(f).map_err(|e| invalid(f, e.to_string()))?;
-            toml::from_str::<Profile>(&text).map_err(|e| invalid(f, e.message().trim().into()))
+            toml::from_str::<Profile>(&f.text).map_err(|e| ProfileError::Invalid {
+                file: f.path.clone(),
+                message: e.message().trim().into(),
+            })
         })
         .collect()
 }
 
 /// The profile named `name`, or the one whose `program_names` match `program`'s file name.
-pub fn choose(dir: &Path, name: Option<&str>, program: &Path) -> Result<Profile, ProfileError> {
-    let all = load_all(dir)?;
+pub fn choose(name: Option<&str>, program: &Path) -> Result<Profile, ProfileError> {
+    let all = load_all()?;
     let known = all
         .iter()
         .map(|p| p.name.as_str())
@@ -202,7 +194,7 @@ pub fn choose(dir: &Path, name: Option<&str>, program: &Path) -> Result<Profile,
             .find(|p| p.name == name)
             .ok_or_else(|| ProfileError::Unknown {
                 name: name.into(),
-                dir: dir.to_path_buf(),
+                dir: Folder::profiles().path(),
                 known,
             });
     }
@@ -254,8 +246,7 @@ mod tests {
 
     #[test]
     fn the_shipped_profiles_load_and_are_guessed_from_file_names() {
-        let dir = default_profiles_dir();
-        let all = load_all(&dir).unwrap();
+        let all = load_all().unwrap();
         for name in [
             "docker",
             "podman",
@@ -267,7 +258,7 @@ mod tests {
         ] {
             assert!(all.iter().any(|p| p.name == name), "{name}");
         }
-        let guess = |p: &str| choose(&dir, None, Path::new(p)).map(|p| p.name);
+        let guess = |p: &str| choose(None, Path::new(p)).map(|p| p.name);
         assert_eq!(guess("/usr/local/bin/docker").unwrap(), "docker");
         assert_eq!(guess("/usr/bin/skopeo").unwrap(), "skopeo");
         assert_eq!(
@@ -277,12 +268,10 @@ mod tests {
         let err = guess("/usr/bin/nerdctl").unwrap_err().to_string();
         assert!(err.contains("--profile"), "{err}");
         assert_eq!(
-            choose(&dir, Some("podman"), Path::new("/x/y"))
-                .unwrap()
-                .name,
+            choose(Some("podman"), Path::new("/x/y")).unwrap().name,
             "podman"
         );
-        assert!(choose(&dir, Some("nope"), Path::new("/x/y")).is_err());
+        assert!(choose(Some("nope"), Path::new("/x/y")).is_err());
     }
 
     #[test]

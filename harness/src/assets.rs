@@ -1,0 +1,271 @@
+//! Where the runner's data comes from: the suites, the login-CLI profiles, the login snapshots
+//! and the fake registry's seed are built into the binary (so a copied or `cargo install`ed
+//! binary works anywhere), and a user may name folders on disk instead or besides
+//! (`--suites-dir`, `--add-suite`, `--snapshots-dir`).
+//!
+//! A built-in file is named by its path in the project (`suites/login/01-login.toml`), which is
+//! relative; a file on disk by its absolute path. [`read_suite_file`] tells them apart that way.
+
+use std::{
+    fs, io,
+    path::{Path, PathBuf},
+};
+
+use include_dir::{Dir, include_dir};
+
+static SUITES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../suites");
+static PROFILES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../fixtures/profiles");
+static SNAPSHOTS: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../fixtures/snapshots");
+
+/// The seed every login case's fake registry starts from (`fixtures/registry/default.toml`).
+pub const REGISTRY_SEED: &str = include_str!("../../fixtures/registry/default.toml");
+
+/// The path shown for the built-in registry seed.
+pub const REGISTRY_SEED_PATH: &str = "fixtures/registry/default.toml";
+
+/// A folder of data files: built into the binary, or on disk.
+#[derive(Debug, Clone)]
+pub enum Folder {
+    /// A folder of a tree built into the binary.
+    BuiltIn {
+        /// The tree.
+        root: &'static Dir<'static>,
+        /// The project path of the tree (`suites`).
+        shown: &'static str,
+        /// This folder's path inside the tree (empty for the tree itself).
+        inner: PathBuf,
+    },
+    /// A folder on disk (an absolute path).
+    Disk(PathBuf),
+}
+
+/// One text file of a folder.
+#[derive(Debug, Clone)]
+pub struct TextFile {
+    /// The path shown for it: project-relative when built in, absolute on disk.
+    pub path: PathBuf,
+    /// Its content.
+    pub text: String,
+}
+
+impl Folder {
+    /// The built-in suites (`suites/`).
+    pub fn suites() -> Folder {
+        Folder::built_in(&SUITES, "suites")
+    }
+
+    /// The built-in login-CLI profiles (`fixtures/profiles/`).
+    pub fn profiles() -> Folder {
+        Folder::built_in(&PROFILES, "fixtures/profiles")
+    }
+
+    /// The built-in login snapshots (`fixtures/snapshots/`, a folder per profile).
+    pub fn snapshots() -> Folder {
+        Folder::built_in(&SNAPSHOTS, "fixtures/snapshots")
+    }
+
+    fn built_in(root: &'static Dir<'static>, shown: &'static str) -> Folder {
+        Folder::BuiltIn {
+            root,
+            shown,
+            inner: PathBuf::new(),
+        }
+    }
+
+    /// The folder `path` on disk, made absolute against the current directory.
+    pub fn on_disk(path: &Path) -> Folder {
+        Folder::Disk(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+    }
+
+    /// Whether the folder is built into the binary.
+    pub fn is_built_in(&self) -> bool {
+        matches!(self, Folder::BuiltIn { .. })
+    }
+
+    /// The path shown for the folder: project-relative when built in, absolute on disk.
+    pub fn path(&self) -> PathBuf {
+        match self {
+            Folder::BuiltIn { shown, inner, .. } => Path::new(shown).join(inner),
+            Folder::Disk(path) => path.clone(),
+        }
+    }
+
+    /// The folder's own name (its last path component).
+    pub fn name(&self) -> String {
+        self.path()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The sub-folder `name` (which need not exist: it then holds no file).
+    pub fn join(&self, name: &str) -> Folder {
+        match self {
+            Folder::BuiltIn { root, shown, inner } => Folder::BuiltIn {
+                root,
+                shown,
+                inner: inner.join(name),
+            },
+            Folder::Disk(path) => Folder::Disk(path.join(name)),
+        }
+    }
+
+    /// The sub-folders, sorted by name.
+    pub fn subfolders(&self) -> io::Result<Vec<Folder>> {
+        let mut names: Vec<String> = match self {
+            Folder::BuiltIn { .. } => self.tree()?.dirs().map(|d| file_name(d.path())).collect(),
+            Folder::Disk(path) => fs::read_dir(path)?
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+        };
+        names.sort();
+        Ok(names.iter().map(|n| self.join(n)).collect())
+    }
+
+    /// The files whose names end in `.EXT`, sorted by name.
+    pub fn files(&self, ext: &str) -> io::Result<Vec<TextFile>> {
+        let mut names: Vec<String> = match self {
+            Folder::BuiltIn { .. } => self.tree()?.files().map(|f| file_name(f.path())).collect(),
+            Folder::Disk(path) => fs::read_dir(path)?
+                .filter_map(Result::ok)
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect(),
+        };
+        names.retain(|n| Path::new(n).extension().is_some_and(|x| x == ext));
+        names.sort();
+        names
+            .iter()
+            .map(|n| {
+                let text = self.read(n)?.ok_or_else(|| not_found(n))?;
+                Ok(TextFile {
+                    path: self.path().join(n),
+                    text,
+                })
+            })
+            .collect()
+    }
+
+    /// The text of the file `name` of this folder, `None` when there is none.
+    pub fn read(&self, name: &str) -> io::Result<Option<String>> {
+        match self {
+            Folder::BuiltIn { root, inner, .. } => root
+                .get_file(inner.join(name))
+                .map(|f| {
+                    f.contents_utf8()
+                        .map(str::to_string)
+                        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+                })
+                .transpose(),
+            Folder::Disk(path) => match fs::read_to_string(path.join(name)) {
+                Ok(text) => Ok(Some(text)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e),
+            },
+        }
+    }
+
+    /// Writes the file `name` (creating the folder); a built-in folder cannot be written.
+    pub fn write(&self, name: &str, text: &str) -> io::Result<PathBuf> {
+        match self {
+            Folder::BuiltIn { .. } => Err(io::Error::new(
+                io::ErrorKind::ReadOnlyFilesystem,
+                format!(
+                    "{} is built into the binary: name a folder to write to",
+                    self.path().display()
+                ),
+            )),
+            Folder::Disk(path) => {
+                fs::create_dir_all(path)?;
+                let file = path.join(name);
+                fs::write(&file, text)?;
+                Ok(file)
+            }
+        }
+    }
+
+    /// The built-in tree of this folder (an error naming it when it is not there).
+    fn tree(&self) -> io::Result<&'static Dir<'static>> {
+        match self {
+            Folder::BuiltIn { root, inner, .. } if inner.as_os_str().is_empty() => Ok(root),
+            Folder::BuiltIn { root, inner, .. } => root
+                .get_dir(inner)
+                .ok_or_else(|| not_found(&self.path().display().to_string())),
+            Folder::Disk(_) => Err(io::Error::other("not a built-in folder")),
+        }
+    }
+}
+
+/// The text of a suite file named by a case's source: built in when the path is relative
+/// (`suites/login/01-login.toml`), read from disk when it is absolute.
+pub fn read_suite_file(path: &Path) -> io::Result<String> {
+    if path.is_absolute() {
+        return fs::read_to_string(path);
+    }
+    let inner = path.strip_prefix("suites").map_err(|_| not_found(""))?;
+    SUITES
+        .get_file(inner)
+        .and_then(|f| f.contents_utf8())
+        .map(str::to_string)
+        .ok_or_else(|| not_found(&path.display().to_string()))
+}
+
+/// Whether a case's source file is one of the built-in suites.
+pub fn is_built_in(path: &Path) -> bool {
+    path.is_relative()
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn not_found(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::NotFound, format!("no built-in file {what}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_in_folders_list_read_and_name_project_paths() {
+        let suites = Folder::suites().subfolders().unwrap();
+        let login = suites.iter().find(|f| f.name() == "login").unwrap();
+        assert_eq!(login.path(), Path::new("suites/login"));
+        let files = login.files("toml").unwrap();
+        assert!(
+            files
+                .iter()
+                .any(|f| f.path == Path::new("suites/login/suite.toml"))
+        );
+        let first = &files[0];
+        assert_eq!(read_suite_file(&first.path).unwrap(), first.text);
+        assert!(
+            Folder::snapshots()
+                .join("no-such")
+                .read("x.snap")
+                .unwrap()
+                .is_none()
+        );
+        assert!(Folder::profiles().files("toml").unwrap().len() >= 7);
+        assert!(Folder::suites().write("x", "y").is_err());
+        assert!(fake_registry::Seed::from_toml(REGISTRY_SEED).is_ok());
+    }
+
+    #[test]
+    fn disk_folders_are_absolute_and_writable() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = Folder::on_disk(dir.path()).join("docker");
+        assert!(folder.read("a.snap").unwrap().is_none());
+        let written = folder.write("a.snap", "text").unwrap();
+        assert!(written.is_absolute());
+        assert_eq!(folder.read("a.snap").unwrap().as_deref(), Some("text"));
+        assert_eq!(folder.files("snap").unwrap()[0].path, written);
+        assert_eq!(read_suite_file(&written).unwrap(), "text");
+        assert!(Folder::on_disk(Path::new("rel")).path().is_absolute());
+    }
+}
