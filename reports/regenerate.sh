@@ -27,7 +27,7 @@ for arg in "$@"; do
     *) echo "usage: $0 [--check] [--helpers-only]" >&2; exit 2 ;;
   esac
 done
-bin=${CREDCONFORM_BIN:-"$root/target/release/credconform"}
+bin=${CREDCONFORM_BIN:-"$root/target/debug/credconform"}
 
 if [ "${CC_INSIDE_NETNS:-}" != 1 ]; then
   export DEBIAN_FRONTEND=noninteractive
@@ -42,7 +42,7 @@ if [ "${CC_INSIDE_NETNS:-}" != 1 ]; then
     apt-get update -qq && apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
   if [ -z "${CREDCONFORM_BIN:-}" ]; then
-    cargo build --quiet --release --locked --manifest-path "$root/Cargo.toml" -p credconform
+    cargo build --quiet --locked --manifest-path "$root/Cargo.toml" -p credconform
   fi
   export CREDCONFORM_BIN=$bin
   # The upstream releases and the OCI conformance suite (needs the Go module proxy, so before

@@ -77,11 +77,6 @@ impl Folder {
         Folder::Disk(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
     }
 
-    /// Whether the folder is built into the binary.
-    pub fn is_built_in(&self) -> bool {
-        matches!(self, Folder::BuiltIn { .. })
-    }
-
     /// The path shown for the folder: project-relative when built in, absolute on disk.
     pub fn path(&self) -> PathBuf {
         match self {
@@ -112,40 +107,57 @@ impl Folder {
 
     /// The sub-folders, sorted by name.
     pub fn subfolders(&self) -> io::Result<Vec<Folder>> {
-        let mut names: Vec<String> = match self {
-            Folder::BuiltIn { .. } => self.tree()?.dirs().map(|d| file_name(d.path())).collect(),
-            Folder::Disk(path) => fs::read_dir(path)?
-                .filter_map(Result::ok)
-                .filter(|e| e.path().is_dir())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect(),
-        };
-        names.sort();
-        Ok(names.iter().map(|n| self.join(n)).collect())
+        let entries = self.entries()?.into_iter();
+        Ok(entries
+            .filter(|(_, dir)| *dir)
+            .map(|(n, _)| self.join(&n))
+            .collect())
     }
 
     /// The files whose names end in `.EXT`, sorted by name.
     pub fn files(&self, ext: &str) -> io::Result<Vec<TextFile>> {
-        let mut names: Vec<String> = match self {
-            Folder::BuiltIn { .. } => self.tree()?.files().map(|f| file_name(f.path())).collect(),
-            Folder::Disk(path) => fs::read_dir(path)?
-                .filter_map(Result::ok)
-                .filter(|e| e.path().is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect(),
-        };
-        names.retain(|n| Path::new(n).extension().is_some_and(|x| x == ext));
-        names.sort();
-        names
-            .iter()
-            .map(|n| {
-                let text = self.read(n)?.ok_or_else(|| not_found(n))?;
-                Ok(TextFile {
-                    path: self.path().join(n),
-                    text,
-                })
+        let entries = self.entries()?.into_iter();
+        entries
+            .filter(|(n, dir)| !dir && Path::new(n).extension().is_some_and(|x| x == ext))
+            .map(|(n, _)| {
+                let text = self.read(&n)?.ok_or_else(|| not_found(&n))?;
+                let path = self.path().join(n);
+                Ok(TextFile { path, text })
             })
             .collect()
+    }
+
+    /// The folder's entries, sorted by name, each with whether it is a folder.
+    fn entries(&self) -> io::Result<Vec<(String, bool)>> {
+        let mut entries: Vec<(String, bool)> = match self {
+            Folder::BuiltIn { root, inner, .. } => {
+                let tree = match inner.as_os_str().is_empty() {
+                    true => Some(*root),
+                    false => root.get_dir(inner),
+                };
+                let tree = tree.ok_or_else(|| not_found(&self.path().display().to_string()))?;
+                let name = |e: &include_dir::DirEntry| {
+                    e.path()
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                };
+                tree.entries()
+                    .iter()
+                    .filter_map(|e| Some((name(e)?, e.as_dir().is_some())))
+                    .collect()
+            }
+            Folder::Disk(path) => fs::read_dir(path)?
+                .filter_map(Result::ok)
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        e.path().is_dir(),
+                    )
+                })
+                .collect(),
+        };
+        entries.sort();
+        Ok(entries)
     }
 
     /// The text of the file `name` of this folder, `None` when there is none.
@@ -185,17 +197,6 @@ impl Folder {
             }
         }
     }
-
-    /// The built-in tree of this folder (an error naming it when it is not there).
-    fn tree(&self) -> io::Result<&'static Dir<'static>> {
-        match self {
-            Folder::BuiltIn { root, inner, .. } if inner.as_os_str().is_empty() => Ok(root),
-            Folder::BuiltIn { root, inner, .. } => root
-                .get_dir(inner)
-                .ok_or_else(|| not_found(&self.path().display().to_string())),
-            Folder::Disk(_) => Err(io::Error::other("not a built-in folder")),
-        }
-    }
 }
 
 /// The text of a suite file named by a case's source: built in when the path is relative
@@ -204,23 +205,15 @@ pub fn read_suite_file(path: &Path) -> io::Result<String> {
     if path.is_absolute() {
         return fs::read_to_string(path);
     }
-    let inner = path.strip_prefix("suites").map_err(|_| not_found(""))?;
-    SUITES
-        .get_file(inner)
-        .and_then(|f| f.contents_utf8())
-        .map(str::to_string)
+    let inner = path.strip_prefix("suites").unwrap_or(path);
+    Folder::suites()
+        .read(&inner.to_string_lossy())?
         .ok_or_else(|| not_found(&path.display().to_string()))
 }
 
 /// Whether a case's source file is one of the built-in suites.
 pub fn is_built_in(path: &Path) -> bool {
     path.is_relative()
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
 
 fn not_found(what: &str) -> io::Error {
