@@ -7,6 +7,8 @@ pub mod junit;
 pub mod markdown;
 #[cfg(test)]
 pub(crate) mod sample;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod terminal;
 pub mod text;
 
