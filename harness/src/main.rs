@@ -568,7 +568,7 @@ fn verify(args: VerifyArgs) -> Result<u8, SetupError> {
         "does not match {}: {} difference{}",
         args.report.display(),
         differences.len(),
-        report::text::plural(differences.len())
+        report::view::plural(differences.len())
     );
     for d in &differences {
         println!("  {d}");

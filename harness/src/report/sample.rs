@@ -2,7 +2,10 @@
 
 use crate::{
     check::Mismatch,
-    run::{CaseResult, CleanupReport, RunReport, Status, Summary, result::StepRecord},
+    run::{
+        CaseResult, CleanupReport, RunReport, Status, Summary,
+        result::{StepEnding, StepRecord},
+    },
     scenario::Level,
     target::TargetInfo,
 };
@@ -14,7 +17,11 @@ pub fn step(step: usize, action: &str, ending: &str, mismatches: Vec<Mismatch>) 
         repetition: 0,
         args: vec![action.to_string()],
         stdin: format!("https://{}.cc0run.credconform.test", action),
-        ending: ending.to_string(),
+        ending: match ending {
+            "not started" => StepEnding::NotStarted,
+            "registry changed" => StepEnding::RegistryChanged,
+            words => StepEnding::Ran(words.to_string()),
+        },
         elapsed_ms: 1.5,
         mismatches,
     }
@@ -135,7 +142,7 @@ pub fn report(cases: Vec<CaseResult>) -> RunReport {
         schema_version: crate::run::result::SCHEMA_VERSION,
         tool_version: "0.1.0".to_string(),
         target: TargetInfo {
-            kind: "helper".to_string(),
+            kind: crate::scenario::TargetKind::Helper,
             name: "docker-credential-demo".to_string(),
             path: "/opt/demo/docker-credential-demo".to_string(),
             sha256: "ab".repeat(32),
@@ -324,7 +331,7 @@ pub fn login_report() -> RunReport {
     let mut registry = passed("RG-TOK-001", "Tokens", Level::Must);
     registry.suite = "registry".to_string();
     let mut r = report(vec![changed, error, registry]);
-    r.target.kind = "login-cli".to_string();
+    r.target.kind = crate::scenario::TargetKind::LoginCli;
     r.target.name = "docker".to_string();
     r.target.path = "/usr/bin/docker".to_string();
     r.target.version = None;

@@ -7,7 +7,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{
     Reporter,
-    text::{case_line, failure_details, get_only_sentence, summary},
+    text::{case_line, failure_details, summary},
+    view::{failures, get_only_sentence},
 };
 use crate::{
     check::visible,
@@ -111,10 +112,10 @@ impl Reporter for Terminal {
 /// What the terminal shows when the run is over: each failure's details, then the summary.
 pub fn closing_text(report: &RunReport) -> String {
     let mut out = String::new();
-    let mut failures = report.cases.iter().filter(|c| c.is_failure()).peekable();
-    if failures.peek().is_some() {
+    let failed = failures(report);
+    if !failed.is_empty() {
         out.push_str("\nFailures:\n\n");
-        for r in failures {
+        for r in failed {
             out.push_str(&failure_details(r));
             out.push('\n');
         }
