@@ -29,47 +29,24 @@ fn snapshot_every_format(name: &str, report: &RunReport) {
     insta::assert_snapshot!(format!("{name}.terminal"), terminal(report));
 }
 
-#[test]
-fn conformant() {
-    snapshot_every_format("conformant", &sample::conformant_report());
+/// The sample reports, by snapshot name: every status, disposition and kind of run.
+fn samples() -> [(&'static str, RunReport); 9] {
+    [
+        ("conformant", sample::conformant_report()),
+        ("failing", sample::failing_report()),
+        ("blocked", sample::blocked_report()),
+        ("gated", sample::gated_report()),
+        ("interrupted", sample::interrupted_report()),
+        ("get_only", sample::get_only_report()),
+        ("damaged", sample::damaged_report()),
+        ("login", sample::login_report()),
+        ("strict", sample::strict_warning_report()),
+    ]
 }
 
 #[test]
-fn failing_with_a_skip() {
-    snapshot_every_format("failing", &sample::failing_report());
-}
-
-#[test]
-fn blocked() {
-    snapshot_every_format("blocked", &sample::blocked_report());
-}
-
-#[test]
-fn known_and_waived_failures() {
-    snapshot_every_format("gated", &sample::gated_report());
-}
-
-#[test]
-fn interrupted() {
-    snapshot_every_format("interrupted", &sample::interrupted_report());
-}
-
-#[test]
-fn get_only() {
-    snapshot_every_format("get_only", &sample::get_only_report());
-}
-
-#[test]
-fn store_damaged_and_processes_left_running() {
-    snapshot_every_format("damaged", &sample::damaged_report());
-}
-
-#[test]
-fn login_cli_over_two_suites() {
-    snapshot_every_format("login", &sample::login_report());
-}
-
-#[test]
-fn strict_with_a_should_failure() {
-    snapshot_every_format("strict", &sample::strict_warning_report());
+fn every_sample_in_every_format() {
+    for (name, report) in samples() {
+        snapshot_every_format(name, &report);
+    }
 }
