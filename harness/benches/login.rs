@@ -156,7 +156,7 @@ fn measure(
             .cases
             .iter()
             .flat_map(|c| &c.steps)
-            .filter(|s| s.ending != "registry changed")
+            .filter(|s| s.ending != run::result::StepEnding::RegistryChanged)
             .count();
         let cli_of = |c: &run::CaseResult| c.steps.iter().map(|s| s.elapsed_ms).sum::<f64>();
         if let Some(c) = report

@@ -611,7 +611,7 @@ fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
         "does not match {}: {} difference{}",
         args.report.display(),
         differences.len(),
-        report::text::plural(differences.len())
+        report::view::plural(differences.len())
     );
     for d in &differences {
         println!("  {d}");

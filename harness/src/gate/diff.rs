@@ -197,7 +197,7 @@ impl Diff {
             format!(
                 "❌ {} case{} regressed.",
                 self.regressed.len(),
-                crate::report::text::plural(self.regressed.len())
+                crate::report::view::plural(self.regressed.len())
             )
         };
         let _ = writeln!(out, "{verdict}\n");

@@ -17,7 +17,7 @@ pub struct AtHand<'a> {
 pub fn differences(report: &ReadReport, now: &AtHand<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let certified = &report.target;
-    if certified.kind != now.target.kind {
+    if certified.kind != now.target.kind.to_string() {
         out.push(format!(
             "kind: the report certified a {}, this is a {}",
             certified.kind, now.target.kind
@@ -92,7 +92,7 @@ mod tests {
         let helper = suites.iter().find(|s| s.name == "helper-protocol").unwrap();
         let digest = suites_digest(&[helper]);
         let target = TargetInfo {
-            kind: "helper".into(),
+            kind: crate::scenario::TargetKind::Helper,
             name: "x".into(),
             path: "/bin/x".into(),
             sha256: "ab".into(),

@@ -4,7 +4,9 @@
 
 use std::fmt::Write as _;
 
-use super::{Format, html::escape};
+use maud::html;
+
+use super::{Format, view::verdict_words};
 use crate::run::{RunReport, Verdict};
 
 /// Writes the verdict badge as SVG.
@@ -19,7 +21,7 @@ impl Format for Badge {
         let verdict = report.summary.verdict;
         Ok(svg(
             "credconform",
-            &super::text::verdict_words(report).to_lowercase(),
+            &verdict_words(report).to_lowercase(),
             color(verdict),
         ))
     }
@@ -32,6 +34,11 @@ pub fn color(verdict: Verdict) -> &'static str {
         Verdict::ConformantWithWarnings => "#dfb317",
         Verdict::NotConformant => "#e05d44",
     }
+}
+
+/// Text escaped for XML content and double-quoted attribute values.
+fn escape(text: &str) -> String {
+    html! { (text) }.into_string()
 }
 
 /// A flat two-part badge: `label` on grey, `message` on `color`.

@@ -6,7 +6,8 @@ use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 
 use super::{
     Format,
-    text::{disposition_words, failure_details},
+    text::failure_details,
+    view::{disposition_words, ended_early_sentence},
 };
 use crate::run::{RunReport, Status};
 
@@ -23,7 +24,7 @@ impl Format for Junit {
         junit.set_time(ms(report.duration_ms));
         for suite in &report.suites {
             let mut ts = TestSuite::new(suite.name.clone());
-            if let Some(why) = super::text::ended_early_sentence(report) {
+            if let Some(why) = ended_early_sentence(report) {
                 ts.add_property(quick_junit::Property::new("ended-early", why));
             }
             for r in report.cases.iter().filter(|c| c.suite == suite.name) {

@@ -4,17 +4,19 @@
 
 use std::fmt::Write as _;
 
+use maud::html;
+
 use super::{
     Format,
-    html::{display_date, escape, group_by_area},
-    text::{
-        accepted_words, area_tally, case_line, cleanup_sentence, disposition_words,
-        failure_details, get_only_sentence, left_running_sentence, store_damage_warning,
+    text::{case_line, failure_details},
+    view::{
+        accepted_words, area_tally, cleanup_sentence, display_date, disposition_words, failures,
+        get_only_sentence, group_by_area, left_running_sentence, store_damage_warning,
         verdict_reason, verdict_words,
     },
 };
 use crate::{
-    run::{RunReport, Status, Verdict},
+    run::{CaseResult, RunReport, Status, Verdict},
     scenario::Level,
 };
 
@@ -32,10 +34,19 @@ impl Format for Markdown {
 }
 
 fn render(report: &RunReport) -> String {
-    let s = &report.summary;
-    let t = &report.target;
     let mut out = String::new();
-    let icon = match s.verdict {
+    headline(&mut out, report);
+    target_table(&mut out, report);
+    counts_table(&mut out, report);
+    area_tables(&mut out, report);
+    failure_blocks(&mut out, report);
+    closing_lines(&mut out, report);
+    out
+}
+
+/// The verdict with its icon, and the sentence saying why.
+fn headline(out: &mut String, report: &RunReport) {
+    let icon = match report.summary.verdict {
         Verdict::Conformant => "✅",
         Verdict::ConformantWithWarnings => "⚠️",
         Verdict::NotConformant => "❌",
@@ -43,30 +54,24 @@ fn render(report: &RunReport) -> String {
     let _ = writeln!(
         out,
         "## {icon} credconform: {} — {}\n",
-        inline(&t.name),
+        inline(&report.target.name),
         verdict_words(report)
     );
-    let _ = writeln!(
-        out,
-        "{}
-",
-        verdict_reason(report)
-    );
+    let _ = writeln!(out, "{}\n", verdict_reason(report));
+}
 
-    let suites: Vec<String> = report
-        .suites
-        .iter()
-        .map(|x| format!("{} (`{}` v{})", inline(&x.title), x.name, x.version))
-        .collect();
+/// What was certified: the program, the certificate and the run's settings.
+fn target_table(out: &mut String, report: &RunReport) {
+    let t = &report.target;
+    let cert = &report.certificate;
     let _ = writeln!(
         out,
         "| target | {} ({}) |\n|---|---|",
         code(&t.name),
-        cell(&t.kind)
+        cell(&t.kind.to_string())
     );
     let _ = writeln!(out, "| path | {} |", code(&t.path));
     let _ = writeln!(out, "| sha256 | {} |", code(&t.sha256));
-    let cert = &report.certificate;
     let _ = writeln!(out, "| suites sha256 | {} |", code(&cert.suites_sha256));
     let _ = writeln!(
         out,
@@ -83,6 +88,11 @@ fn render(report: &RunReport) -> String {
     if let Some(mode) = get_only_sentence(t) {
         let _ = writeln!(out, "| mode | {} |", cell(mode));
     }
+    let suites: Vec<String> = report
+        .suites
+        .iter()
+        .map(|x| format!("{} (`{}` v{})", inline(&x.title), x.name, x.version))
+        .collect();
     let _ = writeln!(out, "| suite | {} |", cell(&suites.join(", ")));
     let _ = writeln!(
         out,
@@ -94,7 +104,11 @@ fn render(report: &RunReport) -> String {
         "| strict | {} |\n",
         if report.strict { "yes" } else { "no" }
     );
+}
 
+/// Counts per level, with the accepted failures beside the failed.
+fn counts_table(out: &mut String, report: &RunReport) {
+    let s = &report.summary;
     let _ = writeln!(
         out,
         "| level | passed | failed | skipped | blocked |\n|:--|--:|--:|--:|--:|"
@@ -111,7 +125,10 @@ fn render(report: &RunReport) -> String {
         );
     }
     out.push('\n');
+}
 
+/// A table per requirement area, each case on a row.
+fn area_tables(out: &mut String, report: &RunReport) {
     for (suite, area, cases) in group_by_area(report) {
         let suite_note = if report.suites.len() > 1 {
             format!(" · `{suite}`")
@@ -126,52 +143,70 @@ fn render(report: &RunReport) -> String {
         );
         let _ = writeln!(out, "| ID | level | status | title |\n|---|---|---|---|");
         for c in cases {
-            let status = match (c.status, c.level) {
-                _ if c.disposition.is_some() => "🟡 accepted failure",
-                (Status::Passed, _) => "✅ passed",
-                (Status::Skipped, _) => "⏭️ skipped",
-                (Status::Error, _) => "💥 error",
-                (Status::Failed, Level::Should) => "⚠️ failed",
-                (Status::Failed, Level::Must) => "❌ failed",
-                (Status::Blocked, _) => "🚧 blocked",
-            };
-            let title = match (&c.note, c.status) {
-                (Some(note), Status::Skipped) => {
-                    format!("{} _(skipped: {})_", cell(&c.title), cell(note))
-                }
-                (Some(note), Status::Blocked) if c.disposition.is_none() => {
-                    format!("{} _(blocked: {})_", cell(&c.title), cell(note))
-                }
-                _ => match disposition_words(c) {
-                    Some(words) => format!("{} _({})_", cell(&c.title), cell(&words)),
-                    None => cell(&c.title),
-                },
-            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {status} | {title} |",
+                "| {} | {} | {} | {} |",
                 code(&c.id),
                 c.level,
+                status_cell(c),
+                title_cell(c)
             );
         }
         out.push('\n');
     }
+}
 
-    let failed: Vec<_> = report.cases.iter().filter(|c| c.is_failure()).collect();
-    if !failed.is_empty() {
-        let _ = writeln!(out, "### Failures\n");
-        for c in failed {
-            let details = failure_details(c);
-            let fence = "`".repeat(longest_backtick_run(&details).max(2) + 1);
-            let _ = writeln!(
-                out,
-                "<details><summary>{}</summary>\n\n{fence}text\n{}{fence}\n\n</details>\n",
-                escape(&case_line(c)),
-                details
-            );
-        }
+/// The status of a case, with an icon.
+fn status_cell(c: &CaseResult) -> &'static str {
+    match (c.status, c.level) {
+        _ if c.disposition.is_some() => "🟡 accepted failure",
+        (Status::Passed, _) => "✅ passed",
+        (Status::Skipped, _) => "⏭️ skipped",
+        (Status::Error, _) => "💥 error",
+        (Status::Failed, Level::Should) => "⚠️ failed",
+        (Status::Failed, Level::Must) => "❌ failed",
+        (Status::Blocked, _) => "🚧 blocked",
     }
+}
 
+/// The title of a case, with why it was skipped or blocked, or why its failure is accepted.
+fn title_cell(c: &CaseResult) -> String {
+    match (&c.note, c.status) {
+        (Some(note), Status::Skipped) => {
+            format!("{} _(skipped: {})_", cell(&c.title), cell(note))
+        }
+        (Some(note), Status::Blocked) if c.disposition.is_none() => {
+            format!("{} _(blocked: {})_", cell(&c.title), cell(note))
+        }
+        _ => match disposition_words(c) {
+            Some(words) => format!("{} _({})_", cell(&c.title), cell(&words)),
+            None => cell(&c.title),
+        },
+    }
+}
+
+/// Each failure's details (the text reporter's), folded in a `<details>` block.
+fn failure_blocks(out: &mut String, report: &RunReport) {
+    let failed = failures(report);
+    if failed.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "### Failures\n");
+    for c in failed {
+        let details = failure_details(c);
+        let fence = "`".repeat(longest_backtick_run(&details).max(2) + 1);
+        let summary = html! { (case_line(c)) };
+        let _ = writeln!(
+            out,
+            "<details><summary>{}</summary>\n\n{fence}text\n{}{fence}\n\n</details>\n",
+            summary.into_string(),
+            details
+        );
+    }
+}
+
+/// The store damage warning, cleanup, what was left running, the seed and the run's size.
+fn closing_lines(out: &mut String, report: &RunReport) {
     if let Some(warning) = store_damage_warning(report) {
         let _ = writeln!(out, "> **Warning:** {}\n", inline(&warning));
     }
@@ -191,7 +226,6 @@ fn render(report: &RunReport) -> String {
         report.duration_ms / 1000.0,
         inline(&report.tool_version)
     );
-    out
 }
 
 fn longest_backtick_run(text: &str) -> usize {
@@ -242,62 +276,7 @@ fn code(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::sample::{self, failing_report};
-
-    #[test]
-    fn a_blocked_case_shows_its_status_note_and_count() {
-        let md = Markdown.render(&sample::blocked_report()).unwrap();
-        assert!(md.contains("| MUST | 1 | 0 | 0 | 1 |"), "{md}");
-        assert!(md.contains(
-            "| `HP-ER-004` | MUST | 🚧 blocked | title of HP-ER-004 _(blocked: precondition step 2 \
-             (get) did not hold"
-        ));
-        assert!(
-            md.contains("<details><summary>BLOCK HP-ER-004 [MUST]"),
-            "{md}"
-        );
-    }
-
-    #[test]
-    fn failing_report_has_verdict_counts_tables_details_cleanup_and_seed() {
-        let md = Markdown.render(&failing_report()).unwrap();
-        assert!(md.starts_with("## ❌ credconform: docker-credential-demo — Not conformant\n"));
-        assert!(md.contains(" — Not conformant\n\n1 MUST case failed or errored.\n"));
-        assert!(md.contains("| MUST | 1 | 1 | 1 | 0 |\n| SHOULD | 1 | 0 | 0 | 0 |"));
-        assert!(md.contains(
-            "| target | `docker-credential-demo` (helper) |\n|---|---|\n| path | `/opt/demo/"
-        ));
-        assert!(md.contains("| sha256 | `abababab"));
-        assert!(md.contains("| started | 2026-01-02 03:04:05 UTC |"));
-        assert!(md.contains("| version | `docker-credential-demo (demo) 1.2.3` |"));
-        assert!(md.contains("### Round trip (1 of 1 passed)\n\n| ID | level | status | title |"));
-        assert!(md.contains("| `HP-NF-001` | MUST | ❌ failed | title of HP-NF-001 |"));
-        assert!(md.contains(
-            "| `HP-KEY-006` | MUST | ⏭️ skipped | title of HP-KEY-006 \
-             _(skipped: you already have entries for localhost)_ |"
-        ));
-        // The failure's details are the text reporter's, inside a fenced block.
-        let details = failure_details(&failing_report().cases[1]);
-        assert!(md.contains(&format!(
-            "<details><summary>FAIL  HP-NF-001 [MUST] title of HP-NF-001</summary>\n\n```text\n{details}```\n\n</details>"
-        )));
-        assert!(md.contains("-credentials not found in native keychain"));
-        assert!(md.contains("**Cleanup:** no entry of this run is left in the store"));
-        assert!(md.contains("**Seed:** `42` (reproduce with `--seed 42`)"));
-    }
-
-    #[test]
-    fn conformant_and_warning_headlines() {
-        let ok = sample::report(vec![sample::passed("A-1", "a", Level::Must)]);
-        let md = Markdown.render(&ok).unwrap();
-        assert!(md.starts_with("## ✅ credconform: docker-credential-demo — Conformant\n"));
-        assert!(!md.contains("### Failures"));
-
-        let warn = sample::report(vec![sample::failed("A-2", "a", Level::Should)]);
-        let md = Markdown.render(&warn).unwrap();
-        assert!(md.contains("— Conformant with warnings"));
-        assert!(md.contains("| `A-2` | SHOULD | ⚠️ failed |"));
-    }
+    use crate::report::sample::failing_report;
 
     #[test]
     fn cells_and_fences_survive_awkward_text() {

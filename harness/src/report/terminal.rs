@@ -7,7 +7,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::{
     Reporter,
-    text::{case_line, failure_details, get_only_sentence, summary},
+    text::{case_line, failure_details, summary},
+    view::{failures, get_only_sentence},
 };
 use crate::{
     check::visible,
@@ -100,19 +101,27 @@ impl Reporter for Terminal {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-        let failures: Vec<&CaseResult> = report.cases.iter().filter(|c| c.is_failure()).collect();
-        if !failures.is_empty() {
-            self.say("\nFailures:\n");
-            for r in failures {
-                self.say(&failure_details(r));
-            }
-        }
-        let summary = summary(report);
+        let closing = closing_text(report);
         match self.interactive {
-            true => self.say(&colour_verdict(report, &summary)),
-            false => self.say(&summary),
+            true => self.say(&colour_verdict(report, &closing)),
+            false => self.say(&closing),
         }
     }
+}
+
+/// What the terminal shows when the run is over: each failure's details, then the summary.
+pub fn closing_text(report: &RunReport) -> String {
+    let mut out = String::new();
+    let failed = failures(report);
+    if !failed.is_empty() {
+        out.push_str("\nFailures:\n\n");
+        for r in failed {
+            out.push_str(&failure_details(r));
+            out.push('\n');
+        }
+    }
+    out.push_str(&summary(report));
+    out
 }
 
 /// Colours a case line by its status (terminals only).

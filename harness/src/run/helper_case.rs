@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{
     HelperRun,
-    result::{CaseResult, Status, StepRecord, millis},
+    result::{CaseResult, Status, StepEnding, StepRecord, millis},
 };
 use crate::{
     check::{self, CheckContext},
@@ -84,7 +84,7 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
                     record(
                         p,
                         cx,
-                        outcome.ending.to_string(),
+                        Some(&outcome.ending),
                         millis(outcome.elapsed),
                         mismatches,
                     )
@@ -92,7 +92,7 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
                 Err(e) => {
                     result.status = Status::Error;
                     result.note = Some(cx.redactor.redact(&e.to_string()));
-                    record(p, cx, "not started".into(), 0.0, Vec::new())
+                    record(p, cx, None, 0.0, Vec::new())
                 }
             };
             if !record.mismatches.is_empty() && result.status == Status::Passed {
@@ -343,7 +343,7 @@ fn after_success(p: &Prepared, outcome: &Outcome, cx: &HelperRun) {
 fn record(
     p: &Prepared,
     cx: &HelperRun,
-    ending: String,
+    ending: Option<&Ending>,
     elapsed_ms: f64,
     mismatches: Vec<check::Mismatch>,
 ) -> StepRecord {
@@ -359,7 +359,9 @@ fn record(
         repetition: p.repetition,
         args: p.args.iter().map(|a| cx.redactor.redact(a)).collect(),
         stdin,
-        ending: cx.redactor.redact(&ending),
+        ending: ending.map_or(StepEnding::NotStarted, |e| {
+            StepEnding::Ran(cx.redactor.redact(&e.to_string()))
+        }),
         elapsed_ms,
         mismatches,
     }

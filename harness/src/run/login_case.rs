@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::{
     RunOptions, guarded, now_rfc3339,
-    result::{self, CaseResult, RunReport, Status, StepRecord, millis},
+    result::{self, CaseResult, RunReport, Status, StepEnding, StepRecord, millis},
     run_pool,
 };
 use crate::{
@@ -351,7 +351,9 @@ fn run_steps(case: &Case, spec: &LoginCase, cx: &LoginRun, live: &Live) -> CaseR
             ending: done
                 .outcome
                 .as_ref()
-                .map_or("registry changed".into(), |o| o.ending.to_string()),
+                .map_or(StepEnding::RegistryChanged, |o| {
+                    StepEnding::Ran(o.ending.to_string())
+                }),
             elapsed_ms: done.outcome.as_ref().map_or(0.0, |o| millis(o.elapsed)),
             mismatches,
         });

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     HelperRun,
-    result::{CaseResult, Status, StepRecord, millis},
+    result::{CaseResult, Status, StepEnding, StepRecord, millis},
     shrink::{Calls, Stop, Trials},
 };
 use crate::{
@@ -206,7 +206,7 @@ pub fn run(case: &Case, property: &Property, cx: &HelperRun) -> CaseResult {
                 repetition: 0,
                 args: vec![format!("{:?}", property.kind)],
                 stdin: input,
-                ending: "property failed".into(),
+                ending: StepEnding::PropertyFailed,
                 elapsed_ms: 0.0,
                 mismatches: vec![crate::check::Mismatch {
                     what: "property".into(),

@@ -41,12 +41,43 @@ pub struct StepRecord {
     pub args: Vec<String>,
     /// Standard input as shown (secrets redacted).
     pub stdin: String,
-    /// How the process ended.
-    pub ending: String,
+    /// How the invocation ended.
+    pub ending: StepEnding,
     /// Wall time of the process, in milliseconds.
     pub elapsed_ms: f64,
     /// Expectations that did not hold.
     pub mismatches: Vec<Mismatch>,
+}
+
+/// How one invocation ended, as a report shows it; serialized as its words (`exit 0`,
+/// `not started`, `registry changed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepEnding {
+    /// The process ran and ended so, in words (`exit 0`, `timed out and was killed`).
+    Ran(String),
+    /// The process could not be started.
+    NotStarted,
+    /// The step changed the fake registry; no process ran.
+    RegistryChanged,
+    /// A generated input broke a property; the step stands for the smallest one found.
+    PropertyFailed,
+}
+
+impl std::fmt::Display for StepEnding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StepEnding::Ran(words) => words,
+            StepEnding::NotStarted => "not started",
+            StepEnding::RegistryChanged => "registry changed",
+            StepEnding::PropertyFailed => "property failed",
+        })
+    }
+}
+
+impl Serialize for StepEnding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 /// The result of one case.
@@ -144,7 +175,9 @@ impl CaseResult {
         for step in &mut self.steps {
             step.args.iter_mut().for_each(apply);
             step.stdin = show_input(&step.stdin);
-            apply(&mut step.ending);
+            if let StepEnding::Ran(words) = &mut step.ending {
+                apply(words);
+            }
             for m in &mut step.mismatches {
                 apply(&mut m.what);
                 apply(&mut m.expected);

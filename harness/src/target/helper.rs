@@ -12,7 +12,10 @@ use std::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::drive::{self, Ending, Invocation, Outcome, SpawnError};
+use crate::{
+    drive::{self, Ending, Invocation, Outcome, SpawnError},
+    scenario::TargetKind,
+};
 
 /// Why a target cannot be certified at all (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -98,7 +101,7 @@ impl HelperTarget {
             _ => None,
         };
         TargetInfo {
-            kind: "helper".into(),
+            kind: TargetKind::Helper,
             name: self
                 .path
                 .file_name()
@@ -115,8 +118,8 @@ impl HelperTarget {
 /// What a report says about the program under test.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetInfo {
-    /// `helper` or `login-cli`.
-    pub kind: String,
+    /// A helper or a login CLI.
+    pub kind: TargetKind,
     /// The program's file name.
     pub name: String,
     /// Its path.
@@ -129,6 +132,16 @@ pub struct TargetInfo {
     /// skipped (see [`HelperTarget::get_only`]).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub get_only: bool,
+}
+
+impl std::fmt::Display for TargetKind {
+    /// The kind as reports spell it: `helper` or `login-cli`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TargetKind::Helper => "helper",
+            TargetKind::LoginCli => "login-cli",
+        })
+    }
 }
 
 /// Finds a program: a name with a slash is a path; otherwise PATH is searched.

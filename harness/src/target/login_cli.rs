@@ -63,7 +63,7 @@ impl LoginCliTarget {
                 text.lines().next().unwrap_or_default().trim().to_string()
             });
         TargetInfo {
-            kind: "login-cli".into(),
+            kind: crate::scenario::TargetKind::LoginCli,
             name: format!(
                 "{} (profile {})",
                 self.path
