@@ -9,10 +9,12 @@ use credconform::{
     cli_args, default_suites_dir,
     gate::{Gate, diff::Diff, read::ReadReport, verify},
     report::{
-        self, Format, Reporter, badge::Badge, html::Html, json::Json, junit::Junit,
-        markdown::Markdown, terminal::Terminal,
+        self, Format, badge::Badge, html::Html, json::Json, junit::Junit, markdown::Markdown,
+        terminal::Terminal,
     },
-    run::{self, LoginOptions, Partition, RunOptions, RunReport, Selection, plan::suite_exists},
+    run::{
+        self, LoginOptions, Partition, Plan, RunOptions, RunReport, Selection, plan::suite_exists,
+    },
     scenario::{self, Suite, TargetKind},
     target::{HelperTarget, LoginCliTarget},
 };
@@ -208,7 +210,7 @@ fn main() -> ExitCode {
         Some(Command::Registry(args)) => registry(args),
         Some(Command::Diff(args)) => diff(args),
         Some(Command::Verify(args)) => verify(args),
-        None => certify(cli.run),
+        None => certify(cli.run).map_err(|e| SetupError(format!("{e:#}"))),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -318,8 +320,9 @@ fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> Result<u8, SetupError>
     Ok(u8::from(!report.leftovers.is_empty()))
 }
 
-fn certify(args: RunArgs) -> Result<u8, SetupError> {
-    let suites = load_suites(args.suites_dir.clone(), args.suite.as_deref())?;
+fn certify(args: RunArgs) -> anyhow::Result<u8> {
+    let suites =
+        load_suites(args.suites_dir.clone(), args.suite.as_deref()).map_err(setup_error)?;
     // Ctrl-C/SIGTERM stop the run and still leave its reports; orphans of the programs under
     // test reparent to us, to be ended at the end of the run.
     if let Err(e) = run::interrupt::install() {
@@ -332,7 +335,7 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
         );
     }
     // One set of options (one seed) for every run; no target: every suite against the bundled
-    // reference programs. A run starts only when the selection leaves it some case.
+    // reference programs. A run starts only when its plan holds some case.
     let options = run_options(&args);
     let gate = Gate::load(
         args.baseline.as_deref(),
@@ -340,44 +343,40 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
         &suites,
         time::OffsetDateTime::now_utc().date(),
     )
-    .map_err(SetupError)?;
-    let has_cases = |kind: TargetKind| {
-        let of_kind: Vec<&Suite> = suites.iter().filter(|s| s.header.target == kind).collect();
-        match kind {
-            TargetKind::Helper => {
-                !run::helper_cases(&of_kind, &options.selection, args.get_only).is_empty()
-            }
-            TargetKind::LoginCli => !options.selection.select(&of_kind).is_empty(),
-        }
-    };
-    let mut reports: Vec<RunReport> = [
-        (args.login_cli.is_none() && has_cases(TargetKind::Helper))
-            .then(|| certify_helper(&args, &suites, options.clone(), &gate)),
-        (args.helper.is_none()
-            && !args.get_only
-            && has_cases(TargetKind::LoginCli)
-            && !run::interrupt::interrupted())
-        .then(|| certify_login_cli(&args, &suites, options.clone(), &gate)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Result<Vec<_>, _>>()?;
-    if reports.is_empty() {
-        return Err(SetupError(
-            "no case matches the selection (--suite, --filter, --partition)".into(),
-        ));
+    .map_err(anyhow::Error::msg)?;
+    let kinds = [
+        (TargetKind::Helper, args.login_cli.is_none()),
+        (
+            TargetKind::LoginCli,
+            args.helper.is_none() && !args.get_only,
+        ),
+    ];
+    let kinds: Vec<TargetKind> = kinds.into_iter().filter(|k| k.1).map(|k| k.0).collect();
+    let plans = run::plan::plans(&suites, &options.selection, &kinds, args.get_only)?;
+    let mut reports = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        reports.push(match plan.kind {
+            TargetKind::Helper => certify_helper(&args, plan, options.clone(), &gate)?,
+            TargetKind::LoginCli if run::interrupt::interrupted() => continue,
+            TargetKind::LoginCli => certify_login_cli(&args, plan, options.clone(), &gate)?,
+        });
     }
     let mut code = 0;
     for (n, report) in reports.iter_mut().enumerate() {
         gate.apply(report);
         // With two reports (no target), the second one's files get a `-login` suffix.
-        write_reports(&args, report, if n == 0 { "" } else { "-login" })?;
+        write_reports(&args, report, if n == 0 { "" } else { "-login" }).map_err(setup_error)?;
         code = code.max(report.summary.exit_code(args.strict) as u8);
     }
     if run::interrupt::interrupted() {
         return Ok(run::interrupt::EXIT_CODE as u8);
     }
     Ok(code)
+}
+
+/// A setup error of the code not yet on `anyhow`, with its message kept.
+fn setup_error(SetupError(message): SetupError) -> anyhow::Error {
+    anyhow::Error::msg(message)
 }
 
 fn run_options(args: &RunArgs) -> RunOptions {
@@ -400,16 +399,24 @@ fn run_options(args: &RunArgs) -> RunOptions {
     }
 }
 
+/// The terminal reporter behind the gate.
+fn terminal(args: &RunArgs) -> Terminal {
+    let mut terminal = Terminal::new();
+    terminal.verbose = args.verbose;
+    terminal
+}
+
 fn certify_login_cli(
     args: &RunArgs,
-    suites: &[Suite],
+    plan: &Plan<'_>,
     options: RunOptions,
     gate: &Gate,
-) -> Result<RunReport, SetupError> {
+) -> anyhow::Result<RunReport> {
     let profiles = credconform::target::profile::default_profiles_dir();
     let _bundled;
     let mut target = match &args.login_cli {
-        Some(name) => LoginCliTarget::resolve(name, args.profile.as_deref(), &profiles)?,
+        Some(name) => LoginCliTarget::resolve(name, args.profile.as_deref(), &profiles)
+            .map_err(anyhow::Error::msg)?,
         None => {
             let programs = BundledPrograms::create()?;
             say(format_args!(
@@ -418,7 +425,8 @@ fn certify_login_cli(
             ));
             let path = programs.login_path(LoginVariant::Reference);
             _bundled = programs;
-            LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"), &profiles)?
+            LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"), &profiles)
+                .map_err(anyhow::Error::msg)?
         }
     };
     target.timeout = args.timeout;
@@ -426,23 +434,23 @@ fn certify_login_cli(
         update_snapshots: args.update_snapshots,
         ..LoginOptions::default()
     };
-    let mut terminal = Terminal::new();
-    terminal.verbose = args.verbose;
+    let mut terminal = terminal(args);
+    let mut reporter = gate.reporter(&mut terminal);
     Ok(run::certify_login_cli(
-        suites,
+        plan,
         target,
         options,
         login,
-        &mut gate.reporter(&mut terminal),
+        &mut reporter,
     )?)
 }
 
 fn certify_helper(
     args: &RunArgs,
-    suites: &[Suite],
+    plan: &Plan<'_>,
     options: RunOptions,
     gate: &Gate,
-) -> Result<RunReport, SetupError> {
+) -> anyhow::Result<RunReport> {
     // Kept alive for the whole run: the bundled programs and the reference helper's store.
     let mut _bundled = None;
     let mut _store = None;
@@ -475,14 +483,9 @@ fn certify_helper(
     target.env.extend(args.env.iter().cloned());
     target.timeout = args.timeout;
     target.get_only = args.get_only;
-    let mut terminal = Terminal::new();
-    terminal.verbose = args.verbose;
-    Ok(run::certify_helper(
-        suites,
-        target,
-        options,
-        &mut gate.reporter(&mut terminal) as &mut dyn Reporter,
-    ))
+    let mut terminal = terminal(args);
+    let mut reporter = gate.reporter(&mut terminal);
+    Ok(run::certify_helper(plan, target, options, &mut reporter))
 }
 
 fn write_reports(args: &RunArgs, report: &RunReport, suffix: &str) -> Result<(), SetupError> {
