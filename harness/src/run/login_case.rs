@@ -154,13 +154,9 @@ impl skeleton::TargetRun for LoginRun {
         &self.redactor
     }
 
+    /// Every case has a registry and a sandbox of its own, shut down when it ends.
     fn run_case(&self, case: &Case) -> CaseResult {
         run(case, self)
-    }
-
-    /// Every case shuts its own registry down and drops its sandbox: nothing is left to erase.
-    fn finish(&self) -> super::CleanupReport {
-        super::CleanupReport::default()
     }
 }
 

@@ -141,10 +141,12 @@ impl<'a> Plan<'a> {
     pub fn helper(suites: &'a [Suite], selection: &Selection, get_only: bool) -> Self {
         let mut plan = Plan::of_kind(TargetKind::Helper, suites, selection);
         plan.cases.retain(|p| p.case.applies_to_helper(get_only));
-        for p in &mut plan.cases {
-            if get_only && p.case.needs_writing_helper() {
-                p.skip = Some(SkipReason::NeedsWritingHelper);
-            }
+        for p in plan
+            .cases
+            .iter_mut()
+            .filter(|p| p.case.needs_writing_helper())
+        {
+            p.skip = get_only.then_some(SkipReason::NeedsWritingHelper);
         }
         plan
     }
@@ -176,11 +178,6 @@ impl<'a> Plan<'a> {
     /// True when the plan holds no case.
     pub fn is_empty(&self) -> bool {
         self.cases.is_empty()
-    }
-
-    /// The cases, in suite order.
-    pub fn case_list(&self) -> Vec<&'a Case> {
-        self.cases.iter().map(|p| p.case).collect()
     }
 
     /// The order the cases run in: the cases that may share the target first, longest first
@@ -393,25 +390,24 @@ mod tests {
         assert!(writing.cases.iter().all(|p| p.skip.is_none()));
     }
 
+    /// Each batch's size and whether it runs one case at a time.
+    fn shape(plan: &Plan<'_>) -> Vec<(usize, bool)> {
+        let batches = plan.batches();
+        batches
+            .iter()
+            .map(|b| (b.cases.len(), b.one_at_a_time))
+            .collect()
+    }
+
     #[test]
     fn cases_that_list_run_alone_after_the_others() {
         let suites = suites();
         let plan = Plan::helper(&suites, &Selection::default(), false);
-        let batches = plan.batches();
-        let shape: Vec<(usize, bool)> = batches
-            .iter()
-            .map(|b| (b.cases.len(), b.one_at_a_time))
-            .collect();
-        assert_eq!(shape, [(4, false), (1, true)]);
-        assert_eq!(batches[1].cases[0].case.id, "HP-A-1");
+        assert_eq!(shape(&plan), [(4, false), (1, true)]);
+        assert_eq!(plan.batches()[1].cases[0].case.id, "HP-A-1");
         // A login CLI has no shared store: its cases all run on the workers.
         let login = Plan::login_cli(&suites, &Selection::default());
-        let shape: Vec<(usize, bool)> = login
-            .batches()
-            .iter()
-            .map(|b| (b.cases.len(), b.one_at_a_time))
-            .collect();
-        assert_eq!(shape, [(1, false)]);
+        assert_eq!(shape(&login), [(1, false)]);
     }
 
     #[test]

@@ -38,8 +38,10 @@ pub trait TargetRun: Sync {
     fn redactor(&self) -> &Redactor;
     /// Runs one case of the plan.
     fn run_case(&self, case: &Case) -> CaseResult;
-    /// Cleans up after the last case and says what was erased or left.
-    fn finish(&self) -> CleanupReport;
+    /// Cleans up after the last case and says what was erased or left; nothing by default.
+    fn finish(&self) -> CleanupReport {
+        CleanupReport::default()
+    }
 }
 
 /// Runs `plan` against the context `prepare` makes; an error of `prepare` ends the run before
@@ -65,7 +67,7 @@ pub fn run<R: TargetRun, E>(
     let mut cleanup = cx.finish();
     cleanup.left_running = left_running(cx.redactor());
     info.sha256 = digest.join().unwrap_or_default();
-    let cases = plan.case_list();
+    let cases: Vec<&Case> = plan.cases.iter().map(|p| p.case).collect();
     let mut report = RunReport::assemble(
         RunFacts {
             target: info,
