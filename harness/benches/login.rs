@@ -138,8 +138,9 @@ fn measure(
             max_duration: None,
         };
         let started = Instant::now();
+        let plan = run::Plan::login_cli(suites, &options.selection);
         let report = run::certify_login_cli(
-            suites,
+            &plan,
             target.clone(),
             options,
             LoginOptions::default(),

@@ -87,7 +87,8 @@ fn measure(
         };
         drive::start_trace();
         let started = Instant::now();
-        let report = run::certify_helper(suites, target, options, &mut Silent);
+        let plan = run::Plan::helper(suites, &options.selection, false);
+        let report = run::certify_helper(&plan, target, options, &mut Silent);
         let suite = started.elapsed();
         let trace = drive::take_trace();
         assert_eq!(

@@ -11,10 +11,12 @@ use credconform::{
     cli_args,
     gate::{Gate, diff::Diff, read::ReadReport, verify},
     report::{
-        self, Format, Reporter, badge::Badge, html::Html, json::Json, junit::Junit,
-        markdown::Markdown, terminal::Terminal,
+        self, Format, badge::Badge, html::Html, json::Json, junit::Junit, markdown::Markdown,
+        terminal::Terminal,
     },
-    run::{self, LoginOptions, Partition, RunOptions, RunReport, Selection, plan::suite_exists},
+    run::{
+        self, LoginOptions, Partition, Plan, RunOptions, RunReport, Selection, plan::suite_exists,
+    },
     scenario::{Suite, SuiteSources, TargetKind},
     target::{HelperTarget, LoginCliTarget},
 };
@@ -367,7 +369,7 @@ fn certify(args: RunArgs) -> anyhow::Result<u8> {
         );
     }
     // One set of options (one seed) for every run; no target: every suite against the bundled
-    // reference programs. A run starts only when the selection leaves it some case.
+    // reference programs. A run starts only when its plan holds some case.
     let options = run_options(&args);
     let gate = Gate::load(
         args.baseline.as_deref(),
@@ -376,29 +378,22 @@ fn certify(args: RunArgs) -> anyhow::Result<u8> {
         time::OffsetDateTime::now_utc().date(),
     )
     .map_err(anyhow::Error::msg)?;
-    let has_cases = |kind: TargetKind| {
-        let of_kind: Vec<&Suite> = suites.iter().filter(|s| s.header.target == kind).collect();
-        match kind {
-            TargetKind::Helper => {
-                !run::helper_cases(&of_kind, &options.selection, args.get_only).is_empty()
-            }
-            TargetKind::LoginCli => !options.selection.select(&of_kind).is_empty(),
-        }
-    };
-    let mut reports: Vec<RunReport> = [
-        (args.login_cli.is_none() && has_cases(TargetKind::Helper))
-            .then(|| certify_helper(&args, &suites, options.clone(), &gate)),
-        (args.helper.is_none()
-            && !args.get_only
-            && has_cases(TargetKind::LoginCli)
-            && !run::interrupt::interrupted())
-        .then(|| certify_login_cli(&args, &suites, options.clone(), &gate)),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Result<Vec<_>, _>>()?;
-    if reports.is_empty() {
-        bail!("no case matches the selection (--suite, --filter, --partition)");
+    let kinds = [
+        (TargetKind::Helper, args.login_cli.is_none()),
+        (
+            TargetKind::LoginCli,
+            args.helper.is_none() && !args.get_only,
+        ),
+    ];
+    let kinds: Vec<TargetKind> = kinds.into_iter().filter(|k| k.1).map(|k| k.0).collect();
+    let plans = run::plan::plans(&suites, &options.selection, &kinds, args.get_only)?;
+    let mut reports = Vec::with_capacity(plans.len());
+    for plan in &plans {
+        reports.push(match plan.kind {
+            TargetKind::Helper => certify_helper(&args, plan, options.clone(), &gate)?,
+            TargetKind::LoginCli if run::interrupt::interrupted() => continue,
+            TargetKind::LoginCli => certify_login_cli(&args, plan, options.clone(), &gate)?,
+        });
     }
     let mut code = 0;
     for (n, report) in reports.iter_mut().enumerate() {
@@ -433,9 +428,16 @@ fn run_options(args: &RunArgs) -> RunOptions {
     }
 }
 
+/// The terminal reporter behind the gate.
+fn terminal(args: &RunArgs) -> Terminal {
+    let mut terminal = Terminal::new();
+    terminal.verbose = args.verbose;
+    terminal
+}
+
 fn certify_login_cli(
     args: &RunArgs,
-    suites: &[Suite],
+    plan: &Plan<'_>,
     options: RunOptions,
     gate: &Gate,
 ) -> anyhow::Result<RunReport> {
@@ -464,21 +466,20 @@ fn certify_login_cli(
             .map_or_else(Folder::snapshots, Folder::on_disk),
         update_snapshots: args.update_snapshots,
     };
-    let mut terminal = Terminal::new();
-    terminal.verbose = args.verbose;
-    run::certify_login_cli(
-        suites,
+    let mut terminal = terminal(args);
+    let mut reporter = gate.reporter(&mut terminal);
+    Ok(run::certify_login_cli(
+        plan,
         target,
         options,
         login,
-        &mut gate.reporter(&mut terminal),
-    )
-    .map_err(anyhow::Error::msg)
+        &mut reporter,
+    )?)
 }
 
 fn certify_helper(
     args: &RunArgs,
-    suites: &[Suite],
+    plan: &Plan<'_>,
     options: RunOptions,
     gate: &Gate,
 ) -> anyhow::Result<RunReport> {
@@ -515,14 +516,9 @@ fn certify_helper(
     target.env.extend(args.env.iter().cloned());
     target.timeout = args.timeout;
     target.get_only = args.get_only;
-    let mut terminal = Terminal::new();
-    terminal.verbose = args.verbose;
-    Ok(run::certify_helper(
-        suites,
-        target,
-        options,
-        &mut gate.reporter(&mut terminal) as &mut dyn Reporter,
-    ))
+    let mut terminal = terminal(args);
+    let mut reporter = gate.reporter(&mut terminal);
+    Ok(run::certify_helper(plan, target, options, &mut reporter))
 }
 
 /// Writes the requested report files, naming each one written.

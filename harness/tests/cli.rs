@@ -156,6 +156,28 @@ fn setup_errors_exit_2_and_say_what_is_wrong() {
 }
 
 #[test]
+fn a_suite_for_the_other_kind_of_target_names_the_flag_it_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let helper = script_helper(dir.path(), "unused", "exit 0");
+    credconform()
+        .args(["--helper", helper.to_str().unwrap(), "--suite", "login"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the `login` suite certifies a login CLI: it needs --login-cli PATH",
+        ))
+        .stderr(predicate::str::contains("no case matches").not());
+    credconform()
+        .args(["--login-cli", "/bin/true", "--profile", "reference"])
+        .args(["--suite", "helper-protocol"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the `helper-protocol` suite certifies a credential helper: it needs --helper PATH",
+        ));
+}
+
+#[test]
 fn a_broken_suite_file_is_named_with_its_line() {
     let dir = tempfile::tempdir().unwrap();
     let suite = dir.path().join("broken");

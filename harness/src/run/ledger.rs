@@ -66,6 +66,29 @@ pub struct CleanupReport {
     pub left_running: Vec<LeftRunning>,
 }
 
+/// Why a cleanup call gave no answer.
+#[derive(Debug, thiserror::Error)]
+enum CleanupError {
+    /// The helper timed out too often.
+    #[error("cleanup stopped after the helper timed out {0} times")]
+    TimedOut(usize),
+    /// An interrupted run spent its cleanup time.
+    #[error(
+        "cleanup stopped after {} s, the bound of an interrupted run",
+        interrupt::CLEANUP_TOTAL.as_secs()
+    )]
+    OutOfTime,
+    /// The helper could not be started.
+    #[error(transparent)]
+    Spawn(#[from] drive::SpawnError),
+    /// `list` failed.
+    #[error("list ended with {0}")]
+    ListFailed(drive::Ending),
+    /// `list` answered something other than a JSON object.
+    #[error("list answer: {0}")]
+    BadList(serde_json::Error),
+}
+
 /// What cleanup may still spend: timed-out calls and, once interrupted, time.
 struct Budget {
     started: Instant,
@@ -83,21 +106,12 @@ impl Budget {
     }
 
     /// Why cleanup must stop, if it must.
-    fn exhausted(&self) -> Option<String> {
+    fn exhausted(&self) -> Option<CleanupError> {
         if self.timeouts >= self.max_timeouts {
-            return Some(format!(
-                "cleanup stopped after the helper timed out {} times",
-                self.timeouts
-            ));
+            return Some(CleanupError::TimedOut(self.timeouts));
         }
-        (interrupt::interrupted() && self.started.elapsed() >= interrupt::CLEANUP_TOTAL).then(
-            || {
-                format!(
-                    "cleanup stopped after {} s, the bound of an interrupted run",
-                    interrupt::CLEANUP_TOTAL.as_secs()
-                )
-            },
-        )
+        (interrupt::interrupted() && self.started.elapsed() >= interrupt::CLEANUP_TOTAL)
+            .then_some(CleanupError::OutOfTime)
     }
 
     /// Runs one cleanup call unless the budget is spent; counts a timeout against it.
@@ -106,13 +120,11 @@ impl Budget {
         helper: &HelperTarget,
         action: &str,
         stdin: &str,
-    ) -> Result<drive::Outcome, String> {
+    ) -> Result<drive::Outcome, CleanupError> {
         if let Some(why) = self.exhausted() {
             return Err(why);
         }
-        let out = helper
-            .call_for_cleanup(action, stdin)
-            .map_err(|e| e.to_string())?;
+        let out = helper.call_for_cleanup(action, stdin)?;
         if out.ending == drive::Ending::TimedOut {
             self.timeouts += 1;
         }
@@ -261,12 +273,12 @@ fn sweep_within(
             report.erased += erased.len();
             match list_matching(helper, ours, budget) {
                 Ok(left) => report.leftovers = left,
-                Err(e) => report.list_error = Some(e),
+                Err(e) => report.list_error = Some(e.to_string()),
             }
             erased
         }
         Err(e) => {
-            report.list_error = Some(e);
+            report.list_error = Some(e.to_string());
             Vec::new()
         }
     }
@@ -334,13 +346,13 @@ fn list_matching(
     helper: &HelperTarget,
     ours: &dyn Fn(&str) -> bool,
     budget: &mut Budget,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, CleanupError> {
     let out = budget.call(helper, "list", "")?;
     if out.ending != drive::Ending::Exited(0) {
-        return Err(format!("list ended with {}", out.ending));
+        return Err(CleanupError::ListFailed(out.ending));
     }
     let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&out.stdout).map_err(|e| format!("list answer: {e}"))?;
+        serde_json::from_slice(&out.stdout).map_err(CleanupError::BadList)?;
     Ok(map
         .into_iter()
         .map(|(url, _)| url)

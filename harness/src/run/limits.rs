@@ -65,9 +65,28 @@ pub fn show(d: Duration) -> String {
     }
 }
 
+/// A `--max-duration` that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// The unit is not `s`, `m` or `h`.
+    #[error("unknown unit `{unit}` in `{text}` (use s, m or h, e.g. 30m)")]
+    UnknownUnit {
+        /// The unit given.
+        unit: char,
+        /// The whole value.
+        text: String,
+    },
+    /// No number.
+    #[error("`{0}` is not a duration (e.g. 1800, 90s, 30m, 2h)")]
+    NotANumber(String),
+    /// Zero, negative, or longer than [`LONGEST_MAX_DURATION`].
+    #[error("`{0}` is out of range: more than 0 and at most {longest}", longest = show(LONGEST_MAX_DURATION))]
+    OutOfRange(String),
+}
+
 /// Parses `--max-duration`: a number of seconds, or a number with a unit `s`, `m` or `h`;
 /// more than zero and at most a week.
-pub fn parse_max_duration(text: &str) -> Result<Duration, String> {
+pub fn parse_max_duration(text: &str) -> Result<Duration, DurationError> {
     let t = text.trim();
     let (number, unit) = match t.char_indices().last() {
         Some((i, c)) if c.is_ascii_alphabetic() => (&t[..i], c),
@@ -77,22 +96,20 @@ pub fn parse_max_duration(text: &str) -> Result<Duration, String> {
         's' => 1.0,
         'm' => 60.0,
         'h' => 3600.0,
-        other => {
-            return Err(format!(
-                "unknown unit `{other}` in `{text}` (use s, m or h, e.g. 30m)"
-            ));
+        unit => {
+            return Err(DurationError::UnknownUnit {
+                unit,
+                text: text.to_string(),
+            });
         }
     };
     let value: f64 = number
         .trim()
         .parse()
-        .map_err(|_| format!("`{text}` is not a duration (e.g. 1800, 90s, 30m, 2h)"))?;
+        .map_err(|_| DurationError::NotANumber(text.to_string()))?;
     let secs = value * scale;
     if !secs.is_finite() || secs <= 0.0 || secs > LONGEST_MAX_DURATION.as_secs_f64() {
-        return Err(format!(
-            "`{text}` is out of range: more than 0 and at most {}",
-            show(LONGEST_MAX_DURATION)
-        ));
+        return Err(DurationError::OutOfRange(text.to_string()));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -108,7 +125,7 @@ mod tests {
         assert_eq!(parse_max_duration("1.5h"), Ok(Duration::from_secs(5400)));
         assert_eq!(parse_max_duration("2s"), Ok(Duration::from_secs(2)));
         for bad in ["0", "-5", "abc", "10d", "", "9999h", "nan"] {
-            let err = parse_max_duration(bad).unwrap_err();
+            let err = parse_max_duration(bad).unwrap_err().to_string();
             assert!(err.contains(&format!("`{bad}`")), "{bad}: {err}");
         }
         assert_eq!(show(DEFAULT_MAX_DURATION), "30m");

@@ -5,7 +5,7 @@
 use std::{
     fs,
     os::unix::fs::{DirBuilderExt, PermissionsExt},
-    path::PathBuf,
+    path::{Path, PathBuf},
     time::Instant,
 };
 
@@ -13,9 +13,10 @@ use fake_registry::{AuthMode, FakeRegistry, RunningRegistry, Seed};
 use serde_json::Value;
 
 use super::{
-    RunOptions, guarded, now_rfc3339,
-    result::{self, CaseResult, RunReport, Status, StepEnding, StepRecord, millis},
-    run_pool,
+    RunOptions,
+    plan::Plan,
+    result::{CaseResult, RunReport, Status, StepEnding, StepRecord, millis},
+    skeleton,
 };
 use crate::{
     assets::{self, Folder},
@@ -32,10 +33,10 @@ use crate::{
     },
     report::Reporter,
     scenario::{
-        Case, Expect, Suite, TargetKind,
+        Case, Expect,
         login::{self as model, LoginCase, LoginStep, LoginVars, RegistryAuth, SecretVia},
     },
-    target::{LoginCliTarget, profile},
+    target::{LoginCliTarget, TargetInfo, profile},
 };
 
 /// Where a login run finds its snapshots and whether it may write them.
@@ -56,6 +57,25 @@ impl Default for LoginOptions {
     }
 }
 
+/// A login run that could not be prepared.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginSetupError {
+    /// The registry seed cannot be read.
+    #[error("{}: {cause:#}", file.display())]
+    Seed {
+        /// The seed file.
+        file: PathBuf,
+        /// Why it cannot be read.
+        cause: anyhow::Error,
+    },
+    /// The bundled programs (spy helpers) cannot be linked.
+    #[error("bundled programs")]
+    Bundled(#[source] std::io::Error),
+    /// The async runtime of the fake registries cannot start.
+    #[error("runtime")]
+    Runtime(#[source] std::io::Error),
+}
+
 /// What every case of a login run shares.
 struct LoginRun {
     target: LoginCliTarget,
@@ -66,75 +86,76 @@ struct LoginRun {
     redactor: Redactor,
     snapshots: SnapshotStore,
     runtime: tokio::runtime::Runtime,
+    run_id: String,
 }
 
-/// Certifies a login CLI with the login suites among `suites`.
+/// Certifies a login CLI with the cases of `plan` (a login-CLI plan).
 pub fn certify_login_cli(
-    suites: &[Suite],
+    plan: &Plan<'_>,
     target: LoginCliTarget,
     options: RunOptions,
     login: LoginOptions,
     reporter: &mut dyn Reporter,
-) -> Result<RunReport, String> {
-    let started = Instant::now();
-    let started_at = now_rfc3339();
-    let login_suites: Vec<&Suite> = suites
-        .iter()
-        .filter(|s| s.header.target == TargetKind::LoginCli)
-        .collect();
-    let cases = options.selection.select(&login_suites);
-    let mut info = target.describe();
-    let seed = Seed::from_toml(assets::REGISTRY_SEED)
-        .map_err(|e| format!("{}: {e:#}", assets::REGISTRY_SEED_PATH))?;
-    let named_secrets = seed_secrets(&seed);
-    let redactor = Redactor::new();
-    for (s, _) in &named_secrets {
-        redactor.register(s);
-    }
-    let cx = LoginRun {
-        snapshots: SnapshotStore {
-            dir: login.snapshots.join(&target.profile.name),
-            update: login.update_snapshots,
-        },
-        target,
-        programs: BundledPrograms::create().map_err(|e| format!("bundled programs: {e}"))?,
-        seed,
-        named_secrets,
-        redactor,
-        runtime: tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .map_err(|e| format!("runtime: {e}"))?,
-    };
-    let run_id = format!("login-{:08x}", rand::random::<u32>());
-    reporter.started(&info, cases.len(), options.seed);
-    let run_one = |case: &Case| guarded(case, &cx.redactor, || run(case, &cx));
-    let limits = super::Limits::new(started, options.max_duration);
-    let results = run_pool(&cases, &limits, options.jobs, &run_one, reporter);
-    info.sha256 = crate::target::sha256_file(&cx.target.path).unwrap_or_default();
-    let mut report = RunReport::assemble(
-        result::RunFacts {
-            target: info,
-            suites: &login_suites,
-            cases: &cases,
-            run_id,
-            options: &options,
-            started,
-            started_at,
-            cleanup: super::CleanupReport {
-                left_running: super::left_running(&cx.redactor),
-                ..Default::default()
+) -> Result<RunReport, LoginSetupError> {
+    skeleton::run(plan, &options, reporter, || {
+        LoginRun::prepare(target, login)
+    })
+}
+
+impl LoginRun {
+    /// The seed and its secrets, the snapshots, the spy helpers and the registries' runtime.
+    fn prepare(target: LoginCliTarget, login: LoginOptions) -> Result<Self, LoginSetupError> {
+        let seed =
+            Seed::from_toml(assets::REGISTRY_SEED).map_err(|cause| LoginSetupError::Seed {
+                file: assets::REGISTRY_SEED_PATH.into(),
+                cause,
+            })?;
+        let named_secrets = seed_secrets(&seed);
+        let redactor = Redactor::new();
+        for (s, _) in &named_secrets {
+            redactor.register(s);
+        }
+        Ok(LoginRun {
+            snapshots: SnapshotStore {
+                dir: login.snapshots.join(&target.profile.name),
+                update: login.update_snapshots,
             },
-        },
-        results,
-    );
-    report.mark_ended_early(
-        super::interrupt::interrupted(),
-        limits.max_duration_reached(),
-    );
-    reporter.finished(&report);
-    Ok(report)
+            target,
+            programs: BundledPrograms::create().map_err(LoginSetupError::Bundled)?,
+            seed,
+            named_secrets,
+            redactor,
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .map_err(LoginSetupError::Runtime)?,
+            run_id: format!("login-{:08x}", rand::random::<u32>()),
+        })
+    }
+}
+
+impl skeleton::TargetRun for LoginRun {
+    fn describe(&self) -> TargetInfo {
+        self.target.describe()
+    }
+
+    fn binary(&self) -> &Path {
+        &self.target.path
+    }
+
+    fn run_id(&self) -> String {
+        self.run_id.clone()
+    }
+
+    fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Every case has a registry and a sandbox of its own, shut down when it ends.
+    fn run_case(&self, case: &Case) -> CaseResult {
+        run(case, self)
+    }
 }
 
 /// Every password and PAT secret of the seed, with the name a snapshot shows for it.
