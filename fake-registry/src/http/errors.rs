@@ -92,10 +92,10 @@ pub struct TokenEndpointError {
 
 impl TokenEndpointError {
     /// A 400 naming the problem.
-    pub fn bad_request(details: impl Into<String>) -> Self {
+    pub fn bad_request(details: impl std::fmt::Display) -> Self {
         TokenEndpointError {
             status: StatusCode::BAD_REQUEST,
-            details: details.into(),
+            details: details.to_string(),
         }
     }
 }
@@ -128,10 +128,10 @@ pub struct HubError {
 
 impl HubError {
     /// A 400 naming the problem.
-    pub fn bad_request(detail: impl Into<String>) -> Self {
+    pub fn bad_request(detail: impl std::fmt::Display) -> Self {
         HubError {
             status: StatusCode::BAD_REQUEST,
-            detail: detail.into(),
+            detail: detail.to_string(),
             extra: serde_json::Map::new(),
         }
     }
@@ -166,10 +166,10 @@ pub struct AdminError {
 
 impl AdminError {
     /// A 400 naming the problem.
-    pub fn bad_request(error: impl Into<String>) -> Self {
+    pub fn bad_request(error: impl std::fmt::Display) -> Self {
         AdminError {
             status: StatusCode::BAD_REQUEST,
-            error: error.into(),
+            error: error.to_string(),
         }
     }
 }
@@ -294,12 +294,34 @@ impl From<BodyError> for AdminError {
     }
 }
 
+/// Why a JSON request body is refused; each message names the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonBodyError {
+    /// No body at all.
+    #[error("request body is empty; expected a JSON object")]
+    Empty,
+    /// Not JSON, or not the shape expected.
+    #[error("invalid JSON body: {0}")]
+    Invalid(#[from] serde_json::Error),
+    /// A member holds the wrong JSON type.
+    #[error("{field} must be {expected}")]
+    WrongType {
+        /// The member.
+        field: String,
+        /// What it must be (`a boolean`, `a string`).
+        expected: &'static str,
+    },
+    /// A member the endpoint does not know.
+    #[error("unknown field {0:?}")]
+    UnknownField(String),
+}
+
 /// Parses a JSON request body, naming what is wrong.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, JsonBodyError> {
     if body.is_empty() {
-        return Err("request body is empty; expected a JSON object".into());
+        return Err(JsonBodyError::Empty);
     }
-    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+    Ok(serde_json::from_slice(body)?)
 }
 
 #[cfg(test)]
@@ -345,10 +367,16 @@ mod tests {
 
     #[test]
     fn parse_json_names_the_problem() {
-        assert!(parse_json::<Value>(b"").unwrap_err().contains("empty"));
+        assert!(
+            parse_json::<Value>(b"")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         assert!(
             parse_json::<Value>(b"{")
                 .unwrap_err()
+                .to_string()
                 .contains("invalid JSON")
         );
         assert_eq!(parse_json::<Value>(b"{}").unwrap(), json!({}));
