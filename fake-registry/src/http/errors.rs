@@ -90,25 +90,6 @@ pub struct TokenEndpointError {
     pub details: String,
 }
 
-impl TokenEndpointError {
-    /// A 400 naming the problem.
-    pub fn bad_request(details: impl std::fmt::Display) -> Self {
-        TokenEndpointError {
-            status: StatusCode::BAD_REQUEST,
-            details: details.to_string(),
-        }
-    }
-}
-
-impl From<StateError> for TokenEndpointError {
-    fn from(error: StateError) -> Self {
-        TokenEndpointError {
-            status: status(error.status_code()),
-            details: error.message().to_string(),
-        }
-    }
-}
-
 impl IntoResponse for TokenEndpointError {
     fn into_response(self) -> Response {
         json_response(self.status, json!({"details": self.details}))
@@ -126,27 +107,6 @@ pub struct HubError {
     pub extra: serde_json::Map<String, Value>,
 }
 
-impl HubError {
-    /// A 400 naming the problem.
-    pub fn bad_request(detail: impl std::fmt::Display) -> Self {
-        HubError {
-            status: StatusCode::BAD_REQUEST,
-            detail: detail.to_string(),
-            extra: serde_json::Map::new(),
-        }
-    }
-}
-
-impl From<StateError> for HubError {
-    fn from(error: StateError) -> Self {
-        HubError {
-            status: status(error.status_code()),
-            detail: error.message().to_string(),
-            extra: serde_json::Map::new(),
-        }
-    }
-}
-
 impl IntoResponse for HubError {
     fn into_response(self) -> Response {
         let mut body = self.extra;
@@ -162,25 +122,6 @@ pub struct AdminError {
     pub status: StatusCode,
     /// Message.
     pub error: String,
-}
-
-impl AdminError {
-    /// A 400 naming the problem.
-    pub fn bad_request(error: impl std::fmt::Display) -> Self {
-        AdminError {
-            status: StatusCode::BAD_REQUEST,
-            error: error.to_string(),
-        }
-    }
-}
-
-impl From<StateError> for AdminError {
-    fn from(error: StateError) -> Self {
-        AdminError {
-            status: status(error.status_code()),
-            error: error.message().to_string(),
-        }
-    }
 }
 
 impl IntoResponse for AdminError {
@@ -226,22 +167,9 @@ impl Surface {
         let message = message.into();
         match self {
             Surface::Registry => RegistryError::new(status, code, message).into_response(),
-            Surface::TokenEndpoint => TokenEndpointError {
-                status,
-                details: message,
-            }
-            .into_response(),
-            Surface::Hub => HubError {
-                status,
-                detail: message,
-                extra: Default::default(),
-            }
-            .into_response(),
-            Surface::Admin => AdminError {
-                status,
-                error: message,
-            }
-            .into_response(),
+            Surface::TokenEndpoint => TokenEndpointError::with(status, message).into_response(),
+            Surface::Hub => HubError::with(status, message).into_response(),
+            Surface::Admin => AdminError::with(status, message).into_response(),
         }
     }
 }
@@ -266,33 +194,42 @@ impl From<BodyError> for RegistryError {
     }
 }
 
-impl From<BodyError> for TokenEndpointError {
-    fn from(e: BodyError) -> Self {
-        TokenEndpointError {
-            status: e.status,
-            details: e.message,
+/// Gives each error that is a status and a message (`$field`, plus `$rest` left empty) the
+/// same constructors: from a status and message, a 400, a [`StateError`], a [`BodyError`].
+macro_rules! status_and_message {
+    ($($error:ident { $field:ident $(, $rest:ident)* }),* $(,)?) => {$(
+        impl $error {
+            /// An answer with `status` naming the problem in `message`.
+            pub fn with(status: StatusCode, message: impl Into<String>) -> Self {
+                let message = message.into();
+                $error { status, $field: message $(, $rest: Default::default())* }
+            }
+
+            /// A 400 naming the problem.
+            pub fn bad_request(problem: impl std::fmt::Display) -> Self {
+                Self::with(StatusCode::BAD_REQUEST, problem.to_string())
+            }
         }
-    }
+
+        impl From<StateError> for $error {
+            fn from(error: StateError) -> Self {
+                Self::with(status(error.status_code()), error.message().to_string())
+            }
+        }
+
+        impl From<BodyError> for $error {
+            fn from(error: BodyError) -> Self {
+                Self::with(error.status, error.message)
+            }
+        }
+    )*};
 }
 
-impl From<BodyError> for HubError {
-    fn from(e: BodyError) -> Self {
-        HubError {
-            status: e.status,
-            detail: e.message,
-            extra: Default::default(),
-        }
-    }
-}
-
-impl From<BodyError> for AdminError {
-    fn from(e: BodyError) -> Self {
-        AdminError {
-            status: e.status,
-            error: e.message,
-        }
-    }
-}
+status_and_message!(
+    TokenEndpointError { details },
+    HubError { detail, extra },
+    AdminError { error },
+);
 
 /// Why a JSON request body is refused; each message names the problem.
 #[derive(Debug, thiserror::Error)]

@@ -93,17 +93,12 @@ async fn second_factor_login(
 /// The caller of a token-management endpoint: a Hub session (`Bearer`/`JWT`) or Basic
 /// credentials; account administration is refused to PATs.
 fn caller(state: &SharedState, headers: &HeaderMap, note: &Note) -> Result<Principal, HubError> {
-    let principal = match auth_header::from_headers(headers).map_err(|e| HubError {
-        status: StatusCode::UNAUTHORIZED,
-        detail: e.to_string(),
-        extra: Default::default(),
-    })? {
+    let principal = match auth_header::from_headers(headers)
+        .map_err(|e| HubError::with(StatusCode::UNAUTHORIZED, e.to_string()))?
+    {
         None => {
-            return Err(HubError {
-                status: StatusCode::UNAUTHORIZED,
-                detail: "authentication credentials were not provided".into(),
-                extra: Default::default(),
-            });
+            let missing = "authentication credentials were not provided";
+            return Err(HubError::with(StatusCode::UNAUTHORIZED, missing));
         }
         Some(Authorization::Bearer(session)) => state.registry.hub_session(&session)?,
         Some(Authorization::Basic { username, password }) => {
@@ -208,11 +203,8 @@ async fn list_tokens(
 }
 
 fn parse_uuid(text: &str) -> Result<Uuid, HubError> {
-    Uuid::parse_str(text).map_err(|_| HubError {
-        status: StatusCode::NOT_FOUND,
-        detail: format!("no access token {text:?}"),
-        extra: Default::default(),
-    })
+    Uuid::parse_str(text)
+        .map_err(|_| HubError::with(StatusCode::NOT_FOUND, format!("no access token {text:?}")))
 }
 
 async fn get_token(

@@ -19,7 +19,7 @@ use super::v2_path::V2Path;
 use super::{SharedState, read_body};
 use crate::state::access::{Action, Actions, validate_repository_name};
 use crate::state::byte_range;
-use crate::state::content::{ContentError, ErrorCode, paginate};
+use crate::state::content::{Chunk, ContentError, ErrorCode, ManifestPush, paginate};
 use crate::state::manifest_doc::OCI_INDEX;
 
 /// Largest request body of the content API (a blob or chunk).
@@ -234,12 +234,17 @@ impl Ctx<'_> {
             }
             Method::PUT => {
                 let bytes = read_body(body, crate::state::content::MAX_MANIFEST_BYTES).await?;
-                let media_type = self
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok());
                 let tags: Vec<&str> = self.params.all("tag").collect();
-                let pushed = registry.put_manifest(name, reference, &tags, media_type, bytes)?;
+                let push = ManifestPush {
+                    reference,
+                    tags: &tags,
+                    media_type: self
+                        .headers
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok()),
+                    bytes,
+                };
+                let pushed = registry.put_manifest(name, push)?;
                 let mut headers = vec![
                     (
                         "location",
@@ -421,7 +426,14 @@ impl Ctx<'_> {
             Method::PATCH => {
                 let start = self.content_range_start()?;
                 let chunk = self.read_chunk(body).await?;
-                let size = registry.append_upload(name, id, &chunk, start)?;
+                let size = registry.append_upload(
+                    name,
+                    id,
+                    Chunk {
+                        data: &chunk,
+                        start,
+                    },
+                )?;
                 Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, size))
             }
             Method::PUT => {
@@ -433,7 +445,15 @@ impl Ctx<'_> {
                 })?;
                 let start = self.content_range_start()?;
                 let chunk = self.read_chunk(body).await?;
-                registry.finish_upload(name, id, digest, &chunk, start)?;
+                registry.finish_upload(
+                    name,
+                    id,
+                    digest,
+                    Chunk {
+                        data: &chunk,
+                        start,
+                    },
+                )?;
                 Ok(Self::blob_created(name, digest))
             }
             Method::DELETE => {

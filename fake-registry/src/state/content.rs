@@ -142,6 +142,28 @@ impl StoredManifest {
     }
 }
 
+/// A manifest push as the client sent it (`PUT /v2/<name>/manifests/<reference>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestPush<'a> {
+    /// A tag, or a digest the bytes must match.
+    pub reference: &'a str,
+    /// The `tag` parameters, further tags for the same manifest.
+    pub tags: &'a [&'a str],
+    /// The Content-Type given, if any.
+    pub media_type: Option<&'a str>,
+    /// The manifest's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A piece of an upload's content, with where the client said it starts (`Content-Range`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk<'a> {
+    /// The bytes.
+    pub data: &'a [u8],
+    /// The offset the client gave, if any; it must equal the bytes received so far.
+    pub start: Option<u64>,
+}
+
 /// What a manifest push stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedManifest {
@@ -225,11 +247,6 @@ impl ContentStore {
                 format!("repository {name} has no content"),
             ),
         }
-    }
-
-    /// Names of every repository holding content.
-    pub fn repository_names(&self) -> Vec<String> {
-        self.repositories.keys().cloned().collect()
     }
 
     /// The bytes of blob `digest` in `repository`.

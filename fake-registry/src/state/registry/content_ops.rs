@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::Registry;
 use crate::state::access::validate_repository_name;
-use crate::state::content::{ContentError, ContentStore, PushedManifest};
+use crate::state::content::{Chunk, ContentError, ContentStore, ManifestPush, PushedManifest};
 
 impl Registry {
     /// Runs `f` on a read-only view of the content store (tags, manifests, blobs, referrers,
@@ -30,16 +30,19 @@ impl Registry {
         Ok(value)
     }
 
-    /// Stores a manifest under `reference` and each of `tags` (see
+    /// Stores a pushed manifest under its reference and tags (see
     /// [`ContentStore::put_manifest`]); the repository exists from now on.
     pub fn put_manifest(
         &self,
         repository: &str,
-        reference: &str,
-        tags: &[&str],
-        media_type: Option<&str>,
-        bytes: Vec<u8>,
+        push: ManifestPush<'_>,
     ) -> Result<PushedManifest, ContentError> {
+        let ManifestPush {
+            reference,
+            tags,
+            media_type,
+            bytes,
+        } = push;
         self.push(repository, |c| {
             c.put_manifest(repository, reference, tags, media_type, bytes)
         })
@@ -90,31 +93,28 @@ impl Registry {
         self.content.lock().upload_size(repository, id)
     }
 
-    /// Appends `chunk` to upload `id` (at `start` when the client said where); the new size.
+    /// Appends `chunk` to upload `id`; the new size.
     pub fn append_upload(
         &self,
         repository: &str,
         id: Uuid,
-        chunk: &[u8],
-        start: Option<u64>,
+        chunk: Chunk,
     ) -> Result<u64, ContentError> {
-        self.content
-            .lock()
-            .append_upload(repository, id, chunk, start)
+        let mut content = self.content.lock();
+        content.append_upload(repository, id, chunk.data, chunk.start)
     }
 
-    /// Completes upload `id` with its last `chunk` as blob `digest`; the repository exists
+    /// Completes upload `id` with its `last` chunk as blob `digest`; the repository exists
     /// from now on.
     pub fn finish_upload(
         &self,
         repository: &str,
         id: Uuid,
         digest: &str,
-        chunk: &[u8],
-        start: Option<u64>,
+        last: Chunk,
     ) -> Result<(), ContentError> {
         self.push(repository, |c| {
-            c.finish_upload(repository, id, digest, chunk, start)
+            c.finish_upload(repository, id, digest, last.data, last.start)
         })
     }
 
@@ -136,8 +136,12 @@ impl Registry {
 mod tests {
     use crate::state::Registry;
     use crate::state::access::Visibility;
-    use crate::state::content::{ErrorCode, sha256_digest};
+    use crate::state::content::{Chunk, ErrorCode, ManifestPush, sha256_digest};
     use crate::state::seed::Seed;
+
+    fn chunk(data: &[u8], start: Option<u64>) -> Chunk<'_> {
+        Chunk { data, start }
+    }
 
     fn registry() -> Registry {
         Registry::new(Seed::default()).unwrap()
@@ -154,9 +158,13 @@ mod tests {
             .unwrap();
         assert_eq!(registry.visibility("alice/app"), Some(Visibility::Private));
         let body = br#"{"schemaVersion":2,"manifests":[]}"#.to_vec();
-        let pushed = registry
-            .put_manifest("alice/index", "v1", &["v2"], None, body)
-            .unwrap();
+        let push = ManifestPush {
+            reference: "v1",
+            tags: &["v2"],
+            media_type: None,
+            bytes: body,
+        };
+        let pushed = registry.put_manifest("alice/index", push).unwrap();
         assert_eq!(pushed.tags, ["v2"]);
         assert_eq!(
             registry.content(|c| c.tags("alice/index")).unwrap(),
@@ -185,20 +193,25 @@ mod tests {
         let registry = registry();
         let cancelled = registry.start_upload("alice/gone").unwrap();
         registry
-            .append_upload("alice/gone", cancelled, b"ab", None)
+            .append_upload("alice/gone", cancelled, chunk(b"ab", None))
             .unwrap();
         registry.cancel_upload("alice/gone", cancelled).unwrap();
         assert_eq!(registry.visibility("alice/gone"), None);
         let id = registry.start_upload("alice/app").unwrap();
         assert_eq!(
             registry
-                .append_upload("alice/app", id, b"he", Some(0))
+                .append_upload("alice/app", id, chunk(b"he", Some(0)))
                 .unwrap(),
             2
         );
         assert_eq!(registry.upload_size("alice/app", id).unwrap(), 2);
         registry
-            .finish_upload("alice/app", id, &sha256_digest(b"hello"), b"llo", Some(2))
+            .finish_upload(
+                "alice/app",
+                id,
+                &sha256_digest(b"hello"),
+                chunk(b"llo", Some(2)),
+            )
             .unwrap();
         assert_eq!(registry.visibility("alice/app"), Some(Visibility::Private));
         assert_eq!(
@@ -230,9 +243,13 @@ mod tests {
     fn reset_drops_pushed_content_and_its_repositories() {
         let registry = registry();
         let body = br#"{"schemaVersion":2,"manifests":[]}"#.to_vec();
-        registry
-            .put_manifest("alice/app", "v1", &[], None, body)
-            .unwrap();
+        let push = ManifestPush {
+            reference: "v1",
+            tags: &[],
+            media_type: None,
+            bytes: body,
+        };
+        registry.put_manifest("alice/app", push).unwrap();
         registry.delete_manifest("alice/app", "v1").unwrap();
         registry.reset().unwrap();
         assert_eq!(registry.visibility("alice/app"), None);
