@@ -124,6 +124,85 @@ fn start_fake_registry() -> FakeRegistryProcess {
     FakeRegistryProcess::spawn(["--token-ttl", "3600", "--seed", seed], Stdio::inherit())
 }
 
+/// A bearer token for [`SCOPE`] from our token endpoint, and the certificate that verifies it.
+async fn bearer_and_cert(
+    client: &reqwest::Client,
+    ours: &str,
+    token_url: &str,
+) -> (String, String) {
+    let body: serde_json::Value = client
+        .get(token_url)
+        .header("authorization", support::basic(USER, PAT))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {}", body["token"].as_str().expect("token"));
+    let cert = client
+        .get(format!("{ours}/_admin/token-cert.pem"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    (bearer, cert)
+}
+
+/// distribution 2.8 trusting our tokens, when it is installed and starts.
+fn start_baseline(ours: &str, cert: &str) -> Option<distribution::Distribution> {
+    let baseline = Path::new("/usr/bin/docker-registry");
+    if !baseline.is_file() {
+        println!(
+            "baseline unavailable: /usr/bin/docker-registry is not installed (apt-get install docker-registry)"
+        );
+        return None;
+    }
+    let token_realm = format!("{ours}/token");
+    match distribution::Distribution::start(
+        baseline,
+        &token_realm,
+        "fake-registry",
+        "fake-registry",
+        cert,
+    ) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            println!("baseline unavailable: docker-registry failed to start: {e}");
+            None
+        }
+    }
+}
+
+/// The throughput ratio against the baseline and both servers' peak memory.
+fn print_summary(
+    ours: &FakeRegistryProcess,
+    ours_ping: &Measurement,
+    theirs: Option<(&distribution::Distribution, &Measurement)>,
+) {
+    match theirs {
+        Some((_, theirs)) => {
+            let ratio = ours_ping.throughput() / theirs.throughput().max(1e-9);
+            let verdict = if ratio >= 1.0 { "meets" } else { "BELOW" };
+            println!(
+                "ratio GET /v2/ throughput ours/distribution: {ratio:.2} ({verdict} target >= 1.0)"
+            );
+        }
+        None => println!("ratio GET /v2/ throughput ours/distribution: baseline unavailable"),
+    }
+    let rss = |pid: u32| {
+        support::process::memory_kib(pid, "VmHWM").map_or("unknown".to_string(), |kib| {
+            format!("{:.1} MiB", kib as f64 / 1024.0)
+        })
+    };
+    println!("peak RSS (VmHWM) fake-registry: {}", rss(ours.pid()));
+    if let Some((d, _)) = theirs {
+        println!("peak RSS (VmHWM) distribution:  {}", rss(d.pid()));
+    }
+}
+
 #[tokio::main]
 async fn main() {
     let seconds = env_number("FR_BENCH_SECS", 3);
@@ -136,48 +215,9 @@ async fn main() {
 
     let ours = start_fake_registry();
     let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let basic = support::basic(USER, PAT);
     let token_url = format!("{}/token?service=fake-registry&scope={SCOPE}", ours.url);
-    let body: serde_json::Value = client
-        .get(&token_url)
-        .header("authorization", &basic)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bearer = format!("Bearer {}", body["token"].as_str().expect("token"));
-    let cert = client
-        .get(format!("{}/_admin/token-cert.pem", ours.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-
-    let baseline = Path::new("/usr/bin/docker-registry");
-    let distribution = if baseline.is_file() {
-        match distribution::Distribution::start(
-            baseline,
-            &format!("{}/token", ours.url),
-            "fake-registry",
-            "fake-registry",
-            &cert,
-        ) {
-            Ok(d) => Some(d),
-            Err(e) => {
-                println!("baseline unavailable: docker-registry failed to start: {e}");
-                None
-            }
-        }
-    } else {
-        println!(
-            "baseline unavailable: /usr/bin/docker-registry is not installed (apt-get install docker-registry)"
-        );
-        None
-    };
+    let (bearer, cert) = bearer_and_cert(&client, &ours.url, &token_url).await;
+    let distribution = start_baseline(&ours.url, &cert);
 
     // `GET /v2/` of the server at `base` with our bearer token, for `how_long`.
     let ping = async |base: &str, how_long: Duration| {
@@ -208,29 +248,16 @@ async fn main() {
         }
         None => None,
     };
+    let basic = support::basic(USER, PAT);
     let ours_token = load(&token_url, &basic, concurrency, duration, max_requests).await;
     ours_token.print("fake-registry  GET /token (Basic, PAT, scope)");
     println!("distribution   GET /token                   n/a (distribution has no token server)");
 
-    match &theirs_ping {
-        Some(theirs) => {
-            let ratio = ours_ping.throughput() / theirs.throughput().max(1e-9);
-            let verdict = if ratio >= 1.0 { "meets" } else { "BELOW" };
-            println!(
-                "ratio GET /v2/ throughput ours/distribution: {ratio:.2} ({verdict} target >= 1.0)"
-            );
-        }
-        None => println!("ratio GET /v2/ throughput ours/distribution: baseline unavailable"),
-    }
-    let rss = |pid: u32| {
-        support::process::memory_kib(pid, "VmHWM").map_or("unknown".to_string(), |kib| {
-            format!("{:.1} MiB", kib as f64 / 1024.0)
-        })
-    };
-    println!("peak RSS (VmHWM) fake-registry: {}", rss(ours.pid()));
-    if let Some(d) = &distribution {
-        println!("peak RSS (VmHWM) distribution:  {}", rss(d.pid()));
-    }
+    print_summary(
+        &ours,
+        &ours_ping,
+        distribution.as_ref().zip(theirs_ping.as_ref()),
+    );
     if ours_ping.errors + ours_token.errors > 0 {
         eprintln!("fake-registry answered errors under load");
         std::process::exit(1);

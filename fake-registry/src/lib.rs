@@ -43,7 +43,7 @@ pub use state::content::UploadLimits;
 pub use state::seed::Seed;
 
 use http::AppState;
-use token::{IssuedToken, TokenSigner};
+use token::TokenSigner;
 
 /// Default service name (`aud` of tokens, `service` of challenges).
 pub const DEFAULT_SERVICE: &str = "fake-registry";
@@ -267,13 +267,6 @@ impl RegistryHandle {
     /// The token signing certificate (PEM), for distribution's `rootcertbundle`.
     pub fn token_cert_pem(&self) -> &str {
         self.signer.certificate_pem()
-    }
-
-    /// Signs a token for `subject` granting `access`, bypassing `/token` (benchmarks, tests
-    /// of the verifier).
-    pub fn issue_token(&self, subject: &str, access: Vec<AccessEntry>) -> IssuedToken {
-        self.signer
-            .issue(subject, access, None, self.registry.now())
     }
 }
 

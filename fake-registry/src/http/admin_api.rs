@@ -78,11 +78,8 @@ async fn require_admin_token(
         };
         let ok = presented.is_some_and(|t| constant_time_eq(t.as_bytes(), expected.as_bytes()));
         if !ok {
-            return AdminError {
-                status: StatusCode::UNAUTHORIZED,
-                error: "the admin API needs Authorization: Bearer <admin token>".into(),
-            }
-            .into_response();
+            let needed = "the admin API needs Authorization: Bearer <admin token>";
+            return AdminError::with(StatusCode::UNAUTHORIZED, needed).into_response();
         }
     }
     next.run(request).await

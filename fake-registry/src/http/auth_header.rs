@@ -47,44 +47,69 @@ pub fn scheme_of(value: &[u8]) -> String {
     }
 }
 
+/// Why an Authorization header is refused; each message names the problem.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthHeaderError {
+    /// The value exceeds [`MAX_AUTHORIZATION_LEN`].
+    #[error("malformed Authorization header: longer than {MAX_AUTHORIZATION_LEN} bytes")]
+    TooLong,
+    /// The value holds bytes other than printable ASCII and spaces.
+    #[error("malformed Authorization header: not printable ASCII")]
+    NotPrintable,
+    /// No space between scheme and credentials.
+    #[error("malformed Authorization header: expected \"<scheme> <credentials>\"")]
+    NoCredentials,
+    /// The credentials are empty or hold a space.
+    #[error("malformed Authorization header: credentials must be one word")]
+    NotOneWord,
+    /// A scheme other than Basic, Bearer or JWT.
+    #[error("unsupported Authorization scheme {0:?} (expected Basic or Bearer)")]
+    UnsupportedScheme(String),
+    /// Basic credentials that are not base64.
+    #[error("malformed Basic credentials: not valid base64")]
+    NotBase64,
+    /// Basic credentials that do not decode to UTF-8.
+    #[error("malformed Basic credentials: not valid UTF-8")]
+    NotUtf8,
+    /// Basic credentials without the `:` separator.
+    #[error("malformed Basic credentials: missing ':' between user name and password")]
+    NoColon,
+    /// More than one Authorization header.
+    #[error("malformed Authorization: the header is repeated")]
+    Repeated,
+}
+
 /// Parses one Authorization value, naming what is wrong.
-pub fn parse(value: &[u8]) -> Result<Authorization, String> {
+pub fn parse(value: &[u8]) -> Result<Authorization, AuthHeaderError> {
     if value.len() > MAX_AUTHORIZATION_LEN {
-        return Err(format!(
-            "malformed Authorization header: longer than {MAX_AUTHORIZATION_LEN} bytes"
-        ));
+        return Err(AuthHeaderError::TooLong);
     }
     let text = std::str::from_utf8(value)
         .ok()
         .filter(|t| t.bytes().all(|b| b == b' ' || b.is_ascii_graphic()))
-        .ok_or("malformed Authorization header: not printable ASCII")?;
+        .ok_or(AuthHeaderError::NotPrintable)?;
     let (scheme, credentials) = text
         .trim()
         .split_once(' ')
-        .ok_or("malformed Authorization header: expected \"<scheme> <credentials>\"")?;
+        .ok_or(AuthHeaderError::NoCredentials)?;
     let credentials = credentials.trim();
     if credentials.is_empty() || credentials.contains(' ') {
-        return Err("malformed Authorization header: credentials must be one word".into());
+        return Err(AuthHeaderError::NotOneWord);
     }
     match scheme.to_ascii_lowercase().as_str() {
         "basic" => parse_basic(credentials),
         "bearer" | "jwt" => Ok(Authorization::Bearer(credentials.to_string())),
-        other => Err(format!(
-            "unsupported Authorization scheme {other:?} (expected Basic or Bearer)"
-        )),
+        other => Err(AuthHeaderError::UnsupportedScheme(other.to_string())),
     }
 }
 
-fn parse_basic(encoded: &str) -> Result<Authorization, String> {
+fn parse_basic(encoded: &str) -> Result<Authorization, AuthHeaderError> {
     let decoded = STANDARD
         .decode(encoded)
         .or_else(|_| STANDARD_NO_PAD.decode(encoded))
-        .map_err(|_| "malformed Basic credentials: not valid base64")?;
-    let decoded =
-        String::from_utf8(decoded).map_err(|_| "malformed Basic credentials: not valid UTF-8")?;
-    let (username, password) = decoded
-        .split_once(':')
-        .ok_or("malformed Basic credentials: missing ':' between user name and password")?;
+        .map_err(|_| AuthHeaderError::NotBase64)?;
+    let decoded = String::from_utf8(decoded).map_err(|_| AuthHeaderError::NotUtf8)?;
+    let (username, password) = decoded.split_once(':').ok_or(AuthHeaderError::NoColon)?;
     Ok(Authorization::Basic {
         username: username.to_string(),
         password: password.to_string(),
@@ -93,13 +118,13 @@ fn parse_basic(encoded: &str) -> Result<Authorization, String> {
 
 /// The request's credentials: `Ok(None)` without an Authorization header, an error when it is
 /// malformed or repeated.
-pub fn from_headers(headers: &HeaderMap) -> Result<Option<Authorization>, String> {
+pub fn from_headers(headers: &HeaderMap) -> Result<Option<Authorization>, AuthHeaderError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Ok(None);
     };
     if values.next().is_some() {
-        return Err("malformed Authorization: the header is repeated".into());
+        return Err(AuthHeaderError::Repeated);
     }
     parse(value.as_bytes()).map(Some)
 }
@@ -144,11 +169,12 @@ mod tests {
         ];
         for (input, expected) in cases {
             let err = parse(input).unwrap_err();
-            assert!(err.contains(expected), "{input:?}: {err}");
+            assert!(err.to_string().contains(expected), "{input:?}: {err}");
         }
         assert!(
             parse(&vec![b'a'; MAX_AUTHORIZATION_LEN + 1])
                 .unwrap_err()
+                .to_string()
                 .contains("longer")
         );
     }

@@ -90,25 +90,6 @@ pub struct TokenEndpointError {
     pub details: String,
 }
 
-impl TokenEndpointError {
-    /// A 400 naming the problem.
-    pub fn bad_request(details: impl Into<String>) -> Self {
-        TokenEndpointError {
-            status: StatusCode::BAD_REQUEST,
-            details: details.into(),
-        }
-    }
-}
-
-impl From<StateError> for TokenEndpointError {
-    fn from(error: StateError) -> Self {
-        TokenEndpointError {
-            status: status(error.status_code()),
-            details: error.message().to_string(),
-        }
-    }
-}
-
 impl IntoResponse for TokenEndpointError {
     fn into_response(self) -> Response {
         json_response(self.status, json!({"details": self.details}))
@@ -126,27 +107,6 @@ pub struct HubError {
     pub extra: serde_json::Map<String, Value>,
 }
 
-impl HubError {
-    /// A 400 naming the problem.
-    pub fn bad_request(detail: impl Into<String>) -> Self {
-        HubError {
-            status: StatusCode::BAD_REQUEST,
-            detail: detail.into(),
-            extra: serde_json::Map::new(),
-        }
-    }
-}
-
-impl From<StateError> for HubError {
-    fn from(error: StateError) -> Self {
-        HubError {
-            status: status(error.status_code()),
-            detail: error.message().to_string(),
-            extra: serde_json::Map::new(),
-        }
-    }
-}
-
 impl IntoResponse for HubError {
     fn into_response(self) -> Response {
         let mut body = self.extra;
@@ -162,25 +122,6 @@ pub struct AdminError {
     pub status: StatusCode,
     /// Message.
     pub error: String,
-}
-
-impl AdminError {
-    /// A 400 naming the problem.
-    pub fn bad_request(error: impl Into<String>) -> Self {
-        AdminError {
-            status: StatusCode::BAD_REQUEST,
-            error: error.into(),
-        }
-    }
-}
-
-impl From<StateError> for AdminError {
-    fn from(error: StateError) -> Self {
-        AdminError {
-            status: status(error.status_code()),
-            error: error.message().to_string(),
-        }
-    }
 }
 
 impl IntoResponse for AdminError {
@@ -226,22 +167,9 @@ impl Surface {
         let message = message.into();
         match self {
             Surface::Registry => RegistryError::new(status, code, message).into_response(),
-            Surface::TokenEndpoint => TokenEndpointError {
-                status,
-                details: message,
-            }
-            .into_response(),
-            Surface::Hub => HubError {
-                status,
-                detail: message,
-                extra: Default::default(),
-            }
-            .into_response(),
-            Surface::Admin => AdminError {
-                status,
-                error: message,
-            }
-            .into_response(),
+            Surface::TokenEndpoint => TokenEndpointError::with(status, message).into_response(),
+            Surface::Hub => HubError::with(status, message).into_response(),
+            Surface::Admin => AdminError::with(status, message).into_response(),
         }
     }
 }
@@ -266,40 +194,71 @@ impl From<BodyError> for RegistryError {
     }
 }
 
-impl From<BodyError> for TokenEndpointError {
-    fn from(e: BodyError) -> Self {
-        TokenEndpointError {
-            status: e.status,
-            details: e.message,
+/// Gives each error that is a status and a message (`$field`, plus `$rest` left empty) the
+/// same constructors: from a status and message, a 400, a [`StateError`], a [`BodyError`].
+macro_rules! status_and_message {
+    ($($error:ident { $field:ident $(, $rest:ident)* }),* $(,)?) => {$(
+        impl $error {
+            /// An answer with `status` naming the problem in `message`.
+            pub fn with(status: StatusCode, message: impl Into<String>) -> Self {
+                let message = message.into();
+                $error { status, $field: message $(, $rest: Default::default())* }
+            }
+
+            /// A 400 naming the problem.
+            pub fn bad_request(problem: impl std::fmt::Display) -> Self {
+                Self::with(StatusCode::BAD_REQUEST, problem.to_string())
+            }
         }
-    }
+
+        impl From<StateError> for $error {
+            fn from(error: StateError) -> Self {
+                Self::with(status(error.status_code()), error.message().to_string())
+            }
+        }
+
+        impl From<BodyError> for $error {
+            fn from(error: BodyError) -> Self {
+                Self::with(error.status, error.message)
+            }
+        }
+    )*};
 }
 
-impl From<BodyError> for HubError {
-    fn from(e: BodyError) -> Self {
-        HubError {
-            status: e.status,
-            detail: e.message,
-            extra: Default::default(),
-        }
-    }
-}
+status_and_message!(
+    TokenEndpointError { details },
+    HubError { detail, extra },
+    AdminError { error },
+);
 
-impl From<BodyError> for AdminError {
-    fn from(e: BodyError) -> Self {
-        AdminError {
-            status: e.status,
-            error: e.message,
-        }
-    }
+/// Why a JSON request body is refused; each message names the problem.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonBodyError {
+    /// No body at all.
+    #[error("request body is empty; expected a JSON object")]
+    Empty,
+    /// Not JSON, or not the shape expected.
+    #[error("invalid JSON body: {0}")]
+    Invalid(#[from] serde_json::Error),
+    /// A member holds the wrong JSON type.
+    #[error("{field} must be {expected}")]
+    WrongType {
+        /// The member.
+        field: String,
+        /// What it must be (`a boolean`, `a string`).
+        expected: &'static str,
+    },
+    /// A member the endpoint does not know.
+    #[error("unknown field {0:?}")]
+    UnknownField(String),
 }
 
 /// Parses a JSON request body, naming what is wrong.
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, JsonBodyError> {
     if body.is_empty() {
-        return Err("request body is empty; expected a JSON object".into());
+        return Err(JsonBodyError::Empty);
     }
-    serde_json::from_slice(body).map_err(|e| format!("invalid JSON body: {e}"))
+    Ok(serde_json::from_slice(body)?)
 }
 
 #[cfg(test)]
@@ -345,10 +304,16 @@ mod tests {
 
     #[test]
     fn parse_json_names_the_problem() {
-        assert!(parse_json::<Value>(b"").unwrap_err().contains("empty"));
+        assert!(
+            parse_json::<Value>(b"")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         assert!(
             parse_json::<Value>(b"{")
                 .unwrap_err()
+                .to_string()
                 .contains("invalid JSON")
         );
         assert_eq!(parse_json::<Value>(b"{}").unwrap(), json!({}));

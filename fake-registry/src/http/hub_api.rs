@@ -13,11 +13,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::auth_header::{self, Authorization};
-use super::errors::{HubError, parse_json};
+use super::errors::{HubError, JsonBodyError, parse_json};
 use super::middleware::Note;
 use super::params::Params;
 use super::{SharedState, read_body};
 use crate::state::access::Principal;
+use crate::state::error::ExpiryError;
 use crate::state::pats::{NewPat, PatUpdate, PatView, parse_pat_scopes};
 use crate::state::seed::Expiry;
 use crate::state::{AccountAdmin, HubLogin, rfc3339};
@@ -92,17 +93,12 @@ async fn second_factor_login(
 /// The caller of a token-management endpoint: a Hub session (`Bearer`/`JWT`) or Basic
 /// credentials; account administration is refused to PATs.
 fn caller(state: &SharedState, headers: &HeaderMap, note: &Note) -> Result<Principal, HubError> {
-    let principal = match auth_header::from_headers(headers).map_err(|e| HubError {
-        status: StatusCode::UNAUTHORIZED,
-        detail: e,
-        extra: Default::default(),
-    })? {
+    let principal = match auth_header::from_headers(headers)
+        .map_err(|e| HubError::with(StatusCode::UNAUTHORIZED, e.to_string()))?
+    {
         None => {
-            return Err(HubError {
-                status: StatusCode::UNAUTHORIZED,
-                detail: "authentication credentials were not provided".into(),
-                extra: Default::default(),
-            });
+            let missing = "authentication credentials were not provided";
+            return Err(HubError::with(StatusCode::UNAUTHORIZED, missing));
         }
         Some(Authorization::Bearer(session)) => state.registry.hub_session(&session)?,
         Some(Authorization::Basic { username, password }) => {
@@ -144,7 +140,7 @@ struct CreateTokenRequest {
     expires_at: Option<String>,
 }
 
-fn parse_expiry(text: Option<&str>) -> Result<Option<OffsetDateTime>, String> {
+fn parse_expiry(text: Option<&str>) -> Result<Option<OffsetDateTime>, ExpiryError> {
     match text {
         None | Some("") => Ok(None),
         Some(text) => Expiry::parse(text).map(Expiry::time),
@@ -207,11 +203,8 @@ async fn list_tokens(
 }
 
 fn parse_uuid(text: &str) -> Result<Uuid, HubError> {
-    Uuid::parse_str(text).map_err(|_| HubError {
-        status: StatusCode::NOT_FOUND,
-        detail: format!("no access token {text:?}"),
-        extra: Default::default(),
-    })
+    Uuid::parse_str(text)
+        .map_err(|_| HubError::with(StatusCode::NOT_FOUND, format!("no access token {text:?}")))
 }
 
 async fn get_token(
@@ -227,27 +220,30 @@ async fn get_token(
 
 /// Reads a PATCH body: `label_key` and `is_active` may change; any `expires_at` member is
 /// reported so the state can refuse it.
-pub fn parse_token_patch(body: &[u8], label_key: &str) -> Result<PatUpdate, String> {
+pub fn parse_token_patch(body: &[u8], label_key: &str) -> Result<PatUpdate, JsonBodyError> {
     let object: serde_json::Map<String, Value> = parse_json(body)?;
     let mut update = PatUpdate {
         expires_at_requested: object.contains_key("expires_at"),
         ..PatUpdate::default()
     };
+    let wrong_type = |field: &str, expected| JsonBodyError::WrongType {
+        field: field.to_string(),
+        expected,
+    };
     for (key, value) in &object {
         match key.as_str() {
             "is_active" => {
-                update.is_active = Some(value.as_bool().ok_or("is_active must be a boolean")?);
+                let active = value
+                    .as_bool()
+                    .ok_or_else(|| wrong_type(key, "a boolean"))?;
+                update.is_active = Some(active);
             }
             "expires_at" => {}
             key if key == label_key => {
-                update.label = Some(
-                    value
-                        .as_str()
-                        .ok_or(format!("{label_key} must be a string"))?
-                        .to_string(),
-                );
+                let label = value.as_str().ok_or_else(|| wrong_type(key, "a string"))?;
+                update.label = Some(label.to_string());
             }
-            other => return Err(format!("unknown field {other:?}")),
+            other => return Err(JsonBodyError::UnknownField(other.to_string())),
         }
     }
     Ok(update)
@@ -299,16 +295,19 @@ mod tests {
         assert!(
             parse_token_patch(br#"{"is_active":"no"}"#, "label")
                 .unwrap_err()
+                .to_string()
                 .contains("boolean")
         );
         assert!(
             parse_token_patch(br#"{"colour":1}"#, "label")
                 .unwrap_err()
+                .to_string()
                 .contains("colour")
         );
         assert!(
             parse_token_patch(b"[]", "label")
                 .unwrap_err()
+                .to_string()
                 .contains("invalid JSON")
         );
     }

@@ -14,12 +14,12 @@ use uuid::Uuid;
 use super::errors::RegistryError;
 use super::middleware::{Note, api_version_header};
 use super::params::Params;
-use super::registry_auth::{Authorized, Needed, authorize};
+use super::registry_auth::{Needed, authorize};
 use super::v2_path::V2Path;
 use super::{SharedState, read_body};
 use crate::state::access::{Action, Actions, validate_repository_name};
 use crate::state::byte_range;
-use crate::state::content::{ContentError, paginate};
+use crate::state::content::{Chunk, ContentError, ErrorCode, ManifestPush, paginate};
 use crate::state::manifest_doc::OCI_INDEX;
 
 /// Largest request body of the content API (a blob or chunk).
@@ -53,11 +53,11 @@ fn actions_for(method: &Method) -> Actions {
 }
 
 fn unsupported_method(method: &Method) -> RegistryError {
-    RegistryError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "UNSUPPORTED",
+    ContentError::new(
+        ErrorCode::Unsupported,
         format!("method {method} is not supported here"),
     )
+    .into()
 }
 
 async fn content(
@@ -70,9 +70,8 @@ async fn content(
     body: Body,
 ) -> Result<Response, RegistryError> {
     let path = V2Path::parse(&rest).ok_or_else(|| {
-        RegistryError::new(
-            StatusCode::NOT_FOUND,
-            "NOT_FOUND",
+        ContentError::new(
+            ErrorCode::UnknownEndpoint,
             format!("no such endpoint /v2/{rest}"),
         )
     })?;
@@ -81,7 +80,7 @@ async fn content(
         None => Needed::Catalog,
         Some(name) => {
             validate_repository_name(name)
-                .map_err(|e| RegistryError::new(StatusCode::BAD_REQUEST, "NAME_INVALID", e))?;
+                .map_err(|e| ContentError::new(ErrorCode::NameInvalid, e.to_string()))?;
             let mut needs = vec![(name.to_string(), actions_for(&method))];
             if let Some(source) = mount_source(&path, &params) {
                 needs.push((source.to_string(), Actions::PULL));
@@ -89,13 +88,12 @@ async fn content(
             Needed::Repositories(needs)
         }
     };
-    let authorized = authorize(&state, &headers, &note, &needed)?;
+    authorize(&state, &headers, &note, &needed)?;
     let ctx = Ctx {
         state: &state,
         method: &method,
         headers: &headers,
         params: &params,
-        authorized: &authorized,
     };
     match path {
         V2Path::Catalog => ctx.catalog(),
@@ -109,7 +107,7 @@ async fn content(
 }
 
 /// The source repository of a cross-repository blob mount (`POST .../blobs/uploads/?mount=D&from=R`),
-/// which the caller must be able to pull, as distribution requires.
+/// which the caller must be able to pull, as distribution requires: [`authorize`] checks it.
 fn mount_source<'p>(path: &V2Path, params: &'p Params) -> Option<&'p str> {
     match path {
         V2Path::Uploads(_) if params.get("mount").is_some() => params
@@ -124,7 +122,6 @@ struct Ctx<'a> {
     method: &'a Method,
     headers: &'a HeaderMap,
     params: &'a Params,
-    authorized: &'a Authorized,
 }
 
 fn header_value(text: &str) -> HeaderValue {
@@ -152,9 +149,8 @@ impl Ctx<'_> {
         let n = match self.params.get("n") {
             None => None,
             Some(n) => Some(n.parse::<usize>().map_err(|_| {
-                RegistryError::new(
-                    StatusCode::BAD_REQUEST,
-                    "PAGINATION_NUMBER_INVALID",
+                ContentError::new(
+                    ErrorCode::PaginationNumberInvalid,
                     format!("invalid n {n:?}"),
                 )
             })?),
@@ -238,14 +234,17 @@ impl Ctx<'_> {
             }
             Method::PUT => {
                 let bytes = read_body(body, crate::state::content::MAX_MANIFEST_BYTES).await?;
-                let media_type = self
-                    .headers
-                    .get(header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok());
                 let tags: Vec<&str> = self.params.all("tag").collect();
-                let pushed = registry
-                    .content(|c| c.put_manifest(name, reference, &tags, media_type, bytes))?;
-                registry.note_push(name);
+                let push = ManifestPush {
+                    reference,
+                    tags: &tags,
+                    media_type: self
+                        .headers
+                        .get(header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok()),
+                    bytes,
+                };
+                let pushed = registry.put_manifest(name, push)?;
                 let mut headers = vec![
                     (
                         "location",
@@ -262,7 +261,7 @@ impl Ctx<'_> {
                 Ok(with_headers(StatusCode::CREATED, &headers, Body::empty()))
             }
             Method::DELETE => {
-                registry.content(|c| c.delete_manifest(name, reference))?;
+                registry.delete_manifest(name, reference)?;
                 Ok(StatusCode::ACCEPTED.into_response())
             }
             _ => Err(unsupported_method(self.method)),
@@ -325,7 +324,7 @@ impl Ctx<'_> {
                 Ok(response)
             }
             Method::DELETE => {
-                registry.content(|c| c.delete_blob(name, digest))?;
+                registry.delete_blob(name, digest)?;
                 Ok(StatusCode::ACCEPTED.into_response())
             }
             _ => Err(unsupported_method(self.method)),
@@ -361,31 +360,26 @@ impl Ctx<'_> {
         }
         let registry = &self.state.registry;
         if let (Some(digest), Some(from)) = (self.params.get("mount"), self.params.get("from"))
-            && validate_repository_name(from).is_ok()
-            && self.authorized.allows(self.state, from, Action::Pull)
-            && registry.content(|c| c.mount_blob(name, from, digest))
+            && registry.mount_blob(name, from, digest)
         {
-            registry.note_push(name);
             return Ok(Self::blob_created(name, digest));
         }
         if let Some(digest) = self.params.get("digest") {
             let data = read_body(body, MAX_CONTENT_BODY).await?;
-            registry.content(|c| c.put_blob(name, digest, data))?;
-            registry.note_push(name);
+            registry.put_blob(name, digest, data)?;
             return Ok(Self::blob_created(name, digest));
         }
-        let id = registry.content(|c| c.start_upload(name))?;
+        let id = registry.start_upload(name)?;
         Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, 0))
     }
 
-    fn content_range_start(&self) -> Result<Option<u64>, RegistryError> {
+    fn content_range_start(&self) -> Result<Option<u64>, ContentError> {
         let Some(value) = self.headers.get(header::CONTENT_RANGE) else {
             return Ok(None);
         };
         let invalid = || {
-            RegistryError::new(
-                StatusCode::RANGE_NOT_SATISFIABLE,
-                "RANGE_INVALID",
+            ContentError::new(
+                ErrorCode::RangeInvalid,
                 "Content-Range must look like <start>-<end>",
             )
         };
@@ -407,10 +401,10 @@ impl Ctx<'_> {
     /// what open upload sessions may still hold, and cut off at that room otherwise.
     async fn read_chunk(&self, body: Body) -> Result<Vec<u8>, RegistryError> {
         let declared = body.size_hint().lower();
-        let room = self.state.registry.content(|c| {
-            c.check_upload_room(declared)?;
-            Ok::<_, ContentError>(c.upload_room())
-        })?;
+        let room = self
+            .state
+            .registry
+            .content(|c| c.check_upload_room(declared))?;
         let limit = usize::try_from(room)
             .unwrap_or(usize::MAX)
             .min(MAX_CONTENT_BODY);
@@ -421,7 +415,7 @@ impl Ctx<'_> {
         let registry = &self.state.registry;
         match *self.method {
             Method::GET => {
-                let size = registry.content(|c| c.upload_size(name, id))?;
+                let size = registry.upload_size(name, id)?;
                 Ok(Self::upload_accepted(
                     StatusCode::NO_CONTENT,
                     name,
@@ -432,25 +426,38 @@ impl Ctx<'_> {
             Method::PATCH => {
                 let start = self.content_range_start()?;
                 let chunk = self.read_chunk(body).await?;
-                let size = registry.content(|c| c.append_upload(name, id, &chunk, start))?;
+                let size = registry.append_upload(
+                    name,
+                    id,
+                    Chunk {
+                        data: &chunk,
+                        start,
+                    },
+                )?;
                 Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, size))
             }
             Method::PUT => {
                 let digest = self.params.get("digest").ok_or_else(|| {
-                    RegistryError::new(
-                        StatusCode::BAD_REQUEST,
-                        "DIGEST_INVALID",
+                    ContentError::new(
+                        ErrorCode::DigestInvalid,
                         "the digest query parameter is required",
                     )
                 })?;
                 let start = self.content_range_start()?;
                 let chunk = self.read_chunk(body).await?;
-                registry.content(|c| c.finish_upload(name, id, digest, &chunk, start))?;
-                registry.note_push(name);
+                registry.finish_upload(
+                    name,
+                    id,
+                    digest,
+                    Chunk {
+                        data: &chunk,
+                        start,
+                    },
+                )?;
                 Ok(Self::blob_created(name, digest))
             }
             Method::DELETE => {
-                registry.content(|c| c.cancel_upload(name, id))?;
+                registry.cancel_upload(name, id)?;
                 Ok(StatusCode::NO_CONTENT.into_response())
             }
             _ => Err(unsupported_method(self.method)),

@@ -10,8 +10,7 @@ use super::auth_header::{self, Authorization};
 use super::errors::RegistryError;
 use super::middleware::Note;
 use crate::config::AuthMode;
-use crate::state::access::{Action, Actions, Principal, catalog_allowed};
-use crate::token::Claims;
+use crate::state::access::{Actions, Principal, catalog_allowed};
 
 /// What an endpoint needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,29 +39,6 @@ impl Needed {
                     .join(" "),
             ),
             Needed::Catalog => Some("registry:catalog:*".into()),
-        }
-    }
-}
-
-/// Proof that a caller passed [`authorize`].
-#[derive(Debug, Clone)]
-pub enum Authorized {
-    /// A verified bearer token.
-    Token(Claims),
-    /// A Basic-mode caller (`None` for an anonymous pull of a public repository).
-    Principal(Option<Principal>),
-}
-
-impl Authorized {
-    /// Whether the caller may also do `action` on `repository` (e.g. pull the source of a
-    /// cross-repository mount).
-    pub fn allows(&self, state: &AppState, repository: &str, action: Action) -> bool {
-        match self {
-            Authorized::Token(claims) => claims.allows("repository", repository, action.as_str()),
-            Authorized::Principal(principal) => state
-                .registry
-                .allowed_actions(principal.as_ref(), repository)
-                .contains(action),
         }
     }
 }
@@ -139,9 +115,15 @@ pub fn authorize(
     headers: &HeaderMap,
     note: &Note,
     needed: &Needed,
-) -> Result<Authorized, RegistryError> {
+) -> Result<(), RegistryError> {
     let credentials = auth_header::from_headers(headers).map_err(|problem| {
-        unauthorized(state, headers, needed, problem, Some("invalid_request"))
+        unauthorized(
+            state,
+            headers,
+            needed,
+            problem.to_string(),
+            Some("invalid_request"),
+        )
     })?;
     match state.auth_mode {
         AuthMode::Bearer => authorize_bearer(state, headers, note, needed, credentials),
@@ -155,7 +137,7 @@ fn authorize_bearer(
     note: &Note,
     needed: &Needed,
     credentials: Option<Authorization>,
-) -> Result<Authorized, RegistryError> {
+) -> Result<(), RegistryError> {
     let Some(Authorization::Bearer(token)) = credentials else {
         return Err(unauthorized(
             state,
@@ -192,7 +174,7 @@ fn authorize_bearer(
         )
         .with_detail(missing_access_detail(needed)));
     }
-    Ok(Authorized::Token(claims))
+    Ok(())
 }
 
 fn authorize_basic(
@@ -201,7 +183,7 @@ fn authorize_basic(
     note: &Note,
     needed: &Needed,
     credentials: Option<Authorization>,
-) -> Result<Authorized, RegistryError> {
+) -> Result<(), RegistryError> {
     let principal = match credentials {
         None => None,
         Some(Authorization::Basic { username, password }) => Some(
@@ -236,7 +218,7 @@ fn authorize_basic(
         Needed::Catalog => catalog_allowed(principal.as_ref()),
     };
     match (allowed, &principal) {
-        (true, _) => Ok(Authorized::Principal(principal)),
+        (true, _) => Ok(()),
         (false, None) => Err(unauthorized(
             state,
             headers,

@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use uuid::Uuid;
 
+use super::error::{NameError, ScopeError, ScopeProblem};
+
 /// An action on a repository, as named in registry scopes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Action {
@@ -290,32 +292,36 @@ pub const MAX_SCOPE_LEN: usize = 1024;
 
 /// Parses one scope string. The name may contain `:` (the type ends at the first `:`, the
 /// actions start after the last one).
-pub fn parse_scope(scope: &str) -> Result<ScopeRequest, String> {
+pub fn parse_scope(scope: &str) -> Result<ScopeRequest, ScopeError> {
     if scope.len() > MAX_SCOPE_LEN {
-        return Err(format!("scope longer than {MAX_SCOPE_LEN} bytes"));
+        return Err(ScopeError::TooLong);
     }
+    let invalid = |problem| ScopeError::Invalid {
+        scope: scope.to_string(),
+        problem,
+    };
     let (resource_type, rest) = scope
         .split_once(':')
-        .ok_or_else(|| format!("invalid scope {scope:?}: expected type:name:actions"))?;
+        .ok_or_else(|| invalid(ScopeProblem::Shape))?;
     let (name, actions) = rest
         .rsplit_once(':')
-        .ok_or_else(|| format!("invalid scope {scope:?}: expected type:name:actions"))?;
-    let resource_type = strip_resource_class(resource_type)
-        .ok_or_else(|| format!("invalid scope {scope:?}: bad resource type"))?;
+        .ok_or_else(|| invalid(ScopeProblem::Shape))?;
+    let resource_type =
+        strip_resource_class(resource_type).ok_or_else(|| invalid(ScopeProblem::ResourceType))?;
     if name.is_empty() {
-        return Err(format!("invalid scope {scope:?}: empty resource name"));
+        return Err(invalid(ScopeProblem::EmptyName));
     }
     if resource_type == "repository" {
-        validate_repository_name(name).map_err(|e| format!("invalid scope {scope:?}: {e}"))?;
+        validate_repository_name(name).map_err(|e| invalid(ScopeProblem::RepositoryName(e)))?;
     } else if !name.chars().all(|c| c.is_ascii_graphic()) {
-        return Err(format!("invalid scope {scope:?}: bad resource name"));
+        return Err(invalid(ScopeProblem::ResourceName));
     }
     let actions: Vec<String> = actions.split(',').map(str::to_string).collect();
     let action_ok = |a: &String| {
         a == "*" || (!a.is_empty() && a.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
     };
     if !actions.iter().all(action_ok) {
-        return Err(format!("invalid scope {scope:?}: bad action list"));
+        return Err(invalid(ScopeProblem::Actions));
     }
     Ok(ScopeRequest {
         resource_type: resource_type.to_string(),
@@ -346,7 +352,7 @@ fn strip_resource_class(resource_type: &str) -> Option<&str> {
 /// separated by spaces.
 pub fn parse_scopes<'a>(
     params: impl IntoIterator<Item = &'a str>,
-) -> Result<Vec<ScopeRequest>, String> {
+) -> Result<Vec<ScopeRequest>, ScopeError> {
     params
         .into_iter()
         .flat_map(|p| p.split(' '))
@@ -361,19 +367,15 @@ pub const MAX_REPOSITORY_NAME_LEN: usize = 255;
 /// Checks a repository name against distribution's grammar: lower-case alphanumeric path
 /// components separated by `/`, each made of alphanumeric runs joined by `.`, `_`, `__` or
 /// dashes.
-pub fn validate_repository_name(name: &str) -> Result<(), String> {
+pub fn validate_repository_name(name: &str) -> Result<(), NameError> {
     if name.is_empty() {
-        return Err("repository name is empty".into());
+        return Err(NameError::Empty);
     }
     if name.len() > MAX_REPOSITORY_NAME_LEN {
-        return Err(format!(
-            "repository name longer than {MAX_REPOSITORY_NAME_LEN} characters"
-        ));
+        return Err(NameError::TooLong);
     }
-    for component in name.split('/') {
-        if !valid_path_component(component) {
-            return Err(format!("invalid repository name {name:?}"));
-        }
+    if !name.split('/').all(valid_path_component) {
+        return Err(NameError::Invalid(name.to_string()));
     }
     Ok(())
 }

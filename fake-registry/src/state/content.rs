@@ -42,6 +42,10 @@ pub enum ErrorCode {
     TooLarge,
     /// Too many upload sessions are open (429).
     TooManyRequests,
+    /// The `n` of a paginated list is not a number.
+    PaginationNumberInvalid,
+    /// No endpoint at this path (404).
+    UnknownEndpoint,
 }
 
 impl ErrorCode {
@@ -61,6 +65,8 @@ impl ErrorCode {
             ErrorCode::Unsupported => "UNSUPPORTED",
             ErrorCode::TooLarge => "SIZE_INVALID",
             ErrorCode::TooManyRequests => "TOOMANYREQUESTS",
+            ErrorCode::PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
+            ErrorCode::UnknownEndpoint => "NOT_FOUND",
         }
     }
 
@@ -70,7 +76,8 @@ impl ErrorCode {
             ErrorCode::BlobUnknown
             | ErrorCode::BlobUploadUnknown
             | ErrorCode::ManifestUnknown
-            | ErrorCode::NameUnknown => 404,
+            | ErrorCode::NameUnknown
+            | ErrorCode::UnknownEndpoint => 404,
             ErrorCode::RangeInvalid => 416,
             ErrorCode::Unsupported => 405,
             ErrorCode::TooLarge => 413,
@@ -90,11 +97,18 @@ pub struct ContentError {
     pub message: String,
 }
 
+impl ContentError {
+    /// A refusal with `code`, naming the problem in `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ContentError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
 fn refuse<T>(code: ErrorCode, message: impl Into<String>) -> Result<T, ContentError> {
-    Err(ContentError {
-        code,
-        message: message.into(),
-    })
+    Err(ContentError::new(code, message))
 }
 
 /// A stored manifest.
@@ -126,6 +140,28 @@ impl StoredManifest {
         }
         descriptor
     }
+}
+
+/// A manifest push as the client sent it (`PUT /v2/<name>/manifests/<reference>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestPush<'a> {
+    /// A tag, or a digest the bytes must match.
+    pub reference: &'a str,
+    /// The `tag` parameters, further tags for the same manifest.
+    pub tags: &'a [&'a str],
+    /// The Content-Type given, if any.
+    pub media_type: Option<&'a str>,
+    /// The manifest's bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// A piece of an upload's content, with where the client said it starts (`Content-Range`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Chunk<'a> {
+    /// The bytes.
+    pub data: &'a [u8],
+    /// The offset the client gave, if any; it must equal the bytes received so far.
+    pub start: Option<u64>,
 }
 
 /// What a manifest push stored.
@@ -211,11 +247,6 @@ impl ContentStore {
                 format!("repository {name} has no content"),
             ),
         }
-    }
-
-    /// Names of every repository holding content.
-    pub fn repository_names(&self) -> Vec<String> {
-        self.repositories.keys().cloned().collect()
     }
 
     /// The bytes of blob `digest` in `repository`.
@@ -334,8 +365,9 @@ impl ContentStore {
     }
 
     /// Refuses (413) `incoming` more bytes for upload sessions when they would exceed
-    /// [`UploadLimits::max_bytes`]; checked against a declared length before reading a chunk.
-    pub fn check_upload_room(&self, incoming: u64) -> Result<(), ContentError> {
+    /// [`UploadLimits::max_bytes`], and otherwise answers the [`ContentStore::upload_room`];
+    /// checked against a declared length before reading a chunk, which is then cut off there.
+    pub fn check_upload_room(&self, incoming: u64) -> Result<u64, ContentError> {
         if incoming > self.upload_room() {
             let held = self.upload_bytes();
             return refuse(
@@ -347,7 +379,7 @@ impl ContentStore {
                 ),
             );
         }
-        Ok(())
+        Ok(self.upload_room())
     }
 
     /// The session `id` of `repository`, touched now; an idle-expired one is dropped first.

@@ -1,6 +1,9 @@
-//! The one error type every rule in `state` answers with.
+//! The error types of `state`: [`StateError`], which every rule answers with, and the errors
+//! of the parsers of names, scopes and expiry times.
 
 use thiserror::Error;
+
+use super::access::{MAX_REPOSITORY_NAME_LEN, MAX_SCOPE_LEN};
 
 /// Message Docker Hub gives when the password of a two-factor account is used from a CLI.
 pub const PASSWORD_REFUSED_FOR_TWO_FACTOR: &str = "please use personal access token to login";
@@ -58,3 +61,67 @@ impl StateError {
 
 /// Shorthand for results of state operations.
 pub type StateResult<T> = Result<T, StateError>;
+
+/// Why a repository name is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum NameError {
+    /// The name is empty.
+    #[error("repository name is empty")]
+    Empty,
+    /// The name exceeds [`MAX_REPOSITORY_NAME_LEN`].
+    #[error("repository name longer than {MAX_REPOSITORY_NAME_LEN} characters")]
+    TooLong,
+    /// The name breaks distribution's grammar.
+    #[error("invalid repository name {0:?}")]
+    Invalid(String),
+}
+
+impl From<NameError> for StateError {
+    fn from(error: NameError) -> Self {
+        StateError::BadRequest(error.to_string())
+    }
+}
+
+/// Why a scope string (`type:name:actions`) is refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ScopeError {
+    /// The scope exceeds [`MAX_SCOPE_LEN`].
+    #[error("scope longer than {MAX_SCOPE_LEN} bytes")]
+    TooLong,
+    /// The scope is malformed.
+    #[error("invalid scope {scope:?}: {problem}")]
+    Invalid {
+        /// The scope as given.
+        scope: String,
+        /// What is wrong with it.
+        problem: ScopeProblem,
+    },
+}
+
+/// What is wrong with a malformed scope.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ScopeProblem {
+    /// Fewer than three `:`-separated parts.
+    #[error("expected type:name:actions")]
+    Shape,
+    /// The resource type (or its class) is not lower-case alphanumeric.
+    #[error("bad resource type")]
+    ResourceType,
+    /// No resource name.
+    #[error("empty resource name")]
+    EmptyName,
+    /// A repository name that breaks the grammar.
+    #[error("{0}")]
+    RepositoryName(NameError),
+    /// Another resource's name holds non-printable characters.
+    #[error("bad resource name")]
+    ResourceName,
+    /// An action that is neither `*` nor lower-case letters and `_`.
+    #[error("bad action list")]
+    Actions,
+}
+
+/// A token expiry that is neither `never` nor an RFC 3339 time.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("expires_at must be \"never\" or an RFC 3339 time: {0}")]
+pub struct ExpiryError(#[from] pub time::error::Parse);

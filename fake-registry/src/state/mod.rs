@@ -1,5 +1,19 @@
 //! Accounts, personal access tokens, repositories, content and the clock: plain data and every
-//! rule of the protocol, with no HTTP. [`Registry`] is the entry point.
+//! rule of the protocol, with no HTTP. [`Registry`] is the entry point: the HTTP layer parses
+//! a request, calls one of its operations and renders the answer.
+//!
+//! # Locks
+//!
+//! [`Registry`] holds two locks: the content store (blobs, uploads, manifests) and the accounts
+//! (accounts, tokens, declared repositories, sessions). When an operation needs both (a push
+//! creates its repository, a reset clears everything) it takes the content lock first, then
+//! the accounts lock; nothing takes them the other way round. The clock, the journal and the
+//! faults each have a lock of their own that is taken last and never held while taking another.
+//!
+//! The locks are `parking_lot` mutexes, which do not poison: a panic while one is held (the
+//! server answers it with a 500) releases it. The state stays consistent because every
+//! operation checks its rules before it changes anything, so a failed check leaves no half-made
+//! change behind.
 
 pub mod access;
 pub mod accounts;

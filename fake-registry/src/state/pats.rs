@@ -192,11 +192,6 @@ impl PersonalAccessToken {
         self.secret.matches(secret)
     }
 
-    /// Whether the token has expired at `now`.
-    pub fn is_expired(&self, now: OffsetDateTime) -> bool {
-        self.expires_at.is_some_and(|at| now >= at)
-    }
-
     /// Refuses an inactive or expired token, naming the reason.
     pub fn check_usable(&self, now: OffsetDateTime) -> StateResult<()> {
         if !self.is_active {

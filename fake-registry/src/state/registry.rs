@@ -1,5 +1,6 @@
-//! [`Registry`]: the whole state behind one lock, and the operations the HTTP layer and tests
-//! call. Every decision about who may do what is made here or in the modules it uses.
+//! [`Registry`]: the whole state behind two locks (order in the [`crate::state`] docs), and the
+//! operations the HTTP layer and tests call. Every decision about who may do what is made here
+//! or in the modules it uses.
 
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::BTreeMap;
@@ -21,6 +22,8 @@ use super::pats::{CreatedPat, NewPat, PatUpdate, PatView};
 use super::seed::Seed;
 use super::sessions::{GrantKind, Holder, Sessions};
 use super::totp;
+
+mod content_ops;
 
 /// The registry's state: accounts with their tokens, declared repositories, content, issued
 /// bearer secrets, the clock, the journal and injected faults.
@@ -168,7 +171,7 @@ impl Registry {
             })?;
         }
         for repository in &seed.repositories {
-            validate_repository_name(&repository.name).map_err(StateError::BadRequest)?;
+            validate_repository_name(&repository.name)?;
             inner
                 .repositories
                 .insert(repository.name.clone(), repository.visibility);
@@ -185,8 +188,10 @@ impl Registry {
     pub fn reset(&self) -> StateResult<()> {
         self.clock.reset();
         let fresh = Self::seeded(&self.seed, self.clock.now())?;
+        let mut content = self.content.lock();
+        *content = ContentStore::new(self.upload_limits);
         *self.lock() = fresh;
-        *self.content.lock() = ContentStore::new(self.upload_limits);
+        drop(content);
         self.journal.clear();
         self.faults.clear();
         Ok(())
@@ -319,7 +324,7 @@ impl Registry {
 
     /// Declares a repository, or changes the visibility of an existing one.
     pub fn add_repository(&self, name: &str, visibility: Visibility) -> StateResult<()> {
-        validate_repository_name(name).map_err(StateError::BadRequest)?;
+        validate_repository_name(name)?;
         self.lock()
             .repositories
             .insert(name.to_string(), visibility);
@@ -340,28 +345,14 @@ impl Registry {
             .collect()
     }
 
-    /// Runs `f` on the content store. Writing content into a repository that does not exist
-    /// yet creates it, private; call [`Registry::note_push`] for that.
-    pub fn content<T>(&self, f: impl FnOnce(&mut ContentStore) -> T) -> T {
-        f(&mut self.content.lock())
-    }
-
-    /// Drops upload sessions that have been idle too long, freeing their data; returns how
-    /// many went. The server calls this periodically.
-    pub fn expire_uploads(&self) -> usize {
-        self.content
-            .lock()
-            .expire_uploads(std::time::Instant::now())
-    }
-
     /// The limits upload sessions obey.
     pub fn upload_limits(&self) -> UploadLimits {
         self.upload_limits
     }
 
     /// Records that content was pushed to `name`: the repository exists from now on (private
-    /// unless declared otherwise).
-    pub fn note_push(&self, name: &str) {
+    /// unless declared otherwise). Called with the content lock held (content, then accounts).
+    fn note_push(&self, name: &str) {
         self.lock()
             .repositories
             .entry(name.to_string())

@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::access::{PatScope, Visibility};
+use super::error::ExpiryError;
 use super::pats::Origin;
 
 /// The whole seed.
@@ -111,13 +112,11 @@ impl Expiry {
     }
 
     /// Parses `"never"` or an RFC 3339 time.
-    pub fn parse(text: &str) -> Result<Expiry, String> {
+    pub fn parse(text: &str) -> Result<Expiry, ExpiryError> {
         if text == "never" {
             return Ok(Expiry::Never);
         }
-        OffsetDateTime::parse(text, &Rfc3339)
-            .map(Expiry::At)
-            .map_err(|e| format!("expires_at must be \"never\" or an RFC 3339 time: {e}"))
+        Ok(Expiry::At(OffsetDateTime::parse(text, &Rfc3339)?))
     }
 }
 
