@@ -34,7 +34,7 @@ pub use result::{CaseResult, Counts, RunReport, Status, Summary, Verdict};
 use crate::{
     check::{Redactor, visible},
     report::Reporter,
-    scenario::{Case, Suite, TargetKind},
+    scenario::{Case, CaseBody, Suite, TargetKind},
     target::HelperTarget,
 };
 
@@ -191,10 +191,10 @@ fn run_all(
 
 /// A rough count of the invocations a case makes, for scheduling.
 fn estimated_invocations(case: &Case) -> usize {
-    match &case.property {
-        Some(p) => p.cases as usize * 7,
-        None => case
-            .steps
+    match &case.body {
+        CaseBody::Property(p) => p.cases as usize * 7,
+        _ => case
+            .steps()
             .iter()
             .map(|s| if s.parallel { 1 } else { s.repeat })
             .sum(),
@@ -253,9 +253,9 @@ fn run_case(case: &Case, cx: &HelperRun) -> CaseResult {
             "needs store or erase to succeed, and the helper is declared get-only (--get-only)",
         );
     }
-    match &case.property {
-        Some(p) => property::run(case, p, cx),
-        None => helper_case::run(case, cx),
+    match &case.body {
+        CaseBody::Property(p) => property::run(case, p, cx),
+        _ => helper_case::run(case, cx),
     }
 }
 

@@ -103,14 +103,12 @@ mod tests {
                     level: Level::Must,
                     title: format!("title of {id}"),
                     cites: "c".into(),
-                    steps: vec![],
-                    property: None,
+                    body: crate::scenario::CaseBody::Steps(vec![]),
                     exclusive: false,
                     get_only: false,
                     area: "a".into(),
                     suite: name.into(),
                     source: Default::default(),
-                    login: None,
                 })
                 .collect(),
         }

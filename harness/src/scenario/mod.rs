@@ -5,5 +5,6 @@ pub mod login;
 mod model;
 pub mod template;
 
+pub(crate) use load::toml_error;
 pub use load::{LoadError, load_all, load_suite};
 pub use model::*;
