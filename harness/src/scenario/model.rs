@@ -186,7 +186,8 @@ impl fmt::Display for Source {
 }
 
 /// The action a step passes to the helper as its only argument.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
 pub enum Action {
     /// `store`: save the credentials on standard input.
     Store,
@@ -229,12 +230,6 @@ impl From<String> for Action {
     }
 }
 
-impl<'de> Deserialize<'de> for Action {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Action::from)
-    }
-}
-
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -244,7 +239,8 @@ impl fmt::Display for Action {
 /// A step's precondition: what the step establishes (e.g. "get must return the entry stored
 /// in step 1"). When the step's expectations do not hold, the requirement was not tested: the
 /// case ends blocked, not passed, and counts against the verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Precondition(String);
 
 impl Precondition {
@@ -254,16 +250,16 @@ impl Precondition {
     }
 }
 
-impl<'de> Deserialize<'de> for Precondition {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        if text.trim().is_empty() {
-            return Err(serde::de::Error::custom(
-                "a precondition must say what the step establishes, e.g. \"get must return the \
-                 entry stored in step 1\"",
-            ));
+impl TryFrom<String> for Precondition {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, &'static str> {
+        match text.trim().is_empty() {
+            true => Err(
+                "a precondition must say what the step establishes, e.g. \"get must \
+                         return the entry stored in step 1\"",
+            ),
+            false => Ok(Precondition(text)),
         }
-        Ok(Precondition(text))
     }
 }
 

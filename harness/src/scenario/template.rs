@@ -7,13 +7,13 @@
 //! server URL a case names is written with `${ns}` (or `${run}`), so that the runner, not the
 //! suite author, decides which namespace the helper's store is touched in.
 
-use std::{cmp::Ordering, fmt, fmt::Write as _, hash, marker::PhantomData};
+use std::{cmp::Ordering, fmt, fmt::Write as _, marker::PhantomData};
 
 use serde::{Deserialize, Deserializer, de::Error as _};
 use serde_json::{Map, Value};
 
 /// A set of placeholders a template may use, and how their names are read.
-pub trait Scope {
+pub trait Scope: Clone + fmt::Debug + Eq {
     /// A placeholder of the scope.
     type Name: Clone + fmt::Debug + PartialEq + Eq + Send + Sync;
     /// The placeholders, as error messages list them.
@@ -64,6 +64,7 @@ enum Piece<N> {
 }
 
 /// A string with placeholders of scope `S`, checked when it was read.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Template<S: Scope> {
     source: String,
     pieces: Vec<Piece<S::Name>>,
@@ -138,45 +139,16 @@ impl<S: Scope> Template<S> {
     }
 }
 
-impl<S: Scope> Clone for Template<S> {
-    fn clone(&self) -> Self {
-        Template {
-            source: self.source.clone(),
-            pieces: self.pieces.clone(),
-            scope: PhantomData,
-        }
-    }
-}
-
-impl<S: Scope> fmt::Debug for Template<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:?}", self.source)
-    }
-}
-
-impl<S: Scope> PartialEq for Template<S> {
-    fn eq(&self, other: &Self) -> bool {
-        self.source == other.source
-    }
-}
-
-impl<S: Scope> Eq for Template<S> {}
-
 impl<S: Scope> PartialOrd for Template<S> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
+/// Templates sort by their text as written.
 impl<S: Scope> Ord for Template<S> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.source.cmp(&other.source)
-    }
-}
-
-impl<S: Scope> hash::Hash for Template<S> {
-    fn hash<H: hash::Hasher>(&self, state: &mut H) {
-        self.source.hash(state);
     }
 }
 
@@ -233,14 +205,8 @@ impl<S: Scope> JsonTemplate<S> {
 }
 
 /// A JSON object whose keys and strings are templates, in the order written.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ObjectTemplate<S: Scope>(Vec<(Template<S>, JsonTemplate<S>)>);
-
-impl<S: Scope> Default for ObjectTemplate<S> {
-    fn default() -> Self {
-        ObjectTemplate(Vec::new())
-    }
-}
 
 impl<S: Scope> ObjectTemplate<S> {
     /// Reads every key and string of `map` as a template.
@@ -265,11 +231,6 @@ impl<S: Scope> ObjectTemplate<S> {
             .iter()
             .find(|(k, _)| k.as_str() == key)
             .and_then(|(_, v)| v.as_text())
-    }
-
-    /// True when the object has no field.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
     }
 }
 

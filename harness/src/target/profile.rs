@@ -248,71 +248,50 @@ pub enum ProfileVar {
     Secret,
 }
 
-fn profile_var<S: Scope>(body: &str, allowed: &[ProfileVar]) -> Result<ProfileVar, TemplateError> {
-    let var = match body {
-        "config_dir" => ProfileVar::ConfigDir,
-        "auth_file" => ProfileVar::AuthFile,
-        "home" => ProfileVar::Home,
-        "registry" => ProfileVar::Registry,
-        "user" => ProfileVar::User,
-        "secret" => ProfileVar::Secret,
-        _ => return Err(TemplateError::unknown::<S>(body)),
-    };
-    match allowed.contains(&var) {
-        true => Ok(var),
-        false => Err(TemplateError::unknown::<S>(body)),
+impl ProfileVar {
+    /// The first [`ProfileScope`] level that knows the placeholder.
+    fn level(self) -> u8 {
+        match self {
+            ProfileVar::ConfigDir | ProfileVar::AuthFile | ProfileVar::Home => 0,
+            ProfileVar::Registry => 1,
+            ProfileVar::User | ProfileVar::Secret => 2,
+        }
     }
 }
 
-const SANDBOX: [ProfileVar; 3] = [
-    ProfileVar::ConfigDir,
-    ProfileVar::AuthFile,
-    ProfileVar::Home,
-];
-
-/// The placeholders of the config file and its variables: the sandbox's paths.
+/// The placeholders of a profile template: at level 0 the sandbox's paths (the config file and
+/// its variables), at 1 also `${registry}` (a logout), at 2 also `${user}` and `${secret}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SandboxPaths;
+pub struct ProfileScope<const LEVEL: u8>;
 
-impl Scope for SandboxPaths {
+/// The placeholders of the config file and its variables.
+pub type SandboxPaths = ProfileScope<0>;
+/// The placeholders of a logout's arguments.
+pub type LogoutArgs = ProfileScope<1>;
+/// The placeholders of a login's arguments.
+pub type LoginArgs = ProfileScope<2>;
+
+impl<const LEVEL: u8> Scope for ProfileScope<LEVEL> {
     type Name = ProfileVar;
-    const KNOWN: &'static str = "config_dir, auth_file, home";
+    const KNOWN: &'static str = [
+        "config_dir, auth_file, home",
+        "registry, config_dir, auth_file, home",
+        "registry, user, secret, config_dir, auth_file, home",
+    ][LEVEL as usize];
     fn name(body: &str) -> Result<ProfileVar, TemplateError> {
-        profile_var::<Self>(body, &SANDBOX)
-    }
-}
-
-/// The placeholders of a logout's arguments: the sandbox's paths and the registry.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LogoutArgs;
-
-impl Scope for LogoutArgs {
-    type Name = ProfileVar;
-    const KNOWN: &'static str = "registry, config_dir, auth_file, home";
-    fn name(body: &str) -> Result<ProfileVar, TemplateError> {
-        let [a, b, c] = SANDBOX;
-        profile_var::<Self>(body, &[a, b, c, ProfileVar::Registry])
-    }
-}
-
-/// The placeholders of a login's arguments: a logout's, the username and the secret.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct LoginArgs;
-
-impl Scope for LoginArgs {
-    type Name = ProfileVar;
-    const KNOWN: &'static str = "registry, user, secret, config_dir, auth_file, home";
-    fn name(body: &str) -> Result<ProfileVar, TemplateError> {
-        let [a, b, c] = SANDBOX;
-        let all = [
-            a,
-            b,
-            c,
-            ProfileVar::Registry,
-            ProfileVar::User,
-            ProfileVar::Secret,
-        ];
-        profile_var::<Self>(body, &all)
+        let var = match body {
+            "config_dir" => ProfileVar::ConfigDir,
+            "auth_file" => ProfileVar::AuthFile,
+            "home" => ProfileVar::Home,
+            "registry" => ProfileVar::Registry,
+            "user" => ProfileVar::User,
+            "secret" => ProfileVar::Secret,
+            _ => return Err(TemplateError::unknown::<Self>(body)),
+        };
+        match var.level() <= LEVEL {
+            true => Ok(var),
+            false => Err(TemplateError::unknown::<Self>(body)),
+        }
     }
 }
 
