@@ -134,7 +134,7 @@ fn load_login_file(file: &Path, text: &str, suite: &str) -> Result<Vec<Case>, Lo
                 file: file.to_path_buf(),
                 line,
             },
-            body: CaseBody::Login(Arc::new(decl.spec())),
+            body: CaseBody::Login(Arc::new(decl)),
         });
     }
     Ok(cases)

@@ -56,13 +56,14 @@ pub struct LoginCaseFile {
     pub area: String,
     /// The cases.
     #[serde(rename = "case", default)]
-    pub cases: Vec<LoginCaseDecl>,
+    pub cases: Vec<LoginCase>,
 }
 
-/// A login case as written in a case file.
+/// A login case as written in a case file; a [`super::Case`] carries it as its body. It
+/// drives a CLI through its steps and checks each one.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LoginCaseDecl {
+pub struct LoginCase {
     /// Stable identifier, `LC-...`.
     pub id: String,
     /// MUST or SHOULD.
@@ -88,37 +89,6 @@ pub struct LoginCaseDecl {
     pub spy: SpySetup,
     /// The steps.
     #[serde(rename = "step", default)]
-    pub steps: Vec<LoginStep>,
-}
-
-impl LoginCaseDecl {
-    /// The login-specific part.
-    pub fn spec(self) -> LoginCase {
-        LoginCase {
-            requires: self.requires,
-            registry: self.registry,
-            config: self.config,
-            config_dir_exists: self.config_dir_exists,
-            spy: self.spy,
-            steps: self.steps,
-        }
-    }
-}
-
-/// What a login case does and checks (the part of a [`super::Case`] that only login cases have).
-#[derive(Debug, Clone)]
-pub struct LoginCase {
-    /// Capabilities the profile must declare; otherwise the case is skipped.
-    pub requires: Vec<Capability>,
-    /// How the case's fake registry authenticates.
-    pub registry: RegistrySetup,
-    /// The config file before the first step (a JSON object); no file when left out.
-    pub config: Option<ObjectTemplate<Login>>,
-    /// Create the config file's folder (without a file) before the first step.
-    pub config_dir_exists: bool,
-    /// How the spy credential helpers behave.
-    pub spy: SpySetup,
-    /// The steps, in order; the case stops at the first failing one.
     pub steps: Vec<LoginStep>,
 }
 
@@ -513,7 +483,7 @@ impl Values<Login> for LoginVars<'_> {
 
 /// Checks what the types cannot: the id's prefix and that there are steps. The message
 /// names the field.
-pub fn validate(case: &LoginCaseDecl) -> Result<(), (&'static str, &'static str)> {
+pub fn validate(case: &LoginCase) -> Result<(), (&'static str, &'static str)> {
     if !case.id.starts_with("LC-") {
         return Err(("id", "login cases are named `LC-AREA-001`"));
     }
