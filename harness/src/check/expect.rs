@@ -9,7 +9,10 @@ use super::{
 };
 use crate::{
     drive::{Ending, Outcome},
-    scenario::{ExitExpect, ExitWord, Expect, ListExpect, TextMatch},
+    scenario::{
+        ExitExpect, ExitWord, Expect, ListExpect, TextMatch,
+        template::{ObjectTemplate, Scope, Values, Vars},
+    },
 };
 
 /// One expectation that did not hold. Every string in it is already redacted.
@@ -36,49 +39,61 @@ pub struct CheckContext<'a> {
     pub owns: &'a dyn Fn(&str) -> bool,
 }
 
-/// Checks every expectation; an empty answer means the step passed.
-pub fn check(expect: &Expect, outcome: &Outcome, cx: &CheckContext<'_>) -> Vec<Mismatch> {
+/// Checks every expectation, with the placeholders of the step's `vars`; an empty answer means
+/// the step passed.
+pub fn check(
+    expect: &Expect,
+    vars: &Vars<'_>,
+    outcome: &Outcome,
+    cx: &CheckContext<'_>,
+) -> Vec<Mismatch> {
     let mut out = Vec::new();
-    if let Some(exit) = expect.exit {
-        check_exit(exit, &outcome.ending, &mut out);
-    } else if !matches!(outcome.ending, Ending::Exited(_)) {
-        out.push(Mismatch {
-            what: "exit status".into(),
-            expected: "a normal exit".into(),
-            actual: outcome.ending.to_string(),
-            diff: None,
-        });
-    }
+    check_ending(expect.exit, &outcome.ending, &mut out);
     let stdout = String::from_utf8_lossy(&outcome.stdout);
     let stderr = String::from_utf8_lossy(&outcome.stderr);
     if let Some(m) = &expect.stdout {
-        check_text("stdout", m, &stdout, cx, &mut out);
+        check_text("stdout", m, vars, &stdout, cx, &mut out);
     }
     if let Some(m) = &expect.stderr {
-        check_text("stderr", m, &stderr, cx, &mut out);
+        check_text("stderr", m, vars, &stderr, cx, &mut out);
     }
     if let Some(fields) = &expect.json {
-        check_json(fields, &stdout, cx, &mut out);
+        check_json(fields, vars, &stdout, cx, &mut out);
     }
     if let Some(list) = &expect.list {
-        check_list(list, &stdout, cx, &mut out);
+        check_list(list, vars, &stdout, cx, &mut out);
     }
     if !expect.any_of.is_empty() {
-        check_any_of(&expect.any_of, outcome, cx, &mut out);
+        check_any_of(&expect.any_of, vars, outcome, cx, &mut out);
     }
     out
+}
+
+/// The exit status is the expected one, or (with none expected) a normal exit.
+pub fn check_ending(exit: Option<ExitExpect>, ending: &Ending, out: &mut Vec<Mismatch>) {
+    if let Some(exit) = exit {
+        check_exit(exit, ending, out);
+    } else if !matches!(ending, Ending::Exited(_)) {
+        out.push(Mismatch {
+            what: "exit status".into(),
+            expected: "a normal exit".into(),
+            actual: ending.to_string(),
+            diff: None,
+        });
+    }
 }
 
 /// Holds when one alternative holds entirely; otherwise one mismatch names what each missed.
 fn check_any_of(
     alternatives: &[Expect],
+    vars: &Vars<'_>,
     outcome: &Outcome,
     cx: &CheckContext<'_>,
     out: &mut Vec<Mismatch>,
 ) {
     let mut missed = Vec::with_capacity(alternatives.len());
     for (n, alternative) in alternatives.iter().enumerate() {
-        let mismatches = check(alternative, outcome, cx);
+        let mismatches = check(alternative, vars, outcome, cx);
         if mismatches.is_empty() {
             return;
         }
@@ -115,13 +130,20 @@ fn check_exit(expected: ExitExpect, ending: &Ending, out: &mut Vec<Mismatch>) {
     }
 }
 
-fn check_text(
+/// Checks the matchers of one text stream, named `stream` in mismatches.
+pub fn check_text<S: Scope>(
     stream: &str,
-    m: &TextMatch,
+    m: &TextMatch<S>,
+    values: &impl Values<S>,
     text: &str,
     cx: &CheckContext<'_>,
     out: &mut Vec<Mismatch>,
 ) {
+    let x = |all: &[crate::scenario::template::Template<S>]| -> Vec<String> {
+        all.iter().map(|t| t.expand(values)).collect()
+    };
+    let (trimmed, one_of) = (m.trimmed.as_ref().map(|t| t.expand(values)), x(&m.one_of));
+    let (contains, not_contains) = (x(&m.contains), x(&m.not_contains));
     let shown = || cx.redactor.redact(text);
     let mut push = |what: String, expected: String, diff: Option<String>| {
         out.push(Mismatch {
@@ -137,16 +159,15 @@ fn check_text(
         let expected = if empty { "nothing" } else { "some output" };
         push(stream.to_string(), expected.into(), None);
     }
-    if let Some(want) = &m.trimmed
+    if let Some(want) = &trimmed
         && want.trim() != text.trim()
     {
         let want = cx.redactor.redact(want.trim());
         let diff = unified(&format!("{want}\n"), &format!("{}\n", shown().trim()));
         push(format!("{stream} (trimmed)"), quote(&want), diff);
     }
-    if !m.one_of.is_empty() && !m.one_of.iter().any(|w| w.trim() == text.trim()) {
-        let options: Vec<String> = m
-            .one_of
+    if !one_of.is_empty() && !one_of.iter().any(|w| w.trim() == text.trim()) {
+        let options: Vec<String> = one_of
             .iter()
             .map(|w| quote(&cx.redactor.redact(w.trim())))
             .collect();
@@ -156,14 +177,13 @@ fn check_text(
             None,
         );
     }
-    for needle in &m.contains {
+    for needle in &contains {
         if !text.contains(needle.as_str()) {
             let needle = cx.redactor.redact(needle);
             push(format!("{stream} contains"), quote(&needle), None);
         }
     }
-    let found: Vec<String> = m
-        .not_contains
+    let found: Vec<String> = not_contains
         .iter()
         .filter(|needle| text.contains(needle.as_str()))
         .map(|needle| quote(&cx.redactor.redact(needle)))
@@ -205,11 +225,13 @@ fn kind(v: &Value) -> &'static str {
 }
 
 fn check_json(
-    fields: &Map<String, Value>,
+    fields: &ObjectTemplate<crate::scenario::template::Helper>,
+    vars: &Vars<'_>,
     stdout: &str,
     cx: &CheckContext<'_>,
     out: &mut Vec<Mismatch>,
 ) {
+    let fields = &fields.expand(vars);
     let expected_shown = cx.redactor.redact_json(&Value::Object(fields.clone()));
     let actual = match parse_object(stdout) {
         Ok(map) => map,
@@ -246,7 +268,15 @@ fn check_json(
     });
 }
 
-fn check_list(list: &ListExpect, stdout: &str, cx: &CheckContext<'_>, out: &mut Vec<Mismatch>) {
+fn check_list(
+    list: &ListExpect,
+    vars: &Vars<'_>,
+    stdout: &str,
+    cx: &CheckContext<'_>,
+    out: &mut Vec<Mismatch>,
+) {
+    let includes = list.includes.expand(vars);
+    let excludes: Vec<String> = list.excludes.iter().map(|t| t.expand(vars)).collect();
     let entries = match parse_object(stdout) {
         Ok(map) => map,
         Err(why) => {
@@ -265,14 +295,14 @@ fn check_list(list: &ListExpect, stdout: &str, cx: &CheckContext<'_>, out: &mut 
         .filter(|(url, _)| (cx.owns)(url))
         .collect();
     let mut wrong = Vec::new();
-    for (url, user) in &list.includes {
+    for (url, user) in &includes {
         match ours.get(url) {
             Some(got) if got == user => {}
             Some(_) => wrong.push(format!("{url}: listed with another username")),
             None => wrong.push(format!("{url}: not listed")),
         }
     }
-    for url in &list.excludes {
+    for url in &excludes {
         if ours.contains_key(url) {
             wrong.push(format!("{url}: listed but should not be"));
         }
@@ -285,7 +315,7 @@ fn check_list(list: &ListExpect, stdout: &str, cx: &CheckContext<'_>, out: &mut 
         what: "list answer (run namespace only)".into(),
         expected: cx
             .redactor
-            .redact_json(&serde_json::json!({"includes": list.includes, "excludes": list.excludes}))
+            .redact_json(&serde_json::json!({"includes": includes, "excludes": excludes}))
             .to_string(),
         actual: format!(
             "{} ({})",
@@ -334,8 +364,16 @@ mod tests {
         r.register("s3cret-value");
         let secrets = vec!["s3cret-value".to_string()];
         let owns = |u: &str| u.contains("r1.credconform.test");
+        let vars = Vars {
+            ns: "c.r1.credconform.test",
+            run: "r1",
+            port: 1,
+            i: 0,
+            helper: "docker-credential-x",
+        };
         check(
             e,
+            &vars,
             o,
             &CheckContext {
                 redactor: &r,

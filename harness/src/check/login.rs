@@ -12,7 +12,8 @@ use super::{Mismatch, Redactor, quote};
 use crate::{
     bundled::spy::{SpyCall, secret_hash},
     scenario::login::{
-        AuthExpect, ConfigExpect, JournalExpect, RequestMatch, SpyCallMatch, SpyExpect,
+        AuthExpect, ConfigExpect, FileMode, JournalExpect, LoginTemplate, LoginVars, RequestMatch,
+        SpyCallMatch, SpyExpect,
     },
 };
 
@@ -72,23 +73,60 @@ pub struct ConfigCheck<'a> {
     pub redactor: &'a Redactor,
     /// Whether the folder existed before the case.
     pub dir_created_by_cli: bool,
+    /// The case's placeholders.
+    pub vars: &'a LoginVars<'a>,
+}
+
+impl ConfigCheck<'_> {
+    /// The file's bytes as text, redacted.
+    fn text(&self, bytes: Option<&[u8]>) -> String {
+        let raw = String::from_utf8_lossy(bytes.unwrap_or_default());
+        self.redactor.redact(&super::snapshot::redact_config_text(
+            &raw,
+            &Default::default(),
+        ))
+    }
+
+    /// The file for a mismatch: `no file`, or its redacted text quoted.
+    fn show(&self, bytes: &Option<Vec<u8>>) -> String {
+        match bytes {
+            None => "no file".to_string(),
+            Some(b) => quote(&self.text(Some(b))),
+        }
+    }
+
+    fn expand(&self, t: &LoginTemplate) -> String {
+        t.expand(self.vars)
+    }
 }
 
 /// Checks the config file.
 pub fn check_config(e: &ConfigExpect, cx: &ConfigCheck<'_>) -> Vec<Mismatch> {
     let mut out = Vec::new();
+    check_presence(e, cx, &mut out);
+    check_modes(e, cx, &mut out);
+    let json = cx.after.json();
+    let needs_json = !e.auths.is_empty() || !e.no_auths.is_empty() || !e.keep.is_empty();
+    if needs_json && json.is_none() {
+        out.push(mismatch(
+            "config file",
+            "a JSON object",
+            cx.show(&cx.after.bytes),
+        ));
+        return out;
+    }
+    let json = json.unwrap_or(Value::Null);
+    check_auths(e, &json, cx, &mut out);
+    check_settings(e, &json, cx, &mut out);
+    if e.no_secrets {
+        check_no_secrets(&json, cx, &mut out);
+    }
+    out
+}
+
+/// `absent` and `unchanged`.
+fn check_presence(e: &ConfigExpect, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) {
     let after = cx.after;
-    let text = |b: Option<&[u8]>| {
-        let raw = String::from_utf8_lossy(b.unwrap_or_default());
-        cx.redactor.redact(&super::snapshot::redact_config_text(
-            &raw,
-            &Default::default(),
-        ))
-    };
-    let show = |b: &Option<Vec<u8>>| match b {
-        None => "no file".to_string(),
-        Some(b) => quote(&text(Some(b))),
-    };
     if let Some(absent) = e.absent
         && absent != after.bytes.is_none()
     {
@@ -97,61 +135,67 @@ pub fn check_config(e: &ConfigExpect, cx: &ConfigCheck<'_>) -> Vec<Mismatch> {
         } else {
             "a config file"
         };
-        out.push(mismatch("config file", expected, show(&after.bytes)));
+        out.push(mismatch("config file", expected, cx.show(&after.bytes)));
     }
     if e.unchanged && cx.before.bytes != after.bytes {
         let mut m = mismatch(
             "config file unchanged",
-            show(&cx.before.bytes),
-            show(&after.bytes),
+            cx.show(&cx.before.bytes),
+            cx.show(&after.bytes),
         );
         m.diff = super::diff::unified(
-            &text(cx.before.bytes.as_deref()),
-            &text(after.bytes.as_deref()),
+            &cx.text(cx.before.bytes.as_deref()),
+            &cx.text(after.bytes.as_deref()),
         );
         out.push(m);
     }
+}
+
+/// The file's mode, and its folder's when the CLI created the folder.
+fn check_modes(e: &ConfigExpect, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) {
     let modes = [
-        ("config file mode", &e.mode, after.mode, true),
+        ("config file mode", e.mode, cx.after.mode, true),
         (
             "config folder mode",
-            &e.dir_mode,
-            after.dir_mode,
+            e.dir_mode,
+            cx.after.dir_mode,
             cx.dir_created_by_cli,
         ),
     ];
     for (what, want, got, applies) in modes {
-        if let Some(want) = want
+        if let Some(FileMode(want)) = want
             && applies
+            && got != Some(want)
         {
-            let want = u32::from_str_radix(want, 8).unwrap_or(0);
-            if got != Some(want) {
-                let got = got.map_or("missing".into(), |g| format!("{g:04o}"));
-                out.push(mismatch(what, format!("{want:04o}"), got));
-            }
+            let got = got.map_or("missing".into(), |g| format!("{g:04o}"));
+            out.push(mismatch(what, format!("{want:04o}"), got));
         }
     }
-    let json = after.json();
-    let needs_json = !e.auths.is_empty() || !e.no_auths.is_empty() || !e.keep.is_empty();
-    if needs_json && json.is_none() {
-        out.push(mismatch("config file", "a JSON object", show(&after.bytes)));
-        return out;
-    }
-    let json = json.unwrap_or(Value::Null);
+}
+
+/// `auths` entries present (and as expected) and absent.
+fn check_auths(e: &ConfigExpect, json: &Value, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) {
     for (key, want) in &e.auths {
-        match json.pointer(&pointer(&["auths", key])) {
+        let key = cx.expand(key);
+        match json.pointer(&pointer(&["auths", &key])) {
             None => out.push(mismatch(&format!("auths[{key}]"), "an entry", "none")),
-            Some(entry) => check_entry(key, want, entry, cx.redactor, &mut out),
+            Some(entry) => check_entry(&key, want, entry, cx.redactor, out),
         }
     }
     for key in &e.no_auths {
-        if json.pointer(&pointer(&["auths", key])).is_some() {
+        let key = cx.expand(key);
+        if json.pointer(&pointer(&["auths", &key])).is_some() {
             out.push(mismatch(&format!("auths[{key}]"), "no entry", "an entry"));
         }
     }
+}
+
+/// Settings kept from the starting config, and settings that must not exist.
+fn check_settings(e: &ConfigExpect, json: &Value, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) {
     for p in &e.keep {
-        let before = cx.initial.and_then(|i| i.pointer(p));
-        let now = json.pointer(p);
+        let p = cx.expand(p);
+        let before = cx.initial.and_then(|i| i.pointer(&p));
+        let now = json.pointer(&p);
         if before != now {
             let shown = |v: Option<&Value>| {
                 v.map_or("absent".into(), |v| cx.redactor.redact_json(v).to_string())
@@ -164,28 +208,31 @@ pub fn check_config(e: &ConfigExpect, cx: &ConfigCheck<'_>) -> Vec<Mismatch> {
         }
     }
     for p in &e.lacks {
-        if json.pointer(p).is_some() {
+        let p = cx.expand(p);
+        if json.pointer(&p).is_some() {
             out.push(mismatch(&format!("setting {p}"), "absent", "present"));
         }
     }
-    if e.no_secrets
-        && let Some(bytes) = &after.bytes
-    {
-        let text = String::from_utf8_lossy(bytes);
-        let decoded = decoded_auth_values(&json);
-        let leaked = cx.secrets.iter().any(|s| {
-            !s.is_empty()
-                && (text.contains(s.as_str()) || decoded.iter().any(|d| d.contains(s.as_str())))
-        });
-        if leaked {
-            out.push(mismatch(
-                "config file holds no secret",
-                "no secret of the case, in clear or base64",
-                "a secret of the case (redacted)",
-            ));
-        }
+}
+
+/// No secret of the case in the file, in clear or inside a base64 `auth`.
+fn check_no_secrets(json: &Value, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) {
+    let Some(bytes) = &cx.after.bytes else {
+        return;
+    };
+    let text = String::from_utf8_lossy(bytes);
+    let decoded = decoded_auth_values(json);
+    let leaked = cx.secrets.iter().any(|s| {
+        !s.is_empty()
+            && (text.contains(s.as_str()) || decoded.iter().any(|d| d.contains(s.as_str())))
+    });
+    if leaked {
+        out.push(mismatch(
+            "config file holds no secret",
+            "no secret of the case, in clear or base64",
+            "a secret of the case (redacted)",
+        ));
     }
-    out
 }
 
 fn pointer(parts: &[&str]) -> String {
@@ -274,21 +321,24 @@ fn check_entry(key: &str, want: &AuthExpect, entry: &Value, r: &Redactor, out: &
     }
 }
 
-fn call_matches(m: &SpyCallMatch, c: &SpyCall) -> bool {
+fn call_matches(m: &SpyCallMatch, vars: &LoginVars<'_>, c: &SpyCall) -> bool {
     let eq = |want: &Option<String>, got: &Option<String>| {
         want.as_ref()
             .is_none_or(|w| got.as_deref() == Some(w.as_str()))
     };
     m.helper.as_ref().is_none_or(|h| *h == c.helper)
         && m.action.as_ref().is_none_or(|a| *a == c.action)
-        && eq(&m.server_url, &c.server_url)
+        && eq(
+            &m.server_url.as_ref().map(|u| u.expand(vars)),
+            &c.server_url,
+        )
         && eq(&m.username, &c.username)
         && m.secret
             .as_ref()
             .is_none_or(|s| c.secret_sha256.as_deref() == Some(secret_hash(s).as_str()))
 }
 
-fn describe_call(m: &SpyCallMatch, r: &Redactor) -> String {
+fn describe_call(m: &SpyCallMatch, vars: &LoginVars<'_>, r: &Redactor) -> String {
     let mut parts = Vec::new();
     let mut add = |k: &str, v: &Option<String>| {
         if let Some(v) = v {
@@ -297,7 +347,7 @@ fn describe_call(m: &SpyCallMatch, r: &Redactor) -> String {
     };
     add("helper", &m.helper);
     add("action", &m.action);
-    add("ServerURL", &m.server_url);
+    add("ServerURL", &m.server_url.as_ref().map(|u| u.expand(vars)));
     add("Username", &m.username);
     if let Some(s) = &m.secret {
         parts.push(format!("Secret={}", super::redact::placeholder(s)));
@@ -328,22 +378,27 @@ fn describe_calls(calls: &[SpyCall], r: &Redactor) -> String {
 }
 
 /// Checks the spy helpers' calls made during a step.
-pub fn check_spy(e: &SpyExpect, calls: &[SpyCall], r: &Redactor) -> Vec<Mismatch> {
+pub fn check_spy(
+    e: &SpyExpect,
+    vars: &LoginVars<'_>,
+    calls: &[SpyCall],
+    r: &Redactor,
+) -> Vec<Mismatch> {
     let mut out = Vec::new();
     for m in &e.calls {
-        if !calls.iter().any(|c| call_matches(m, c)) {
+        if !calls.iter().any(|c| call_matches(m, vars, c)) {
             out.push(mismatch(
                 "credential helper calls",
-                describe_call(m, r),
+                describe_call(m, vars, r),
                 describe_calls(calls, r),
             ));
         }
     }
     for m in &e.no_calls {
-        if calls.iter().any(|c| call_matches(m, c)) {
+        if calls.iter().any(|c| call_matches(m, vars, c)) {
             out.push(mismatch(
                 "credential helper calls",
-                format!("no {}", describe_call(m, r).trim_start_matches("a ")),
+                format!("no {}", describe_call(m, vars, r).trim_start_matches("a ")),
                 describe_calls(calls, r),
             ));
         }
@@ -427,6 +482,12 @@ mod tests {
         }
     }
 
+    const VARS: LoginVars<'static> = LoginVars {
+        host: "h:1",
+        url: "http://h:1",
+        port: 1,
+    };
+
     #[test]
     fn entries_modes_kept_settings_and_leaks_are_checked() {
         let before = state(r#"{"psFormat":"x"}"#);
@@ -442,12 +503,13 @@ mod tests {
             secrets: &secrets,
             redactor: &r,
             dir_created_by_cli: true,
+            vars: &VARS,
         };
         let e: ConfigExpect = toml::from_str(
             r#"mode = "0600"
                keep = ["/psFormat"]
                no_secrets = true
-               auths = { "h:1" = { user = "alice", secret = "password1" } }"#,
+               auths = { "${host}" = { user = "alice", secret = "password1" } }"#,
         )
         .unwrap();
         let found = check_config(&e, &cx);
@@ -471,14 +533,14 @@ mod tests {
             exit: 0,
         };
         let e: SpyExpect = toml::from_str(
-            r#"calls = [{ action = "store", server_url = "h:1", secret = "pw" }]
+            r#"calls = [{ action = "store", server_url = "${host}", secret = "pw" }]
                no_calls = [{ action = "erase" }]"#,
         )
         .unwrap();
         let r = Redactor::new();
-        assert!(check_spy(&e, std::slice::from_ref(&call), &r).is_empty());
+        assert!(check_spy(&e, &VARS, std::slice::from_ref(&call), &r).is_empty());
         let wrong: SpyExpect =
             toml::from_str(r#"calls = [{ action = "store", secret = "other" }]"#).unwrap();
-        assert_eq!(check_spy(&wrong, &[call], &r).len(), 1);
+        assert_eq!(check_spy(&wrong, &VARS, &[call], &r).len(), 1);
     }
 }

@@ -136,16 +136,6 @@ impl Sandbox {
         &self.env
     }
 
-    /// The placeholder values a profile can use: `config_dir`, `auth_file`, `home`.
-    pub fn profile_vars(&self) -> [(&'static str, String); 3] {
-        let s = |p: &Path| p.display().to_string();
-        [
-            ("config_dir", s(&self.config_dir)),
-            ("auth_file", s(&self.auth_file)),
-            ("home", s(&self.home)),
-        ]
-    }
-
     /// An invocation of the CLI with `args` and `stdin`, in the sandbox environment only.
     pub fn invocation(&self, args: Vec<String>, stdin: Vec<u8>) -> Invocation {
         let mut inv = Invocation::new(&self.program, args);

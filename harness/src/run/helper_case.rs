@@ -11,10 +11,7 @@ use super::{
 use crate::{
     check::{self, CheckContext},
     drive::{self, Ending, Outcome},
-    scenario::{
-        Case, Expect, Stdin, Step,
-        template::{self, Vars},
-    },
+    scenario::{Action, Case, Stdin, Step, template::Vars},
 };
 
 /// Timed-out calls a case may make; then it fails with that reason, its remaining repetitions
@@ -23,18 +20,30 @@ pub const TIMEOUT_BUDGET: usize = 3;
 
 /// One invocation, fully expanded and ready to run.
 #[derive(Debug, Clone)]
-struct Prepared {
+struct Prepared<'a> {
     step: usize,
     repetition: usize,
+    /// The action, when the step passes one.
+    action: Option<&'a Action>,
     args: Vec<String>,
     stdin: String,
     /// The credentials payload, when stdin is one (shown with its secret described).
     json: Option<Map<String, Value>>,
-    expect: Expect,
+    /// The placeholders the step's expectations are checked with.
+    vars: Vars<'a>,
     /// The server URL the invocation names, if any.
     url: Option<String>,
     /// The secret a `store` hands over, if any.
     secret: Option<String>,
+}
+
+impl Prepared<'_> {
+    /// The server URL of a `store`, which the ledger must know of.
+    fn stored_url(&self) -> Option<&String> {
+        self.url
+            .as_ref()
+            .filter(|_| self.action == Some(&Action::Store))
+    }
 }
 
 /// Runs a step-based case.
@@ -42,7 +51,20 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
     let started = Instant::now();
     let host = cx.namespace.case_host(&case.id);
     let segment = cx.namespace.case_segment(&case.id);
-    let prepared = match prepare_case(case, cx, &host, &segment) {
+    let helper = cx
+        .target
+        .path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy();
+    let base = Vars {
+        ns: &host,
+        run: &segment,
+        port: cx.namespace.port(),
+        i: 0,
+        helper: &helper,
+    };
+    let prepared = match prepare_case(case, cx, &base) {
         Ok(p) => p,
         Err(result) => return *result,
     };
@@ -69,17 +91,13 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
     let mut result = CaseResult::new(case, Status::Passed);
     let mut timeouts = 0;
     let mut stored = Vec::new();
-    for (step, group) in case.steps.iter().zip(&prepared) {
+    for (step, group) in case.steps().iter().zip(&prepared) {
         let outcomes = execute(step, group, cx, &mut timeouts);
         for (p, outcome) in group.iter().zip(outcomes) {
-            if p.args.first().map(String::as_str) == Some("store")
-                && let Some(url) = &p.url
-            {
-                stored.push(url.clone());
-            }
+            stored.extend(p.stored_url().cloned());
             let record = match outcome {
                 Ok(outcome) => {
-                    let mismatches = check::check(&p.expect, &outcome, &check_cx);
+                    let mismatches = check::check(&step.expect, &p.vars, &outcome, &check_cx);
                     after_success(p, &outcome, cx);
                     record(
                         p,
@@ -125,31 +143,16 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
 
 /// Expands every step of the case, refusing URLs outside the namespace and skipping the case
 /// when it would use a host that already holds a user's entry.
-fn prepare_case(
-    case: &Case,
+fn prepare_case<'a>(
+    case: &'a Case,
     cx: &HelperRun,
-    host: &str,
-    segment: &str,
-) -> Result<Vec<Vec<Prepared>>, Box<CaseResult>> {
-    let helper = cx
-        .target
-        .path
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy();
-    let mut all = Vec::with_capacity(case.steps.len());
-    for (n, step) in case.steps.iter().enumerate() {
+    base: &Vars<'a>,
+) -> Result<Vec<Vec<Prepared<'a>>>, Box<CaseResult>> {
+    let mut all = Vec::with_capacity(case.steps().len());
+    for (n, step) in case.steps().iter().enumerate() {
         let mut group = Vec::with_capacity(step.repeat);
         for i in 0..step.repeat {
-            let vars = Vars {
-                ns: host,
-                run: segment,
-                port: cx.namespace.port(),
-                i,
-                helper: &helper,
-            };
-            let p = prepare(step, n + 1, i, &vars)
-                .map_err(|e| Box::new(CaseResult::new(case, Status::Error).with_note(e)))?;
+            let p = prepare(step, n + 1, Vars { i, ..base.clone() });
             if let Some(url) = &p.url {
                 if !cx.namespace.owns(url) {
                     return Err(Box::new(CaseResult::new(case, Status::Error).with_note(
@@ -172,40 +175,48 @@ fn prepare_case(
     Ok(all)
 }
 
-fn prepare(step: &Step, n: usize, i: usize, vars: &Vars<'_>) -> Result<Prepared, String> {
-    let x = |t: &str| template::expand(t, vars).map_err(|e| format!("step {n}: {e}"));
-    let mut args: Vec<String> = step.action.iter().cloned().collect();
-    for a in &step.extra_args {
-        args.push(x(a)?);
-    }
-    let (stdin, url, secret, json) = match &step.stdin {
-        None => (String::new(), None, None, None),
+fn prepare<'a>(step: &'a Step, n: usize, vars: Vars<'a>) -> Prepared<'a> {
+    let mut args: Vec<String> = step.action.iter().map(|a| a.to_string()).collect();
+    args.extend(step.extra_args.iter().map(|a| a.expand(&vars)));
+    // A payload's URL is kept as written (the helper may be tested on surrounding blanks); a
+    // get or erase argument is read the way helpers read it, trimmed.
+    let url = step
+        .server_url()
+        .map(|u| u.expand(&vars))
+        .filter(|u| !u.trim().is_empty())
+        .map(|u| match step.stdin {
+            Some(Stdin::Text(_)) => u.trim().to_string(),
+            _ => u,
+        });
+    let (stdin, secret, json) = match &step.stdin {
+        None => (String::new(), None, None),
         Some(Stdin::Text(t)) => {
-            let text = x(t)?;
-            let url = (step.action.as_deref() != Some("store") && !text.trim().is_empty())
-                .then(|| text.trim().to_string());
+            let text = t.expand(&vars);
             // A malformed payload can still carry a secret: find it so it is redacted too.
             let secret = secret_in_raw_payload(&text);
-            (text, url, secret, None)
+            (text, secret, None)
         }
         Some(Stdin::Credentials { json }) => {
-            let expanded = expand_map(json, &x)?;
+            let expanded = json.expand(&vars);
             let text = Value::Object(expanded.clone()).to_string();
-            let field = |k: &str| expanded.get(k).and_then(Value::as_str).map(str::to_string);
-            let url = field("ServerURL").filter(|u| !u.trim().is_empty());
-            (text, url, field("Secret"), Some(expanded))
+            let secret = expanded
+                .get("Secret")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            (text, secret, Some(expanded))
         }
     };
-    Ok(Prepared {
+    Prepared {
         step: n,
-        repetition: i,
+        repetition: vars.i,
+        action: step.action.as_ref(),
         args,
         stdin,
         json,
-        expect: expand_expect(&step.expect, &x)?,
+        vars,
         url,
         secret,
-    })
+    }
 }
 
 /// The string after the first `"Secret":` of a payload that may not be valid JSON as a whole.
@@ -218,59 +229,6 @@ fn secret_in_raw_payload(text: &str) -> Option<String> {
         .ok()
 }
 
-type Expand<'a> = dyn Fn(&str) -> Result<String, String> + 'a;
-
-fn expand_map(map: &Map<String, Value>, x: &Expand<'_>) -> Result<Map<String, Value>, String> {
-    map.iter()
-        .map(|(k, v)| Ok((x(k)?, expand_value(v, x)?)))
-        .collect()
-}
-
-fn expand_value(v: &Value, x: &Expand<'_>) -> Result<Value, String> {
-    Ok(match v {
-        Value::String(s) => Value::String(x(s)?),
-        Value::Object(m) => Value::Object(expand_map(m, x)?),
-        Value::Array(a) => Value::Array(
-            a.iter()
-                .map(|v| expand_value(v, x))
-                .collect::<Result<_, _>>()?,
-        ),
-        other => other.clone(),
-    })
-}
-
-fn expand_expect(e: &Expect, x: &Expand<'_>) -> Result<Expect, String> {
-    let mut e = e.clone();
-    for m in [&mut e.stdout, &mut e.stderr].into_iter().flatten() {
-        if let Some(t) = &m.trimmed {
-            m.trimmed = Some(x(t)?);
-        }
-        for s in m
-            .contains
-            .iter_mut()
-            .chain(&mut m.not_contains)
-            .chain(&mut m.one_of)
-        {
-            *s = x(s)?;
-        }
-    }
-    if let Some(json) = &e.json {
-        e.json = Some(expand_map(json, x)?);
-    }
-    if let Some(list) = &mut e.list {
-        list.includes = expand_map(&list.includes, x)?;
-        for s in &mut list.excludes {
-            *s = x(s)?;
-        }
-    }
-    e.any_of = e
-        .any_of
-        .iter()
-        .map(|alternative| expand_expect(alternative, x))
-        .collect::<Result<_, _>>()?;
-    Ok(e)
-}
-
 /// Runs a step's invocations, at the same time when the step says `parallel`; one after the
 /// other otherwise, stopping once the case has timed out [`TIMEOUT_BUDGET`] times (counted in
 /// `timeouts`).
@@ -281,9 +239,7 @@ fn execute(
     timeouts: &mut usize,
 ) -> Vec<Result<Outcome, drive::SpawnError>> {
     let run_one = |p: &Prepared| {
-        if p.args.first().map(String::as_str) == Some("store")
-            && let Some(url) = &p.url
-        {
+        if let Some(url) = p.stored_url() {
             cx.ledger.record(url);
         }
         drive::run(
@@ -322,17 +278,13 @@ fn execute(
 fn set_unmet(result: &mut CaseResult, step: &Step, p: &Prepared) {
     match &step.precondition {
         None => result.status = Status::Failed,
-        Some(needed) => result.block(
-            p.step,
-            step.action.as_deref().unwrap_or("no action"),
-            needed,
-        ),
+        Some(needed) => result.block(p.step, step.action_name(), needed.as_str()),
     }
 }
 
 /// Keeps the ledger exact: an entry erased by the case itself needs no cleanup.
 fn after_success(p: &Prepared, outcome: &Outcome, cx: &HelperRun) {
-    if p.args.first().map(String::as_str) == Some("erase")
+    if p.action == Some(&Action::Erase)
         && outcome.ending == Ending::Exited(0)
         && let Some(url) = &p.url
     {

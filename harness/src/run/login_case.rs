@@ -9,7 +9,7 @@ use std::{
     time::Instant,
 };
 
-use fake_registry::{AuthMode, FakeRegistry, RunningRegistry, Seed};
+use fake_registry::{AuthMode, FakeRegistry, RunningRegistry, Seed, state::error::StateError};
 use serde_json::Value;
 
 use super::{
@@ -33,8 +33,11 @@ use crate::{
     },
     report::Reporter,
     scenario::{
-        Case, Expect,
-        login::{self as model, LoginCase, LoginStep, LoginVars, RegistryAuth, SecretVia},
+        Case, CaseBody,
+        login::{
+            self as model, AdminAction, LoginCase, LoginStep, LoginStepKind, LoginVars,
+            RegistryAuth, SecretVia,
+        },
     },
     target::{LoginCliTarget, TargetInfo, profile},
 };
@@ -181,9 +184,71 @@ struct Live {
     port: u16,
 }
 
+impl Live {
+    /// The case's placeholder values.
+    fn vars(&self) -> LoginVars<'_> {
+        LoginVars {
+            host: &self.host,
+            url: &self.url,
+            port: self.port,
+        }
+    }
+
+    /// The profile placeholders of the sandbox, with no login values.
+    fn sandbox_values(&self) -> profile::ProfileValues<'_> {
+        sandbox_values(&self.sandbox)
+    }
+}
+
+fn sandbox_values(sandbox: &Sandbox) -> profile::ProfileValues<'_> {
+    fn text(p: &std::path::Path) -> &str {
+        p.to_str().unwrap_or_default()
+    }
+    profile::ProfileValues {
+        config_dir: text(&sandbox.config_dir),
+        auth_file: text(&sandbox.auth_file),
+        home: text(&sandbox.home),
+        ..Default::default()
+    }
+}
+
+/// Why a login case could not be carried out: a fault of the run, not of the CLI.
+#[derive(Debug, thiserror::Error)]
+enum CaseError {
+    /// The case's registry did not start.
+    #[error("cannot start the fake registry: {0:#}")]
+    Registry(anyhow::Error),
+    /// The sandbox could not be made.
+    #[error("cannot make the sandbox: {0}")]
+    Sandbox(std::io::Error),
+    /// The config folder or file could not be written.
+    #[error("cannot create {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// The CLI could not be started.
+    #[error(transparent)]
+    Spawn(#[from] drive::SpawnError),
+    /// The registry refused an `admin` step.
+    #[error("step {step}: {what}: {source}")]
+    Admin {
+        step: usize,
+        what: &'static str,
+        source: StateError,
+    },
+    /// The profile cannot hand the secret over the way the step asks.
+    #[error("step {step}: the {profile} profile has no `login.{what}` template")]
+    NoTemplate {
+        step: usize,
+        profile: String,
+        what: &'static str,
+    },
+}
+
 fn run(case: &Case, cx: &LoginRun) -> CaseResult {
     let started = Instant::now();
-    let Some(spec) = case.login.as_deref() else {
+    let CaseBody::Login(spec) = &case.body else {
         return CaseResult::new(case, Status::Error).with_note("not a login case");
     };
     let caps = cx.target.profile.capabilities;
@@ -195,7 +260,10 @@ fn run(case: &Case, cx: &LoginRun) -> CaseResult {
     }
     let live = match setup(spec, cx) {
         Ok(l) => l,
-        Err(e) => return CaseResult::new(case, Status::Error).with_note(cx.redactor.redact(&e)),
+        Err(e) => {
+            return CaseResult::new(case, Status::Error)
+                .with_note(cx.redactor.redact(&e.to_string()));
+        }
     };
     let mut result = run_steps(case, spec, cx, &live);
     drop(live.sandbox);
@@ -204,7 +272,7 @@ fn run(case: &Case, cx: &LoginRun) -> CaseResult {
     result
 }
 
-fn setup(spec: &LoginCase, cx: &LoginRun) -> Result<Live, String> {
+fn setup(spec: &LoginCase, cx: &LoginRun) -> Result<Live, CaseError> {
     let mode = match spec.registry.auth {
         RegistryAuth::Bearer => AuthMode::Bearer,
         RegistryAuth::Basic => AuthMode::Basic,
@@ -217,136 +285,179 @@ fn setup(spec: &LoginCase, cx: &LoginRun) -> Result<Live, String> {
                 .auth_mode(mode)
                 .start(),
         )
-        .map_err(|e| format!("cannot start the fake registry: {e:#}"))?;
-    let mut sandbox = Sandbox::new(&cx.target.path, cx.programs.dir())
-        .map_err(|e| format!("cannot make the sandbox: {e}"))?;
-    let sb_vars = sandbox.profile_vars();
-    let vars: Vec<(&str, &str)> = sb_vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        .map_err(CaseError::Registry)?;
+    let mut sandbox =
+        Sandbox::new(&cx.target.path, cx.programs.dir()).map_err(CaseError::Sandbox)?;
     let profile = &cx.target.profile;
-    let config_file = PathBuf::from(profile::expand(&profile.config.file, &vars)?);
-    for (k, v) in &profile.config.env {
-        sandbox.set_env(k, profile::expand(v, &vars)?);
+    let paths = sandbox_values(&sandbox);
+    let config_file = PathBuf::from(profile.config.file.expand(&paths));
+    let env: Vec<(String, String)> = profile
+        .config
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.expand(&paths)))
+        .collect();
+    for (k, v) in env {
+        sandbox.set_env(k, v);
     }
     if !spec.spy.fail.is_empty() {
         sandbox.set_env(spy::FAIL_ENV, spec.spy.fail.join(","));
     }
-    let host = registry.host();
-    let url = registry.url();
-    let port = registry.addr().port();
-    let login_vars = LoginVars {
-        host: &host,
-        url: &url,
-        port,
+    let live = Live {
+        host: registry.host(),
+        url: registry.url(),
+        port: registry.addr().port(),
+        registry,
+        sandbox,
+        config_file,
     };
     if spec.config_dir_exists || spec.config.is_some() {
-        let dir = config_file.parent().unwrap_or(sandbox.root());
+        let dir = live.config_file.parent().unwrap_or(live.sandbox.root());
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            .map_err(|source| CaseError::Write {
+                path: dir.to_path_buf(),
+                source,
+            })?;
     }
     if let Some(config) = &spec.config {
-        let json = model::expand_json(&Value::Object(config.clone()), &login_vars)?;
-        let text = serde_json::to_string_pretty(&json).map_err(|e| e.to_string())? + "\n";
-        fs::write(&config_file, text).map_err(|e| e.to_string())?;
-        fs::set_permissions(&config_file, fs::Permissions::from_mode(0o600))
-            .map_err(|e| e.to_string())?;
+        write_config(
+            &live.config_file,
+            &Value::Object(config.expand(&live.vars())),
+        )?;
     }
-    Ok(Live {
-        registry,
-        sandbox,
-        config_file,
-        host,
-        url,
-        port,
+    Ok(live)
+}
+
+/// Writes the starting config file, readable by its owner only.
+fn write_config(file: &std::path::Path, json: &Value) -> Result<(), CaseError> {
+    let text = serde_json::to_string_pretty(json).unwrap_or_default() + "\n";
+    let write = || {
+        fs::write(file, text)?;
+        fs::set_permissions(file, fs::Permissions::from_mode(0o600))
+    };
+    write().map_err(|source| CaseError::Write {
+        path: file.to_path_buf(),
+        source,
     })
 }
 
+/// What the steps of one case share.
+struct CaseRun<'a> {
+    case: &'a Case,
+    spec: &'a LoginCase,
+    cx: &'a LoginRun,
+    live: &'a Live,
+    vars: LoginVars<'a>,
+    /// The starting config, expanded (for `keep`).
+    initial: Option<Value>,
+    /// How many steps take a snapshot (their names then carry the step).
+    snapshot_steps: usize,
+}
+
+/// Where the sandbox stood before a step, so the step's effects can be told apart.
+struct Before {
+    config: ConfigState,
+    spy_calls: usize,
+    journal_entries: usize,
+}
+
 fn run_steps(case: &Case, spec: &LoginCase, cx: &LoginRun, live: &Live) -> CaseResult {
-    let mut result = CaseResult::new(case, Status::Passed);
-    let vars = LoginVars {
-        host: &live.host,
-        url: &live.url,
-        port: live.port,
+    let vars = live.vars();
+    let run = CaseRun {
+        case,
+        spec,
+        cx,
+        live,
+        initial: spec.config.as_ref().map(|c| Value::Object(c.expand(&vars))),
+        snapshot_steps: spec
+            .steps
+            .iter()
+            .filter(|s| s.expect.config.as_ref().is_some_and(|c| c.snapshot))
+            .count(),
+        vars,
     };
-    let initial = spec
-        .config
-        .as_ref()
-        .and_then(|c| model::expand_json(&Value::Object(c.clone()), &vars).ok());
-    let dir_existed = spec.config_dir_exists || spec.config.is_some();
-    let snapshot_steps = spec
-        .steps
-        .iter()
-        .filter(|s| s.expect.config.as_ref().is_some_and(|c| c.snapshot))
-        .count();
+    let mut result = CaseResult::new(case, Status::Passed);
     let mut case_secrets: Vec<String> = Vec::new();
     for (n, step) in spec.steps.iter().enumerate() {
-        let before = ConfigState::read(&live.config_file);
-        let spy_before = spy::read_calls(&live.sandbox.spy_dir).len();
-        let journal_before = live.registry.state().journal().entries().len();
-        let done = match run_step(step, n + 1, cx, live, &vars, &mut case_secrets) {
+        let before = Before {
+            config: ConfigState::read(&live.config_file),
+            spy_calls: spy::read_calls(&live.sandbox.spy_dir).len(),
+            journal_entries: live.registry.state().journal().entries().len(),
+        };
+        let done = match run_step(step, n + 1, cx, live, &run.vars, &mut case_secrets) {
             Ok(d) => d,
             Err(e) => {
                 result.status = Status::Error;
-                result.note = Some(cx.redactor.redact(&e));
+                result.note = Some(cx.redactor.redact(&e.to_string()));
                 break;
             }
         };
+        let mismatches = run.check_step(step, n + 1, &done, &before, &case_secrets);
+        if !mismatches.is_empty() {
+            match &step.precondition {
+                None => result.status = Status::Failed,
+                Some(needed) => result.block(n + 1, step.kind(), needed.as_str()),
+            }
+        }
+        result.steps.push(record(&done, cx, mismatches));
+        if result.status != Status::Passed {
+            break;
+        }
+    }
+    result
+}
+
+/// The record of a step that ran.
+fn record(done: &Done, cx: &LoginRun, mismatches: Vec<Mismatch>) -> StepRecord {
+    StepRecord {
+        step: done.step,
+        repetition: 0,
+        args: done.args.iter().map(|a| cx.redactor.redact(a)).collect(),
+        stdin: cx.redactor.redact(&done.stdin),
+        ending: done
+            .outcome
+            .as_ref()
+            .map_or(StepEnding::RegistryChanged, |o| {
+                StepEnding::Ran(o.ending.to_string())
+            }),
+        elapsed_ms: done.outcome.as_ref().map_or(0.0, |o| millis(o.elapsed)),
+        mismatches,
+    }
+}
+
+impl CaseRun<'_> {
+    /// Every expectation of step `n` that did not hold.
+    fn check_step(
+        &self,
+        step: &LoginStep,
+        n: usize,
+        done: &Done,
+        before: &Before,
+        case_secrets: &[String],
+    ) -> Vec<Mismatch> {
+        let (cx, live) = (self.cx, self.live);
         let mut mismatches = Vec::new();
         if let Some(outcome) = &done.outcome {
             mismatches.extend(check_process(
                 &step.expect,
                 outcome,
                 cx,
-                &vars,
-                &case_secrets,
+                &self.vars,
+                case_secrets,
             ));
         }
-        let after = ConfigState::read(&live.config_file);
-        let ex = |t: &str| model::expand(t, &vars).unwrap_or_else(|_| t.to_string());
         if let Some(c) = &step.expect.config {
-            let mut c = c.clone();
-            c.auths = c.auths.into_iter().map(|(k, v)| (ex(&k), v)).collect();
-            c.no_auths = c.no_auths.iter().map(|s| ex(s)).collect();
-            c.keep = c.keep.iter().map(|s| ex(s)).collect();
-            c.lacks = c.lacks.iter().map(|s| ex(s)).collect();
-            let ccx = ConfigCheck {
-                before: &before,
-                after: &after,
-                initial: initial.as_ref(),
-                secrets: &case_secrets,
-                redactor: &cx.redactor,
-                dir_created_by_cli: !dir_existed,
-            };
-            mismatches.extend(check::login::check_config(&c, &ccx));
-            if c.snapshot {
-                let name = if snapshot_steps > 1 {
-                    format!("{}.step{}", case.id, n + 1)
-                } else {
-                    case.id.clone()
-                };
-                let content =
-                    normalizer(cx, live, &case_secrets).config(after.bytes.as_deref(), after.mode);
-                let source = case.source.file.display().to_string();
-                let expression = format!(
-                    "config file after step {} of {}: {}",
-                    n + 1,
-                    case.id,
-                    case.title
-                );
-                mismatches.extend(cx.snapshots.check(&name, &source, &expression, &content));
-            }
+            mismatches.extend(self.check_config(c, n, &before.config, case_secrets));
         }
         if let Some(e) = &step.expect.spy {
-            let mut e = e.clone();
-            for m in e.calls.iter_mut().chain(e.no_calls.iter_mut()) {
-                m.server_url = m.server_url.as_deref().map(ex);
-            }
             let calls = spy::read_calls(&live.sandbox.spy_dir);
             mismatches.extend(check::login::check_spy(
-                &e,
-                &calls[spy_before.min(calls.len())..],
+                e,
+                &self.vars,
+                &calls[before.spy_calls.min(calls.len())..],
                 &cx.redactor,
             ));
         }
@@ -354,35 +465,59 @@ fn run_steps(case: &Case, spec: &LoginCase, cx: &LoginRun, live: &Live) -> CaseR
             let entries = live.registry.state().journal().entries();
             mismatches.extend(check::login::check_journal(
                 e,
-                &entries[journal_before.min(entries.len())..],
+                &entries[before.journal_entries.min(entries.len())..],
                 &cx.redactor,
             ));
         }
-        if !mismatches.is_empty() {
-            match &step.precondition {
-                None => result.status = Status::Failed,
-                Some(needed) => result.block(n + 1, step.kind(), needed),
-            }
-        }
-        result.steps.push(StepRecord {
-            step: n + 1,
-            repetition: 0,
-            args: done.args.iter().map(|a| cx.redactor.redact(a)).collect(),
-            stdin: cx.redactor.redact(&done.stdin),
-            ending: done
-                .outcome
-                .as_ref()
-                .map_or(StepEnding::RegistryChanged, |o| {
-                    StepEnding::Ran(o.ending.to_string())
-                }),
-            elapsed_ms: done.outcome.as_ref().map_or(0.0, |o| millis(o.elapsed)),
-            mismatches,
-        });
-        if result.status != Status::Passed {
-            break;
-        }
+        mismatches
     }
-    result
+
+    /// The config file after step `n`: its structure, then its snapshot.
+    fn check_config(
+        &self,
+        c: &model::ConfigExpect,
+        n: usize,
+        before: &ConfigState,
+        case_secrets: &[String],
+    ) -> Vec<Mismatch> {
+        let after = ConfigState::read(&self.live.config_file);
+        let ccx = ConfigCheck {
+            before,
+            after: &after,
+            initial: self.initial.as_ref(),
+            secrets: case_secrets,
+            redactor: &self.cx.redactor,
+            dir_created_by_cli: !(self.spec.config_dir_exists || self.spec.config.is_some()),
+            vars: &self.vars,
+        };
+        let mut mismatches = check::login::check_config(c, &ccx);
+        if c.snapshot {
+            mismatches.extend(self.check_snapshot(n, &after, case_secrets));
+        }
+        mismatches
+    }
+
+    /// The normalized config file after step `n` against its stored snapshot.
+    fn check_snapshot(
+        &self,
+        n: usize,
+        after: &ConfigState,
+        case_secrets: &[String],
+    ) -> Option<Mismatch> {
+        let case = self.case;
+        let name = if self.snapshot_steps > 1 {
+            format!("{}.step{n}", case.id)
+        } else {
+            case.id.clone()
+        };
+        let content =
+            normalizer(self.cx, self.live, case_secrets).config(after.bytes.as_deref(), after.mode);
+        let source = case.source.file.display().to_string();
+        let expression = format!("config file after step {n} of {}: {}", case.id, case.title);
+        self.cx
+            .snapshots
+            .check(&name, &source, &expression, &content)
+    }
 }
 
 fn normalizer(cx: &LoginRun, live: &Live, case_secrets: &[String]) -> Normalizer {
@@ -407,6 +542,7 @@ fn normalizer(cx: &LoginRun, live: &Live, case_secrets: &[String]) -> Normalizer
 
 /// What a step ran.
 struct Done {
+    step: usize,
     args: Vec<String>,
     stdin: String,
     outcome: Option<Outcome>,
@@ -419,130 +555,157 @@ fn run_step(
     live: &Live,
     vars: &LoginVars<'_>,
     case_secrets: &mut Vec<String>,
-) -> Result<Done, String> {
-    let ex = |t: &str| model::expand(t, vars).map_err(|e| format!("step {n}: {e}"));
-    let profile = &cx.target.profile;
-    let sb_vars = live.sandbox.profile_vars();
-    let args_of = |template: &[String], extra: &[(&str, &str)]| -> Result<Vec<String>, String> {
-        let mut all: Vec<(&str, &str)> = sb_vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        all.extend_from_slice(extra);
-        template.iter().map(|t| profile::expand(t, &all)).collect()
+) -> Result<Done, CaseError> {
+    match &step.kind {
+        LoginStepKind::Admin(admin) => run_admin(admin, n, live),
+        LoginStepKind::Logout(logout) => {
+            let values = profile::ProfileValues {
+                registry: &logout.registry.expand(vars),
+                ..live.sandbox_values()
+            };
+            let args = profile::expand_args(&cx.target.profile.logout.args, &values);
+            let outcome = run_cli(cx, live, args.clone(), Vec::new())?;
+            Ok(Done {
+                step: n,
+                args,
+                stdin: String::new(),
+                outcome: Some(outcome),
+            })
+        }
+        LoginStepKind::Login(login) => {
+            let secret = login.secret.expand(vars);
+            cx.redactor.register(&secret);
+            case_secrets.push(secret.clone());
+            let user = login.user.expand(vars);
+            let values = profile::ProfileValues {
+                registry: &login.registry.expand(vars),
+                user: &user,
+                secret: &secret,
+                ..live.sandbox_values()
+            };
+            run_login(login, n, cx, live, &values)
+        }
+    }
+}
+
+/// Steers the registry; no CLI runs.
+fn run_admin(admin: &AdminAction, n: usize, live: &Live) -> Result<Done, CaseError> {
+    let state = live.registry.state();
+    let failed = |what| {
+        move |source| CaseError::Admin {
+            step: n,
+            what,
+            source,
+        }
     };
-    if let Some(admin) = &step.admin {
-        let state = live.registry.state();
-        let what = if let Some(fault) = &admin.fault {
-            state
-                .faults()
-                .add(fault.clone())
-                .map_err(|e| format!("step {n}: fault: {e}"))?;
+    let what = match admin {
+        AdminAction::Fault(fault) => {
+            state.faults().add(fault.clone()).map_err(failed("fault"))?;
             format!("fault {}", fault.describe())
-        } else {
-            let spec = admin.delete_token.as_deref().unwrap_or_default();
-            let (user, uuid) = spec
-                .split_once('/')
-                .ok_or_else(|| format!("step {n}: delete_token `{spec}` is not user/uuid"))?;
-            let uuid = uuid.parse().map_err(|e| format!("step {n}: {e}"))?;
+        }
+        AdminAction::DeleteToken { user, uuid } => {
             state
-                .delete_token(user, uuid)
-                .map_err(|e| format!("step {n}: delete_token: {e}"))?;
+                .delete_token(user, *uuid)
+                .map_err(failed("delete_token"))?;
             format!("deleted PAT {uuid} of {user}")
-        };
-        return Ok(Done {
-            args: vec!["admin".into(), what],
-            stdin: String::new(),
-            outcome: None,
-        });
-    }
-    let timeout = cx.target.timeout;
-    if let Some(logout) = &step.logout {
-        let registry = ex(&logout.registry)?;
-        let args = args_of(&profile.logout.args, &[("registry", &registry)])?;
-        let mut inv = live.sandbox.invocation(args.clone(), Vec::new());
-        inv.timeout = timeout;
-        let outcome = drive::run(&inv).map_err(|e| e.to_string())?;
-        return Ok(Done {
-            args,
-            stdin: String::new(),
-            outcome: Some(outcome),
-        });
-    }
-    let login = step.login.as_ref().ok_or("empty step")?;
-    let (user, secret, registry) = (ex(&login.user)?, ex(&login.secret)?, ex(&login.registry)?);
-    cx.redactor.register(&secret);
-    case_secrets.push(secret.clone());
-    let fill = [
-        ("registry", registry.as_str()),
-        ("user", user.as_str()),
-        ("secret", secret.as_str()),
-    ];
-    let missing = |what: &str| {
-        format!(
-            "step {n}: the {} profile has no `login.{what}` template",
-            profile.name
-        )
+        }
+    };
+    Ok(Done {
+        step: n,
+        args: vec!["admin".into(), what],
+        stdin: String::new(),
+        outcome: None,
+    })
+}
+
+/// Runs the CLI in the sandbox with `args` and `stdin`.
+fn run_cli(
+    cx: &LoginRun,
+    live: &Live,
+    args: Vec<String>,
+    stdin: Vec<u8>,
+) -> Result<Outcome, CaseError> {
+    let mut inv = live.sandbox.invocation(args, stdin);
+    inv.timeout = cx.target.timeout;
+    Ok(drive::run(&inv)?)
+}
+
+/// Logs in, handing the secret over the way the step says.
+fn run_login(
+    login: &model::LoginAction,
+    n: usize,
+    cx: &LoginRun,
+    live: &Live,
+    values: &profile::ProfileValues<'_>,
+) -> Result<Done, CaseError> {
+    let profile = &cx.target.profile;
+    let missing = |what| CaseError::NoTemplate {
+        step: n,
+        profile: profile.name.clone(),
+        what,
     };
     let (args, stdin, outcome) = match login.via {
         SecretVia::Stdin => {
-            let args = args_of(&profile.login.stdin, &fill)?;
-            let stdin = if login.newline {
-                format!("{secret}\n")
-            } else {
-                secret.clone()
-            };
-            let mut inv = live
-                .sandbox
-                .invocation(args.clone(), stdin.clone().into_bytes());
-            inv.timeout = timeout;
-            let outcome = drive::run(&inv).map_err(|e| e.to_string())?;
+            let args = profile::expand_args(&profile.login.stdin, values);
+            let mut stdin = values.secret.to_string();
+            if login.newline {
+                stdin.push('\n');
+            }
+            let outcome = run_cli(cx, live, args.clone(), stdin.clone().into_bytes())?;
             (args, stdin, outcome)
         }
         SecretVia::Flag => {
-            let template = profile.login.flag.as_ref().ok_or_else(|| missing("flag"))?;
-            let args = args_of(template, &fill)?;
-            let mut inv = live.sandbox.invocation(args.clone(), Vec::new());
-            inv.timeout = timeout;
-            let outcome = drive::run(&inv).map_err(|e| e.to_string())?;
+            let flag = profile.login.flag.as_ref().ok_or_else(|| missing("flag"))?;
+            let args = profile::expand_args(flag, values);
+            let outcome = run_cli(cx, live, args.clone(), Vec::new())?;
             (args, String::new(), outcome)
         }
         SecretVia::Prompt => {
-            let template = profile
+            let prompt = profile
                 .login
                 .prompt
                 .as_ref()
                 .ok_or_else(|| missing("prompt"))?;
-            let args = args_of(template, &fill)?;
-            let inv = PtyInvocation {
-                program: live.sandbox.program.clone(),
-                args: args.iter().map(Into::into).collect(),
-                env: live.sandbox.env().to_vec(),
-                cwd: Some(live.sandbox.home.clone()),
-                answers: vec![
-                    Answer {
-                        prompt: "Username:".into(),
-                        reply: user.clone(),
-                        secret: false,
-                    },
-                    Answer {
-                        prompt: "Password:".into(),
-                        reply: secret.clone(),
-                        secret: true,
-                    },
-                ],
-                timeout,
-            };
-            let outcome = pty::run(&inv).map_err(|e| e.to_string())?;
-            (
-                args,
-                format!("(typed at the prompts: {user}, then the secret)"),
-                outcome,
-            )
+            let args = profile::expand_args(prompt, values);
+            let outcome = pty::run(&prompt_invocation(cx, live, &args, values))?;
+            let typed = format!("(typed at the prompts: {}, then the secret)", values.user);
+            (args, typed, outcome)
         }
     };
     Ok(Done {
+        step: n,
         args,
         stdin,
         outcome: Some(outcome),
     })
+}
+
+/// A login on a terminal: the username at `Username:`, the secret at `Password:`.
+fn prompt_invocation(
+    cx: &LoginRun,
+    live: &Live,
+    args: &[String],
+    values: &profile::ProfileValues<'_>,
+) -> PtyInvocation {
+    PtyInvocation {
+        program: live.sandbox.program.clone(),
+        args: args.iter().map(Into::into).collect(),
+        env: live.sandbox.env().to_vec(),
+        cwd: Some(live.sandbox.home.clone()),
+        answers: vec![
+            Answer {
+                prompt: "Username:".into(),
+                reply: values.user.to_string(),
+                secret: false,
+            },
+            Answer {
+                prompt: "Password:".into(),
+                reply: values.secret.to_string(),
+                secret: true,
+            },
+        ],
+        timeout: cx.target.timeout,
+    }
 }
 
 /// Exit, stdout, stderr and the two streams together (`output`).
@@ -553,57 +716,24 @@ fn check_process(
     vars: &LoginVars<'_>,
     case_secrets: &[String],
 ) -> Vec<Mismatch> {
-    let ex = |m: &Option<crate::scenario::TextMatch>| {
-        m.clone().map(|mut m| {
-            let x = |s: &str| model::expand(s, vars).unwrap_or_else(|_| s.to_string());
-            m.trimmed = m.trimmed.as_deref().map(x);
-            for s in m
-                .contains
-                .iter_mut()
-                .chain(&mut m.not_contains)
-                .chain(&mut m.one_of)
-            {
-                *s = x(s);
-            }
-            m
-        })
-    };
     let owns = |_: &str| true;
     let ccx = CheckContext {
         redactor: &cx.redactor,
         case_secrets,
         owns: &owns,
     };
-    let streams = Expect {
-        exit: e.exit,
-        stdout: ex(&e.stdout),
-        stderr: ex(&e.stderr),
-        ..Default::default()
-    };
-    let mut out = check::check(&streams, outcome, &ccx);
-    if let Some(m) = ex(&e.output) {
-        let mut both = outcome.stdout.clone();
-        both.extend_from_slice(&outcome.stderr);
-        let merged = Outcome {
-            ending: outcome.ending.clone(),
-            stdout: both,
-            stderr: Vec::new(),
-            elapsed: outcome.elapsed,
-        };
-        // The exit status was checked above; only the text matters here.
-        let only_output = Expect {
-            stdout: Some(m),
-            ..Default::default()
-        };
-        out.extend(
-            check::check(&only_output, &merged, &ccx)
-                .into_iter()
-                .filter(|m| m.what != "exit status")
-                .map(|mut m| {
-                    m.what = m.what.replacen("stdout", "output", 1);
-                    m
-                }),
-        );
+    let mut out = Vec::new();
+    check::expect::check_ending(e.exit, &outcome.ending, &mut out);
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    if let Some(m) = &e.stdout {
+        check::expect::check_text("stdout", m, vars, &text(&outcome.stdout), &ccx, &mut out);
+    }
+    if let Some(m) = &e.stderr {
+        check::expect::check_text("stderr", m, vars, &text(&outcome.stderr), &ccx, &mut out);
+    }
+    if let Some(m) = &e.output {
+        let both = [outcome.stdout.as_slice(), &outcome.stderr].concat();
+        check::expect::check_text("output", m, vars, &text(&both), &ccx, &mut out);
     }
     out
 }

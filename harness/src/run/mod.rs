@@ -27,7 +27,7 @@ pub use result::{CaseResult, Counts, RunReport, Status, Summary, Verdict};
 use crate::{
     check::{Redactor, visible},
     report::Reporter,
-    scenario::Case,
+    scenario::{Case, CaseBody},
     target::{HelperTarget, TargetInfo},
 };
 
@@ -117,9 +117,9 @@ impl skeleton::TargetRun for HelperRun {
     }
 
     fn run_case(&self, case: &Case) -> CaseResult {
-        match &case.property {
-            Some(p) => property::run(case, p, self),
-            None => helper_case::run(case, self),
+        match &case.body {
+            CaseBody::Property(p) => property::run(case, p, self),
+            _ => helper_case::run(case, self),
         }
     }
 

@@ -350,7 +350,7 @@ mod tests {
     /// the shapes [`run_id_of`] accepts cover everything a run writes.
     #[test]
     fn every_url_the_suites_write_belongs_to_the_run() {
-        use crate::scenario::{Stdin, TargetKind, template};
+        use crate::scenario::{TargetKind, template};
         let suites = crate::scenario::load_builtin().unwrap();
         let ns = Namespace::random();
         let mut seen = 0;
@@ -367,21 +367,10 @@ mod tests {
                 i: 3,
                 helper: "docker-credential-example",
             };
-            for step in &case.steps {
-                let mut urls: Vec<String> = step.extra_args.clone();
-                match &step.stdin {
-                    Some(Stdin::Text(t)) if step.action.as_deref() != Some("store") => {
-                        urls.push(t.clone())
-                    }
-                    Some(Stdin::Credentials { json }) => urls.extend(
-                        json.get("ServerURL")
-                            .and_then(|v| v.as_str())
-                            .map(str::to_string),
-                    ),
-                    _ => {}
-                }
-                for url in urls.iter().filter(|u| template::names_namespace(u)) {
-                    let url = template::expand(url, &vars).unwrap();
+            for step in case.steps() {
+                let urls = step.extra_args.iter().chain(step.server_url());
+                for url in urls.filter(|u| u.names_namespace()) {
+                    let url = url.expand(&vars);
                     assert!(ns.owns(url.trim()), "{}: {url:?}", case.id);
                     seen += 1;
                 }

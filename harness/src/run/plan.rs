@@ -208,10 +208,10 @@ fn runs_alone(kind: TargetKind, case: &Case) -> bool {
 
 /// A rough count of the invocations a case makes, for scheduling.
 fn estimated_invocations(case: &Case) -> usize {
-    match &case.property {
-        Some(p) => p.cases as usize * 7,
-        None => case
-            .steps
+    match &case.body {
+        crate::scenario::CaseBody::Property(p) => p.cases as usize * 7,
+        _ => case
+            .steps()
             .iter()
             .map(|s| if s.parallel { 1 } else { s.repeat })
             .sum(),

@@ -8,8 +8,9 @@ use std::{
 
 use super::{
     login::{self, LoginCaseFile},
-    model::{Case, CaseFile, Expect, Source, Stdin, Step, Suite, SuiteHeader, TargetKind},
-    template,
+    model::{
+        Case, CaseBody, CaseDecl, CaseFile, Expect, Source, Step, Suite, SuiteHeader, TargetKind,
+    },
 };
 use crate::assets::{Folder, TextFile};
 
@@ -142,12 +143,12 @@ fn load_folder(dir: &Folder) -> Result<Suite, LoadError> {
             continue;
         }
         let parsed: CaseFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-        for mut case in parsed.cases {
-            case.area = parsed.area.clone();
-            case.suite = name.clone();
-            case.source.file = file.clone();
-            case.source.line = line_of_id(text, &case.id);
-            validate_case(&case)?;
+        for decl in parsed.cases {
+            let source = Source {
+                file: file.clone(),
+                line: line_of_id(text, &decl.id),
+            };
+            let case = helper_case(decl, &parsed.area, &name, source)?;
             cases.push(case);
         }
     }
@@ -167,13 +168,25 @@ fn load_login_file(file: &Path, text: &str, suite: &str) -> Result<Vec<Case>, Lo
     let mut cases = Vec::with_capacity(parsed.cases.len());
     for decl in parsed.cases {
         let line = line_of_id(text, &decl.id);
-        let case = Case {
+        let fail = |field: &str, message: &str| {
+            LoadError::new(
+                file,
+                Some(line),
+                format!("case {}: field `{field}`: {message}", decl.id),
+            )
+        };
+        if !is_valid_id(&decl.id) {
+            return Err(fail("id", "must look like `LC-AREA-001`"));
+        }
+        if decl.title.trim().is_empty() || decl.cites.trim().is_empty() {
+            return Err(fail("title", "title and cites must not be empty"));
+        }
+        login::validate(&decl).map_err(|(field, m)| fail(field, m))?;
+        cases.push(Case {
             id: decl.id.clone(),
             level: decl.level,
             title: decl.title.clone(),
             cites: decl.cites.clone(),
-            steps: Vec::new(),
-            property: None,
             exclusive: false,
             get_only: false,
             area: parsed.area.clone(),
@@ -182,32 +195,37 @@ fn load_login_file(file: &Path, text: &str, suite: &str) -> Result<Vec<Case>, Lo
                 file: file.to_path_buf(),
                 line,
             },
-            login: Some(Arc::new(decl.spec())),
-        };
-        let fail = |field: &str, message: &str| {
-            LoadError::new(
-                file,
-                Some(line),
-                format!("case {}: field `{field}`: {message}", case.id),
-            )
-        };
-        if !is_valid_id(&case.id) {
-            return Err(fail("id", "must look like `LC-AREA-001`"));
-        }
-        if case.title.trim().is_empty() || case.cites.trim().is_empty() {
-            return Err(fail("title", "title and cites must not be empty"));
-        }
-        login::validate(&decl).map_err(|(field, m)| fail(&field, &m))?;
-        cases.push(case);
+            body: CaseBody::Login(Arc::new(decl)),
+        });
     }
     Ok(cases)
 }
 
-fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> LoadError {
+/// A TOML error of `file` as a load error naming the line and, when the parser knows it, the
+/// field (the dotted key path, e.g. `case.step.stdin`).
+pub(crate) fn toml_error(file: &Path, text: &str, e: &toml::de::Error) -> LoadError {
     let line = e
         .span()
         .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
-    LoadError::new(file, line, e.message().trim().to_string())
+    let message = e.message().trim();
+    let message = match toml_field(e) {
+        Some(field) => format!("field `{field}`: {message}"),
+        None => message.to_string(),
+    };
+    LoadError::new(file, line, message)
+}
+
+/// The key path of a TOML error: the parser shows it only in an error without its input.
+fn toml_field(e: &toml::de::Error) -> Option<String> {
+    let mut bare = e.clone();
+    bare.set_input(None);
+    let shown = bare.to_string();
+    let path = shown
+        .lines()
+        .last()?
+        .strip_prefix("in `")?
+        .strip_suffix('`')?;
+    Some(path.to_string())
 }
 
 /// The line on which `id = "<id>"` is written (1 when it cannot be found).
@@ -233,79 +251,91 @@ fn is_valid_id(id: &str) -> bool {
         })
 }
 
-fn validate_case(case: &Case) -> Result<(), LoadError> {
+/// Turns a declared helper case into a case, checking what the types cannot.
+fn helper_case(decl: CaseDecl, area: &str, suite: &str, source: Source) -> Result<Case, LoadError> {
     let fail = |field: &str, message: String| {
         Err(LoadError::new(
-            &case.source.file,
-            Some(case.source.line),
-            format!("case {}: field `{field}`: {message}", case.id),
+            &source.file,
+            Some(source.line),
+            format!("case {}: field `{field}`: {message}", decl.id),
         ))
     };
-    if !is_valid_id(&case.id) {
+    if !is_valid_id(&decl.id) {
         return fail(
             "id",
             "must look like `HP-AREA-001` (two capital letters, then dash-separated capitals/digits)"
                 .into(),
         );
     }
-    if case.title.trim().is_empty() {
+    if decl.title.trim().is_empty() {
         return fail("title", "must not be empty".into());
     }
-    if case.cites.trim().is_empty() {
+    if decl.cites.trim().is_empty() {
         return fail(
             "cites",
             "must quote the protocol text the case enforces".into(),
         );
     }
-    match (case.steps.is_empty(), &case.property) {
+    let body = match (decl.steps.is_empty(), decl.property) {
         (true, None) => return fail("step", "a case needs steps or a property".into()),
         (false, Some(_)) => return fail("property", "give steps or a property, not both".into()),
-        _ => {}
+        (true, Some(property)) => CaseBody::Property(property),
+        (false, None) => CaseBody::Steps(decl.steps),
+    };
+    if let Err((field, message)) = check_steps(body_steps(&body)) {
+        return fail(&field, message);
     }
-    for (n, step) in case.steps.iter().enumerate() {
+    Ok(Case {
+        id: decl.id,
+        level: decl.level,
+        title: decl.title,
+        cites: decl.cites,
+        body,
+        exclusive: decl.exclusive,
+        get_only: decl.get_only,
+        area: area.to_string(),
+        suite: suite.to_string(),
+        source,
+    })
+}
+
+fn body_steps(body: &CaseBody) -> &[Step] {
+    match body {
+        CaseBody::Steps(steps) => steps,
+        CaseBody::Property(_) | CaseBody::Login(_) => &[],
+    }
+}
+
+/// Checks what the step types cannot; the error names the field.
+fn check_steps(steps: &[Step]) -> Result<(), (String, String)> {
+    for (n, step) in steps.iter().enumerate() {
         let field = format!("step[{n}]");
         if step.repeat == 0 {
-            return fail(&field, "`repeat` must be at least 1".into());
-        }
-        for text in step_templates(step) {
-            if let Err(e) = template::validate(text) {
-                return fail(&field, e.to_string());
-            }
+            return Err((field, "`repeat` must be at least 1".into()));
         }
         if let Err(message) = check_namespaced(step) {
-            return fail(&field, message);
+            return Err((field, message));
         }
         if let Err((what, message)) = check_expect(&step.expect, 0) {
-            return fail(&format!("{field}.expect{what}"), message);
+            return Err((format!("{field}.expect{what}"), message));
         }
-        if let Some(text) = &step.precondition {
-            if text.trim().is_empty() {
-                return fail(
-                    &format!("{field}.precondition"),
-                    "must say what the step establishes, e.g. \"get must return the entry \
-                     stored in step 1\""
-                        .into(),
-                );
-            }
-            if step.expect.is_empty() {
-                return fail(
-                    &format!("{field}.precondition"),
-                    "a precondition step needs an `expect` that can fail".into(),
-                );
-            }
+        if step.is_precondition() && step.expect.is_empty() {
+            return Err((
+                format!("{field}.precondition"),
+                "a precondition step needs an `expect` that can fail".into(),
+            ));
         }
     }
-    if !case.steps.is_empty()
-        && !case
-            .steps
+    if !steps.is_empty()
+        && !steps
             .iter()
             .any(|s| !s.is_precondition() && !s.expect.is_empty())
     {
-        return fail(
-            "step",
+        return Err((
+            "step".into(),
             "every step is a precondition or expects nothing: the case checks no requirement"
                 .into(),
-        );
+        ));
     }
     Ok(())
 }
@@ -330,50 +360,13 @@ fn check_expect(e: &Expect, depth: usize) -> Result<(), (String, String)> {
     Ok(())
 }
 
-/// Every string of a step that goes through placeholder expansion.
-fn step_templates(step: &Step) -> Vec<&str> {
-    let mut out: Vec<&str> = step.extra_args.iter().map(String::as_str).collect();
-    match &step.stdin {
-        Some(Stdin::Text(t)) => out.push(t),
-        Some(Stdin::Credentials { json }) => out.extend(json.values().filter_map(|v| v.as_str())),
-        None => {}
-    }
-    expect_templates(&step.expect, &mut out);
-    out
-}
-
-/// Every string of an expectation (and its alternatives) that goes through expansion.
-fn expect_templates<'a>(e: &'a Expect, out: &mut Vec<&'a str>) {
-    for m in [&e.stdout, &e.stderr].into_iter().flatten() {
-        out.extend(m.trimmed.as_deref());
-        out.extend(m.contains.iter().map(String::as_str));
-        out.extend(m.one_of.iter().map(String::as_str));
-        out.extend(m.not_contains.iter().map(String::as_str));
-    }
-    if let Some(json) = &e.json {
-        out.extend(json.values().filter_map(|v| v.as_str()));
-    }
-    if let Some(list) = &e.list {
-        out.extend(list.includes.keys().map(String::as_str));
-        out.extend(list.includes.values().filter_map(|v| v.as_str()));
-        out.extend(list.excludes.iter().map(String::as_str));
-    }
-    for alternative in &e.any_of {
-        expect_templates(alternative, out);
-    }
-}
-
 /// A suite may only name server URLs inside the run namespace: a `ServerURL` field or a get /
 /// erase payload must use `${ns}` or `${run}` (or be blank, to test the empty-URL error).
 fn check_namespaced(step: &Step) -> Result<(), String> {
-    let url = match &step.stdin {
-        Some(Stdin::Credentials { json }) => json.get("ServerURL").and_then(|v| v.as_str()),
-        Some(Stdin::Text(t)) if step.action.as_deref() != Some("store") => Some(t.as_str()),
-        _ => None,
-    };
-    match url {
-        Some(u) if !u.trim().is_empty() && !template::names_namespace(u) => Err(format!(
-            "server URL `{u}` is outside the run namespace: write it with ${{ns}} or ${{run}}"
+    match step.server_url() {
+        Some(u) if !u.as_str().trim().is_empty() && !u.names_namespace() => Err(format!(
+            "server URL `{}` is outside the run namespace: write it with ${{ns}} or ${{run}}",
+            u.as_str()
         )),
         _ => Ok(()),
     }
@@ -445,7 +438,7 @@ expect = { exit = "nonzero" }
         assert_eq!(suites[0].name, "demo");
         assert_eq!(case.area, "Round trip");
         assert_eq!(case.source.line, 5);
-        assert_eq!(case.steps.len(), 2);
+        assert_eq!(case.steps().len(), 2);
     }
 
     #[test]
@@ -523,7 +516,7 @@ expect = { exit = "nonzero" }
         );
         let dir = suite_dir(&[("a.toml", &marked)]);
         let suites = load_all(dir.path()).unwrap();
-        let steps = &suites[0].cases[0].steps;
+        let steps = suites[0].cases[0].steps();
         assert!(steps[0].is_precondition() && !steps[1].is_precondition());
     }
 
@@ -536,7 +529,11 @@ expect = { exit = "nonzero" }
             (
                 "expect = { exit = 0 }\nprecondition = \" \"",
                 GET_EXPECT,
-                &["a.toml:5", "field `step[0].precondition`"],
+                &[
+                    "a.toml:14",
+                    "field `case.step.precondition`",
+                    "what the step establishes",
+                ],
             ),
             (&store_pre, &get_pre, &["checks no requirement"]),
             (
@@ -557,7 +554,7 @@ expect = { exit = "nonzero" }
             (
                 STORE_EXPECT,
                 "expect = { any_of = [{ stdout = { trimmed = \"${nope}\" } }] }",
-                &["unknown placeholder"],
+                &["unknown placeholder", "a.toml:18"],
             ),
         ];
         for (store, get, words) in bad {
@@ -567,6 +564,50 @@ expect = { exit = "nonzero" }
             for w in *words {
                 assert!(err.contains(w), "{w:?} not in {err}");
             }
+        }
+    }
+
+    #[test]
+    fn a_bad_action_names_file_line_and_field() {
+        let dir = suite_dir(&[("a.toml", &GOOD.replace("action = \"get\"", "action = 3"))]);
+        let err = load_all(dir.path()).unwrap_err().to_string();
+        for w in ["a.toml:16", "field `case.step.action`", "expected a string"] {
+            assert!(err.contains(w), "{w:?} not in {err}");
+        }
+        let dir = suite_dir(&[("a.toml", &GOOD.replace("\"get\"", "\"frobnicate\""))]);
+        let case = &load_all(dir.path()).unwrap()[0].cases[0];
+        assert_eq!(case.steps()[1].action_name(), "frobnicate");
+    }
+
+    #[test]
+    fn bad_login_steps_name_file_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let suite = dir.path().join("login");
+        fs::create_dir(&suite).unwrap();
+        fs::write(
+            suite.join("suite.toml"),
+            "title = \"L\"\nversion = \"1\"\ntarget = \"login-cli\"\n",
+        )
+        .unwrap();
+        let case = "area = \"a\"\n[[case]]\nid = \"LC-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
+                    cites = \"c\"\n[[case.step]]\n";
+        let bad = [
+            (
+                "login = { user = \"u\", secret = \"s\" }\nlogout = {}",
+                "exactly one of",
+            ),
+            (
+                "logout = {}\nexpect = { config = { mode = \"0x600\" } }",
+                "not an octal mode",
+            ),
+            ("admin = { delete_token = \"bob/nope\" }", "not user/uuid"),
+        ];
+        for (step, says) in bad {
+            fs::write(suite.join("a.toml"), format!("{case}{step}\n")).unwrap();
+            let err = load_all(dir.path()).unwrap_err().to_string();
+            assert!(err.contains("a.toml:"), "{err}");
+            assert!(err.contains("field `case.step"), "{err}");
+            assert!(err.contains(says), "{says:?} not in {err}");
         }
     }
 

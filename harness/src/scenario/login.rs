@@ -3,16 +3,50 @@
 //! login, logout and registry steering steps inside a sandbox, and checks the CLI's exit and
 //! output, its config file, the calls its credential helpers received and the registry journal.
 //!
-//! Placeholders in case strings: `${host}` (the case's registry as `127.0.0.1:PORT`), `${url}`
-//! (`http://127.0.0.1:PORT`) and `${port}`; `$$` is a literal `$`.
+//! Placeholders in case strings ([`Login`]): `${host}` (the case's registry as
+//! `127.0.0.1:PORT`), `${url}` (`http://127.0.0.1:PORT`) and `${port}`; `$$` is a literal `$`.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, fmt};
 
+use fake_registry::state::faults::FaultSpec;
 use serde::Deserialize;
-use serde_json::{Map, Value};
 
-use super::model::{ExitExpect, Level, TextMatch};
+use super::{
+    model::{ExitExpect, Level, Precondition, TextMatch},
+    template::{ObjectTemplate, Scope, Template, TemplateError, Values},
+};
 use crate::target::profile::Capability;
+
+/// The placeholders of login suites.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Login;
+
+/// A placeholder of the login suites.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginVar {
+    /// `${host}`: `127.0.0.1:PORT`.
+    Host,
+    /// `${url}`: `http://127.0.0.1:PORT`.
+    Url,
+    /// `${port}`: the registry's port.
+    Port,
+}
+
+impl Scope for Login {
+    type Name = LoginVar;
+    const KNOWN: &'static str = "host, url, port";
+    fn name(body: &str) -> Result<LoginVar, TemplateError> {
+        match body {
+            "host" => Ok(LoginVar::Host),
+            "url" => Ok(LoginVar::Url),
+            "port" => Ok(LoginVar::Port),
+            _ => Err(TemplateError::unknown::<Login>(body)),
+        }
+    }
+}
+
+/// A template of a login suite.
+pub type LoginTemplate = Template<Login>;
 
 /// One case file of a login suite.
 #[derive(Debug, Clone, Deserialize)]
@@ -22,13 +56,14 @@ pub struct LoginCaseFile {
     pub area: String,
     /// The cases.
     #[serde(rename = "case", default)]
-    pub cases: Vec<LoginCaseDecl>,
+    pub cases: Vec<LoginCase>,
 }
 
-/// A login case as written in a case file.
+/// A login case as written in a case file; a [`super::Case`] carries it as its body. It
+/// drives a CLI through its steps and checks each one.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LoginCaseDecl {
+pub struct LoginCase {
     /// Stable identifier, `LC-...`.
     pub id: String,
     /// MUST or SHOULD.
@@ -45,7 +80,7 @@ pub struct LoginCaseDecl {
     pub registry: RegistrySetup,
     /// The config file before the first step (a JSON object); no file when left out.
     #[serde(default)]
-    pub config: Option<Map<String, Value>>,
+    pub config: Option<ObjectTemplate<Login>>,
     /// Create the config file's folder (without a file) before the first step.
     #[serde(default = "yes")]
     pub config_dir_exists: bool,
@@ -54,37 +89,6 @@ pub struct LoginCaseDecl {
     pub spy: SpySetup,
     /// The steps.
     #[serde(rename = "step", default)]
-    pub steps: Vec<LoginStep>,
-}
-
-impl LoginCaseDecl {
-    /// The login-specific part.
-    pub fn spec(&self) -> LoginCase {
-        LoginCase {
-            requires: self.requires.clone(),
-            registry: self.registry.clone(),
-            config: self.config.clone(),
-            config_dir_exists: self.config_dir_exists,
-            spy: self.spy.clone(),
-            steps: self.steps.clone(),
-        }
-    }
-}
-
-/// What a login case does and checks (the part of a [`super::Case`] that only login cases have).
-#[derive(Debug, Clone)]
-pub struct LoginCase {
-    /// Capabilities the profile must declare; otherwise the case is skipped.
-    pub requires: Vec<Capability>,
-    /// How the case's fake registry authenticates.
-    pub registry: RegistrySetup,
-    /// The config file before the first step (a JSON object); no file when left out.
-    pub config: Option<Map<String, Value>>,
-    /// Create the config file's folder (without a file) before the first step.
-    pub config_dir_exists: bool,
-    /// How the spy credential helpers behave.
-    pub spy: SpySetup,
-    /// The steps, in order; the case stops at the first failing one.
     pub steps: Vec<LoginStep>,
 }
 
@@ -123,24 +127,64 @@ pub struct SpySetup {
 
 /// One step: a login, a logout, or steering the registry.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawLoginStep")]
 pub struct LoginStep {
-    /// Log in.
-    #[serde(default)]
-    pub login: Option<LoginAction>,
-    /// Log out.
-    #[serde(default)]
-    pub logout: Option<LogoutAction>,
-    /// Change the registry between steps (no CLI runs).
-    #[serde(default)]
-    pub admin: Option<AdminAction>,
+    /// What the step does.
+    pub kind: LoginStepKind,
     /// What the step must do.
-    #[serde(default)]
     pub expect: LoginExpect,
     /// Marks the step as a precondition and says what it establishes (e.g. "login must save
     /// the entry"); when its expectations do not hold, the case ends blocked, not failed.
+    pub precondition: Option<Precondition>,
+}
+
+/// What a login step does.
+#[derive(Debug, Clone)]
+pub enum LoginStepKind {
+    /// Log in.
+    Login(LoginAction),
+    /// Log out.
+    Logout(LogoutAction),
+    /// Change the registry between steps (no CLI runs).
+    Admin(AdminAction),
+}
+
+/// A step as written: exactly one of `login`, `logout`, `admin`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLoginStep {
     #[serde(default)]
-    pub precondition: Option<String>,
+    login: Option<LoginAction>,
+    #[serde(default)]
+    logout: Option<LogoutAction>,
+    #[serde(default)]
+    admin: Option<AdminAction>,
+    #[serde(default)]
+    expect: LoginExpect,
+    #[serde(default)]
+    precondition: Option<Precondition>,
+}
+
+/// A login step that does not do exactly one thing.
+#[derive(Debug, thiserror::Error)]
+#[error("give exactly one of `login`, `logout`, `admin`")]
+pub struct StepKindError;
+
+impl TryFrom<RawLoginStep> for LoginStep {
+    type Error = StepKindError;
+    fn try_from(raw: RawLoginStep) -> Result<Self, StepKindError> {
+        let kind = match (raw.login, raw.logout, raw.admin) {
+            (Some(l), None, None) => LoginStepKind::Login(l),
+            (None, Some(l), None) => LoginStepKind::Logout(l),
+            (None, None, Some(a)) => LoginStepKind::Admin(a),
+            _ => return Err(StepKindError),
+        };
+        Ok(LoginStep {
+            kind,
+            expect: raw.expect,
+            precondition: raw.precondition,
+        })
+    }
 }
 
 /// How the secret reaches the CLI.
@@ -161,15 +205,15 @@ pub enum SecretVia {
 #[serde(deny_unknown_fields)]
 pub struct LoginAction {
     /// The username.
-    pub user: String,
+    pub user: LoginTemplate,
     /// The password or PAT.
-    pub secret: String,
+    pub secret: LoginTemplate,
     /// How the secret is handed over.
     #[serde(default)]
     pub via: SecretVia,
     /// The registry argument [default: `${host}`].
     #[serde(default = "default_registry")]
-    pub registry: String,
+    pub registry: LoginTemplate,
     /// With `via = "stdin"`: end the input with a newline, as `echo` does [default: true].
     #[serde(default = "yes")]
     pub newline: bool,
@@ -181,23 +225,84 @@ pub struct LoginAction {
 pub struct LogoutAction {
     /// The registry argument [default: `${host}`].
     #[serde(default = "default_registry")]
-    pub registry: String,
+    pub registry: LoginTemplate,
 }
 
-fn default_registry() -> String {
-    "${host}".into()
+fn default_registry() -> LoginTemplate {
+    Template::parse("${host}").unwrap_or_else(|e| unreachable!("a constant template: {e}"))
 }
 
-/// Steering the registry between steps.
+/// Steering the registry between steps: exactly one of `fault`, `delete_token`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AdminAction {
+#[serde(try_from = "RawAdminAction")]
+pub enum AdminAction {
     /// Inject a fault (see fake-registry's `/_admin/faults`).
+    Fault(FaultSpec),
+    /// Delete a PAT, written `user/uuid`.
+    DeleteToken {
+        /// The account.
+        user: String,
+        /// The PAT.
+        uuid: uuid::Uuid,
+    },
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAdminAction {
     #[serde(default)]
-    pub fault: Option<fake_registry::state::faults::FaultSpec>,
-    /// Delete a PAT: `user/uuid`.
+    fault: Option<FaultSpec>,
     #[serde(default)]
-    pub delete_token: Option<String>,
+    delete_token: Option<String>,
+}
+
+/// An `admin` step that cannot be carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// Not exactly one action.
+    #[error("`admin` takes exactly one of `fault`, `delete_token`")]
+    NotOne,
+    /// A `delete_token` that is not `user/uuid`.
+    #[error("delete_token `{0}` is not user/uuid")]
+    BadToken(String),
+}
+
+impl TryFrom<RawAdminAction> for AdminAction {
+    type Error = AdminError;
+    fn try_from(raw: RawAdminAction) -> Result<Self, AdminError> {
+        match (raw.fault, raw.delete_token) {
+            (Some(fault), None) => Ok(AdminAction::Fault(fault)),
+            (None, Some(spec)) => {
+                let parsed = spec
+                    .split_once('/')
+                    .and_then(|(user, uuid)| Some((user.to_string(), uuid.parse().ok()?)));
+                let (user, uuid) = parsed.ok_or(AdminError::BadToken(spec))?;
+                Ok(AdminAction::DeleteToken { user, uuid })
+            }
+            _ => Err(AdminError::NotOne),
+        }
+    }
+}
+
+/// Permission bits, written in octal (`"0600"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileMode(pub u32);
+
+impl<'de> Deserialize<'de> for FileMode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        u32::from_str_radix(&text, 8)
+            .ok()
+            .filter(|m| *m <= 0o7777)
+            .map(FileMode)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not an octal mode")))
+    }
+}
+
+impl fmt::Display for FileMode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04o}", self.0)
+    }
 }
 
 /// Expectations on one step.
@@ -209,13 +314,13 @@ pub struct LoginExpect {
     pub exit: Option<ExitExpect>,
     /// Standard output.
     #[serde(default)]
-    pub stdout: Option<TextMatch>,
+    pub stdout: Option<TextMatch<Login>>,
     /// Standard error.
     #[serde(default)]
-    pub stderr: Option<TextMatch>,
+    pub stderr: Option<TextMatch<Login>>,
     /// Standard output and standard error together (where a CLI prints a message varies).
     #[serde(default)]
-    pub output: Option<TextMatch>,
+    pub output: Option<TextMatch<Login>>,
     /// The config file afterwards.
     #[serde(default)]
     pub config: Option<ConfigExpect>,
@@ -239,22 +344,22 @@ pub struct ConfigExpect {
     pub unchanged: bool,
     /// The file's permission bits, octal (e.g. `"0600"`).
     #[serde(default)]
-    pub mode: Option<String>,
+    pub mode: Option<FileMode>,
     /// The permission bits of the file's folder, when the CLI created it.
     #[serde(default)]
-    pub dir_mode: Option<String>,
+    pub dir_mode: Option<FileMode>,
     /// `auths` entries, by key.
     #[serde(default)]
-    pub auths: BTreeMap<String, AuthExpect>,
+    pub auths: BTreeMap<LoginTemplate, AuthExpect>,
     /// `auths` keys that must not exist.
     #[serde(default)]
-    pub no_auths: Vec<String>,
+    pub no_auths: Vec<LoginTemplate>,
     /// JSON pointers whose value must equal the one in the starting config.
     #[serde(default)]
-    pub keep: Vec<String>,
+    pub keep: Vec<LoginTemplate>,
     /// JSON pointers that must not exist.
     #[serde(default)]
-    pub lacks: Vec<String>,
+    pub lacks: Vec<LoginTemplate>,
     /// No secret of the case appears in the file, in clear or base64.
     #[serde(default)]
     pub no_secrets: bool,
@@ -305,7 +410,7 @@ pub struct SpyCallMatch {
     pub action: Option<String>,
     /// The ServerURL sent.
     #[serde(default)]
-    pub server_url: Option<String>,
+    pub server_url: Option<LoginTemplate>,
     /// The Username sent.
     #[serde(default)]
     pub username: Option<String>,
@@ -347,10 +452,10 @@ pub struct RequestMatch {
 impl LoginStep {
     /// What the step does, for records: `login`, `logout` or `admin`.
     pub fn kind(&self) -> &'static str {
-        match (&self.login, &self.logout) {
-            (Some(_), _) => "login",
-            (None, Some(_)) => "logout",
-            _ => "admin",
+        match self.kind {
+            LoginStepKind::Login(_) => "login",
+            LoginStepKind::Logout(_) => "logout",
+            LoginStepKind::Admin(_) => "admin",
         }
     }
 }
@@ -366,137 +471,38 @@ pub struct LoginVars<'a> {
     pub port: u16,
 }
 
-/// Expands `${host}`, `${url}`, `${port}` and `$$`.
-pub fn expand(template: &str, vars: &LoginVars<'_>) -> Result<String, String> {
-    let port = vars.port.to_string();
-    let pairs = [
-        ("host", vars.host),
-        ("url", vars.url),
-        ("port", port.as_str()),
-    ];
-    let mut out = String::with_capacity(template.len() + 16);
-    for (k, piece) in template.split("$$").enumerate() {
-        if k > 0 {
-            out.push('$');
+impl Values<Login> for LoginVars<'_> {
+    fn write(&self, name: &LoginVar, out: &mut String) {
+        match name {
+            LoginVar::Host => out.push_str(self.host),
+            LoginVar::Url => out.push_str(self.url),
+            LoginVar::Port => out.push_str(&self.port.to_string()),
         }
-        out.push_str(&crate::target::profile::expand(piece, &pairs)?);
     }
-    Ok(out)
 }
 
-/// Expands placeholders in every string (and object key) of a JSON value.
-pub fn expand_json(value: &Value, vars: &LoginVars<'_>) -> Result<Value, String> {
-    Ok(match value {
-        Value::String(s) => Value::String(expand(s, vars)?),
-        Value::Array(a) => Value::Array(
-            a.iter()
-                .map(|v| expand_json(v, vars))
-                .collect::<Result<_, _>>()?,
-        ),
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| Ok((expand(k, vars)?, expand_json(v, vars)?)))
-                .collect::<Result<_, String>>()?,
-        ),
-        other => other.clone(),
-    })
-}
-
-/// Checks a declared case; the message names the field.
-pub fn validate(case: &LoginCaseDecl) -> Result<(), (String, String)> {
-    let fail = |field: &str, m: &str| Err((field.to_string(), m.to_string()));
+/// Checks what the types cannot: the id's prefix and that there are steps. The message
+/// names the field.
+pub fn validate(case: &LoginCase) -> Result<(), (&'static str, &'static str)> {
     if !case.id.starts_with("LC-") {
-        return fail("id", "login cases are named `LC-AREA-001`");
+        return Err(("id", "login cases are named `LC-AREA-001`"));
     }
     if case.steps.is_empty() {
-        return fail("step", "a login case needs steps");
-    }
-    let probe = LoginVars {
-        host: "h:1",
-        url: "http://h:1",
-        port: 1,
-    };
-    for (n, step) in case.steps.iter().enumerate() {
-        let field = format!("step[{n}]");
-        let kinds = [
-            step.login.is_some(),
-            step.logout.is_some(),
-            step.admin.is_some(),
-        ];
-        if kinds.iter().filter(|k| **k).count() != 1 {
-            return fail(&field, "give exactly one of `login`, `logout`, `admin`");
-        }
-        if step
-            .precondition
-            .as_ref()
-            .is_some_and(|t| t.trim().is_empty())
-        {
-            return fail(
-                &format!("{field}.precondition"),
-                "must say what the step establishes, e.g. \"login must save the entry\"",
-            );
-        }
-        if let Some(a) = &step.admin
-            && a.fault.is_some() == a.delete_token.is_some()
-        {
-            return fail(
-                &field,
-                "`admin` takes exactly one of `fault`, `delete_token`",
-            );
-        }
-        for text in step_strings(step) {
-            if let Err(e) = expand(text, &probe) {
-                return fail(&field, &e);
-            }
-        }
-        if let Some(c) = &step.expect.config {
-            for mode in [&c.mode, &c.dir_mode].into_iter().flatten() {
-                if u32::from_str_radix(mode, 8).is_err() {
-                    return fail(&field, &format!("`{mode}` is not an octal mode"));
-                }
-            }
-        }
-    }
-    if let Some(config) = &case.config
-        && let Err(e) = expand_json(&Value::Object(config.clone()), &probe)
-    {
-        return fail("config", &e);
+        return Err(("step", "a login case needs steps"));
     }
     Ok(())
-}
-
-fn step_strings(step: &LoginStep) -> Vec<&str> {
-    let mut out = Vec::new();
-    if let Some(l) = &step.login {
-        out.extend([l.user.as_str(), l.secret.as_str(), l.registry.as_str()]);
-    }
-    if let Some(l) = &step.logout {
-        out.push(l.registry.as_str());
-    }
-    let e = &step.expect;
-    for m in [&e.stdout, &e.stderr, &e.output].into_iter().flatten() {
-        out.extend(m.trimmed.as_deref());
-        out.extend(m.contains.iter().map(String::as_str));
-        out.extend(m.not_contains.iter().map(String::as_str));
-        out.extend(m.one_of.iter().map(String::as_str));
-    }
-    if let Some(c) = &e.config {
-        out.extend(c.auths.keys().map(String::as_str));
-        out.extend(c.no_auths.iter().map(String::as_str));
-        out.extend(c.keep.iter().map(String::as_str));
-        out.extend(c.lacks.iter().map(String::as_str));
-    }
-    if let Some(s) = &e.spy {
-        for m in s.calls.iter().chain(&s.no_calls) {
-            out.extend(m.server_url.as_deref());
-        }
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn file(steps: &str) -> Result<LoginCaseFile, toml::de::Error> {
+        toml::from_str(&format!(
+            "area = \"a\"\n[[case]]\nid = \"LC-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
+             cites = \"c\"\n{steps}"
+        ))
+    }
 
     #[test]
     fn placeholders_expand_in_text_and_json_keys() {
@@ -505,48 +511,59 @@ mod tests {
             url: "http://127.0.0.1:5",
             port: 5,
         };
-        assert_eq!(
-            expand("${url}/ $$x ${port}", &vars).unwrap(),
-            "http://127.0.0.1:5/ $x 5"
-        );
-        let v = expand_json(&serde_json::json!({"auths": {"${host}": {}}}), &vars).unwrap();
+        let t = LoginTemplate::parse("${url}/ $$x ${port}").unwrap();
+        assert_eq!(t.expand(&vars), "http://127.0.0.1:5/ $x 5");
+        let map = serde_json::from_value(serde_json::json!({"auths": {"${host}": {}}})).unwrap();
+        let v = ObjectTemplate::<Login>::parse(map).unwrap().expand(&vars);
         assert!(v["auths"]["127.0.0.1:5"].is_object());
-        assert!(expand("${ns}", &vars).is_err());
+        assert!(LoginTemplate::parse("${ns}").is_err());
     }
 
     #[test]
     fn a_step_must_do_exactly_one_thing() {
-        let text = r#"
-area = "a"
-[[case]]
-id = "LC-X-001"
-level = "MUST"
-title = "t"
-cites = "c"
-[[case.step]]
-login = { user = "alice", secret = "pw" }
-logout = {}
-"#;
-        let file: LoginCaseFile = toml::from_str(text).unwrap();
-        let (field, message) = validate(&file.cases[0]).unwrap_err();
-        assert_eq!(field, "step[0]");
-        assert!(message.contains("exactly one"), "{message}");
+        let err =
+            file("[[case.step]]\nlogin = { user = \"alice\", secret = \"pw\" }\nlogout = {}\n")
+                .unwrap_err();
+        assert!(err.message().contains("exactly one"), "{err}");
+        let err = file("[[case.step]]\nexpect = { exit = 0 }\n").unwrap_err();
+        assert!(err.message().contains("exactly one"), "{err}");
+        let ok = file("[[case.step]]\nlogout = {}\n").unwrap();
+        assert_eq!(ok.cases[0].steps[0].kind(), "logout");
     }
 
     #[test]
-    fn a_precondition_must_say_what_it_establishes() {
-        let text = |pre: &str| {
-            format!(
-                "area = \"a\"\n[[case]]\nid = \"LC-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
-                 cites = \"c\"\n[[case.step]]\nlogin = {{ user = \"alice\", secret = \"pw\" }}\n\
-                 precondition = \"{pre}\"\n[[case.step]]\nlogout = {{}}\n"
-            )
-        };
-        let file: LoginCaseFile = toml::from_str(&text("login must save the entry")).unwrap();
-        assert!(validate(&file.cases[0]).is_ok());
-        let file: LoginCaseFile = toml::from_str(&text("  ")).unwrap();
-        let (field, message) = validate(&file.cases[0]).unwrap_err();
-        assert_eq!(field, "step[0].precondition");
-        assert!(message.contains("what the step establishes"), "{message}");
+    fn admin_actions_modes_and_preconditions_are_read_once() {
+        let ok = file(
+            "[[case.step]]\nadmin = { delete_token = \"bob/0b0b0000-0000-4000-8000-000000000003\" }\n\
+             [[case.step]]\nlogout = {}\nexpect = { config = { mode = \"0600\" } }\n\
+             precondition = \"logout must work\"\n",
+        )
+        .unwrap();
+        let steps = &ok.cases[0].steps;
+        assert!(matches!(
+            &steps[0].kind,
+            LoginStepKind::Admin(AdminAction::DeleteToken { user, .. }) if user == "bob"
+        ));
+        let mode = steps[1].expect.config.as_ref().and_then(|c| c.mode);
+        assert_eq!(mode, Some(FileMode(0o600)));
+        for (bad, says) in [
+            ("admin = { delete_token = \"bob\" }", "not user/uuid"),
+            ("admin = {}", "exactly one of `fault`"),
+            (
+                "logout = {}\nexpect = { config = { mode = \"rw\" } }",
+                "not an octal mode",
+            ),
+            (
+                "logout = {}\nprecondition = \"  \"",
+                "what the step establishes",
+            ),
+            (
+                "login = { user = \"${nope}\", secret = \"s\" }",
+                "unknown placeholder",
+            ),
+        ] {
+            let err = file(&format!("[[case.step]]\n{bad}\n")).unwrap_err();
+            assert!(err.message().contains(says), "{says:?} not in {err}");
+        }
     }
 }

@@ -4,6 +4,8 @@ use std::{fmt, path::PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::template::{Helper, HelperTemplate, ObjectTemplate, Scope, Template, TemplateError};
+
 /// A requirement level in the RFC 2119 sense.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -59,7 +61,7 @@ pub struct SuiteHeader {
     pub description: String,
 }
 
-/// One case file: a requirement area and its cases.
+/// One case file of a helper suite: a requirement area and its cases.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CaseFile {
@@ -67,12 +69,37 @@ pub struct CaseFile {
     pub area: String,
     /// The cases.
     #[serde(rename = "case", default)]
-    pub cases: Vec<Case>,
+    pub cases: Vec<CaseDecl>,
+}
+
+/// A helper case as written in a case file; the loader turns it into a [`Case`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaseDecl {
+    /// See [`Case::id`].
+    pub id: String,
+    /// See [`Case::level`].
+    pub level: Level,
+    /// See [`Case::title`].
+    pub title: String,
+    /// See [`Case::cites`].
+    pub cites: String,
+    /// Steps run one after another; the case stops at the first failing step.
+    #[serde(default, rename = "step")]
+    pub steps: Vec<Step>,
+    /// A generative property checked over random inputs, instead of steps.
+    #[serde(default)]
+    pub property: Option<Property>,
+    /// See [`Case::exclusive`].
+    #[serde(default)]
+    pub exclusive: bool,
+    /// See [`Case::get_only`].
+    #[serde(default)]
+    pub get_only: bool,
 }
 
 /// One conformance case.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone)]
 pub struct Case {
     /// Stable identifier such as `HP-RT-001`; never reused with another meaning.
     pub id: String,
@@ -82,53 +109,56 @@ pub struct Case {
     pub title: String,
     /// The protocol text the case enforces.
     pub cites: String,
-    /// Steps run one after another; the case stops at the first failing step.
-    #[serde(default, rename = "step")]
-    pub steps: Vec<Step>,
-    /// A generative property checked over random inputs, instead of steps.
-    #[serde(default)]
-    pub property: Option<Property>,
+    /// What the case does.
+    pub body: CaseBody,
     /// Run alone, after the other cases, so another case's entries cannot change the verdict.
     /// Cases with a `list` step always do (see [`Case::runs_alone`]).
-    #[serde(default)]
     pub exclusive: bool,
     /// A case about get-only helpers (ecr-login, gcr...): selected only when the helper is
     /// declared get-only (`--get-only`).
-    #[serde(default)]
     pub get_only: bool,
     /// The requirement area, copied from the case file.
-    #[serde(skip)]
     pub area: String,
-    /// The suite the case belongs to, filled in by the loader.
-    #[serde(skip)]
+    /// The suite the case belongs to.
     pub suite: String,
     /// Where the case is declared, for error messages.
-    #[serde(skip)]
     pub source: Source,
-    /// The login-CLI part of a case of a `login-cli` suite (whose `steps` are then empty).
-    #[serde(skip)]
-    pub login: Option<std::sync::Arc<super::login::LoginCase>>,
+}
+
+/// What a case does: exactly one of these.
+#[derive(Debug, Clone)]
+pub enum CaseBody {
+    /// Helper steps, run one after another; the case stops at the first failing step.
+    Steps(Vec<Step>),
+    /// A generative helper property checked over random inputs.
+    Property(Property),
+    /// A login-CLI case.
+    Login(std::sync::Arc<super::login::LoginCase>),
 }
 
 impl Case {
+    /// The helper steps of the case (none for a property or a login case).
+    pub fn steps(&self) -> &[Step] {
+        match &self.body {
+            CaseBody::Steps(steps) => steps,
+            CaseBody::Property(_) | CaseBody::Login(_) => &[],
+        }
+    }
+
     /// True when the case must run with no other case at the same time: it says so, or its
     /// answer depends on the whole store (a `list` step sees every entry, and one helper bug
     /// triggered by another case's entry must not change this case's verdict).
     pub fn runs_alone(&self) -> bool {
-        self.exclusive
-            || self
-                .steps
-                .iter()
-                .any(|s| s.action.as_deref() == Some("list"))
+        self.exclusive || self.steps().iter().any(|s| s.action == Some(Action::List))
     }
 
     /// True when the case needs a helper that writes: it is generative (every property stores)
     /// or a step calls `store` or `erase` without expecting it to fail. A helper declared
     /// get-only skips such cases; the cases that expect a refusal (bad input, get-only) apply.
     pub fn needs_writing_helper(&self) -> bool {
-        self.property.is_some()
-            || self.steps.iter().any(|s| {
-                matches!(s.action.as_deref(), Some("store" | "erase"))
+        matches!(self.body, CaseBody::Property(_))
+            || self.steps().iter().any(|s| {
+                matches!(s.action, Some(Action::Store | Action::Erase))
                     && !s.expect.expects_failure()
             })
     }
@@ -155,16 +185,94 @@ impl fmt::Display for Source {
     }
 }
 
+/// The action a step passes to the helper as its only argument.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "String")]
+pub enum Action {
+    /// `store`: save the credentials on standard input.
+    Store,
+    /// `get`: answer the credentials of the server URL on standard input.
+    Get,
+    /// `erase`: forget the server URL on standard input.
+    Erase,
+    /// `list`: answer every server URL with its username.
+    List,
+    /// `version`: print the helper's version.
+    Version,
+    /// Any other word, passed as it is (to test how a helper refuses it).
+    Other(String),
+}
+
+impl Action {
+    /// The word passed to the helper.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Action::Store => "store",
+            Action::Get => "get",
+            Action::Erase => "erase",
+            Action::List => "list",
+            Action::Version => "version",
+            Action::Other(word) => word,
+        }
+    }
+}
+
+impl From<String> for Action {
+    fn from(word: String) -> Self {
+        match word.as_str() {
+            "store" => Action::Store,
+            "get" => Action::Get,
+            "erase" => Action::Erase,
+            "list" => Action::List,
+            "version" => Action::Version,
+            _ => Action::Other(word),
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A step's precondition: what the step establishes (e.g. "get must return the entry stored
+/// in step 1"). When the step's expectations do not hold, the requirement was not tested: the
+/// case ends blocked, not passed, and counts against the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Precondition(String);
+
+impl Precondition {
+    /// What the step establishes.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Precondition {
+    type Error = &'static str;
+    fn try_from(text: String) -> Result<Self, &'static str> {
+        match text.trim().is_empty() {
+            true => Err(
+                "a precondition must say what the step establishes, e.g. \"get must \
+                         return the entry stored in step 1\"",
+            ),
+            false => Ok(Precondition(text)),
+        }
+    }
+}
+
 /// One invocation of the helper (or several, with `repeat`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// The action passed as the only argument (`store`, `get`, ...). Leave out to pass none.
+    /// The action passed as the only argument. Left out, none is passed.
     #[serde(default)]
-    pub action: Option<String>,
+    pub action: Option<Action>,
     /// Extra arguments after the action (to test argument handling).
     #[serde(default)]
-    pub extra_args: Vec<String>,
+    pub extra_args: Vec<HelperTemplate>,
     /// What is written to the helper's standard input.
     #[serde(default)]
     pub stdin: Option<Stdin>,
@@ -177,17 +285,30 @@ pub struct Step {
     /// What the invocation must do.
     #[serde(default)]
     pub expect: Expect,
-    /// Marks the step as a precondition and says what it establishes (e.g. "get must return
-    /// the entry stored in step 1"). When its expectations do not hold, the requirement was not
-    /// tested: the case ends blocked, not passed, and counts against the verdict.
+    /// Marks the step as a precondition of its case rather than the requirement itself.
     #[serde(default)]
-    pub precondition: Option<String>,
+    pub precondition: Option<Precondition>,
 }
 
 impl Step {
     /// True when the step is a precondition of its case rather than the requirement itself.
     pub fn is_precondition(&self) -> bool {
         self.precondition.is_some()
+    }
+
+    /// The action's word for records, `no action` when the step passes none.
+    pub fn action_name(&self) -> &str {
+        self.action.as_ref().map_or("no action", Action::as_str)
+    }
+
+    /// The server URL the step's standard input names: a payload's `ServerURL`, or the text a
+    /// step other than `store` writes.
+    pub fn server_url(&self) -> Option<&HelperTemplate> {
+        match &self.stdin {
+            Some(Stdin::Credentials { json }) => json.text("ServerURL"),
+            Some(Stdin::Text(t)) if self.action != Some(Action::Store) => Some(t),
+            _ => None,
+        }
     }
 }
 
@@ -197,15 +318,38 @@ fn one() -> usize {
 
 /// Standard input of a step.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "RawStdin")]
 pub enum Stdin {
     /// Bytes written as they are (after placeholder expansion).
-    Text(String),
+    Text(HelperTemplate),
     /// A credentials payload: the fields are serialized as one JSON object.
     Credentials {
         /// The JSON object's fields.
+        json: ObjectTemplate<Helper>,
+    },
+}
+
+/// Standard input as written, before its templates are read (an untagged enum would hide why
+/// a template is refused).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawStdin {
+    Text(String),
+    Credentials {
         json: serde_json::Map<String, serde_json::Value>,
     },
+}
+
+impl TryFrom<RawStdin> for Stdin {
+    type Error = TemplateError;
+    fn try_from(raw: RawStdin) -> Result<Self, TemplateError> {
+        Ok(match raw {
+            RawStdin::Text(t) => Stdin::Text(Template::parse(t)?),
+            RawStdin::Credentials { json } => Stdin::Credentials {
+                json: ObjectTemplate::parse(json)?,
+            },
+        })
+    }
 }
 
 /// Expectations on one invocation.
@@ -217,13 +361,13 @@ pub struct Expect {
     pub exit: Option<ExitExpect>,
     /// Matchers on standard output.
     #[serde(default)]
-    pub stdout: Option<TextMatch>,
+    pub stdout: Option<TextMatch<Helper>>,
     /// Matchers on standard error.
     #[serde(default)]
-    pub stderr: Option<TextMatch>,
+    pub stderr: Option<TextMatch<Helper>>,
     /// Standard output is exactly one JSON object whose fields include these, equal.
     #[serde(default)]
-    pub json: Option<serde_json::Map<String, serde_json::Value>>,
+    pub json: Option<ObjectTemplate<Helper>>,
     /// Standard output is a `list` answer with these entries present and absent.
     #[serde(default)]
     pub list: Option<ListExpect>,
@@ -273,25 +417,25 @@ pub enum ExitWord {
     Nonzero,
 }
 
-/// Matchers on a text stream; every one given must hold.
+/// Matchers on a text stream, with placeholders of scope `S`; every one given must hold.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TextMatch {
+#[serde(deny_unknown_fields, bound = "")]
+pub struct TextMatch<S: Scope> {
     /// The stream is empty (true) or not (false).
     #[serde(default)]
     pub empty: Option<bool>,
     /// The stream, with surrounding whitespace trimmed, equals this.
     #[serde(default)]
-    pub trimmed: Option<String>,
+    pub trimmed: Option<Template<S>>,
     /// The stream, trimmed, equals one of these.
     #[serde(default)]
-    pub one_of: Vec<String>,
+    pub one_of: Vec<Template<S>>,
     /// The stream contains each of these.
     #[serde(default)]
-    pub contains: Vec<String>,
+    pub contains: Vec<Template<S>>,
     /// The stream contains none of these.
     #[serde(default)]
-    pub not_contains: Vec<String>,
+    pub not_contains: Vec<Template<S>>,
     /// The stream contains no secret of the case.
     #[serde(default)]
     pub no_secrets: bool,
@@ -303,10 +447,10 @@ pub struct TextMatch {
 pub struct ListExpect {
     /// Entries that must be listed, server URL -> username.
     #[serde(default)]
-    pub includes: serde_json::Map<String, serde_json::Value>,
+    pub includes: ObjectTemplate<Helper>,
     /// Server URLs that must not be listed.
     #[serde(default)]
-    pub excludes: Vec<String>,
+    pub excludes: Vec<HelperTemplate>,
 }
 
 /// A property checked over generated inputs.
@@ -339,12 +483,27 @@ mod tests {
     use super::*;
 
     fn case(toml_text: &str) -> Case {
-        let file: CaseFile = toml::from_str(&format!(
+        let text = format!(
             "area = \"A\"\n[[case]]\nid = \"HP-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
              cites = \"c\"\n{toml_text}"
-        ))
-        .unwrap();
-        file.cases.into_iter().next().unwrap()
+        );
+        let file: CaseFile = toml::from_str(&text).unwrap();
+        let decl = file.cases.into_iter().next().unwrap();
+        Case {
+            id: decl.id,
+            level: decl.level,
+            title: decl.title,
+            cites: decl.cites,
+            body: match decl.property {
+                Some(p) => CaseBody::Property(p),
+                None => CaseBody::Steps(decl.steps),
+            },
+            exclusive: decl.exclusive,
+            get_only: decl.get_only,
+            area: file.area,
+            suite: "s".into(),
+            source: Source::default(),
+        }
     }
 
     #[test]

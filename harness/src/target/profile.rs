@@ -10,6 +10,7 @@ use std::{
 use serde::Deserialize;
 
 use crate::assets::Folder;
+use crate::scenario::template::{Scope, Template, TemplateError, Values};
 
 /// A CLI profile.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,10 +41,10 @@ pub struct Profile {
 #[serde(deny_unknown_fields)]
 pub struct ConfigSpec {
     /// The file, with `${config_dir}`, `${auth_file}` or `${home}`.
-    pub file: String,
+    pub file: Template<SandboxPaths>,
     /// Variables that point the CLI at the sandbox's file.
     #[serde(default)]
-    pub env: BTreeMap<String, String>,
+    pub env: BTreeMap<String, Template<SandboxPaths>>,
 }
 
 /// Argument templates of a login, one per way of handing over the secret. Placeholders:
@@ -52,21 +53,21 @@ pub struct ConfigSpec {
 #[serde(deny_unknown_fields)]
 pub struct LoginSpec {
     /// The secret is written to standard input (`--password-stdin`).
-    pub stdin: Vec<String>,
+    pub stdin: Vec<Template<LoginArgs>>,
     /// The secret is an argument (`--password`).
     #[serde(default)]
-    pub flag: Option<Vec<String>>,
+    pub flag: Option<Vec<Template<LoginArgs>>>,
     /// The CLI prompts for `Username:` and `Password:` on its terminal.
     #[serde(default)]
-    pub prompt: Option<Vec<String>>,
+    pub prompt: Option<Vec<Template<LoginArgs>>>,
 }
 
 /// Argument template of a logout.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogoutSpec {
-    /// Arguments.
-    pub args: Vec<String>,
+    /// Arguments, with `${registry}` and the sandbox paths.
+    pub args: Vec<Template<LogoutArgs>>,
 }
 
 /// Declared capabilities.
@@ -134,6 +135,9 @@ impl std::fmt::Display for Capability {
 /// Why a profile could not be found or read.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
+    /// A profile file is not valid (the error names its line and field).
+    #[error(transparent)]
+    Load(crate::scenario::LoadError),
     /// The file is not valid.
     #[error("{file}: {message}")]
     Invalid {
@@ -164,7 +168,11 @@ pub enum ProfileError {
 
 /// Loads every built-in `*.toml` profile (`fixtures/profiles`), sorted by name.
 pub fn load_all() -> Result<Vec<Profile>, ProfileError> {
-    let dir = Folder::profiles();
+    load_folder(&Folder::profiles())
+}
+
+/// Loads every `*.toml` profile of `dir`, sorted by name.
+fn load_folder(dir: &Folder) -> Result<Vec<Profile>, ProfileError> {
     let files = dir.files("toml").map_err(|e| ProfileError::Invalid {
         file: dir.path(),
         message: format!("cannot read the profiles folder: {e}"),
@@ -172,10 +180,8 @@ pub fn load_all() -> Result<Vec<Profile>, ProfileError> {
     files
         .iter()
         .map(|f| {
-            toml::from_str::<Profile>(&f.text).map_err(|e| ProfileError::Invalid {
-                file: f.path.clone(),
-                message: e.message().trim().into(),
-            })
+            toml::from_str::<Profile>(&f.text)
+                .map_err(|e| ProfileError::Load(crate::scenario::toml_error(&f.path, &f.text, &e)))
         })
         .collect()
 }
@@ -217,27 +223,106 @@ fn name_matches(pattern: &str, file: &str) -> bool {
     }
 }
 
-/// Expands the profile placeholders `${name}` with `vars`; an unknown one is an error.
-pub fn expand(template: &str, vars: &[(&str, &str)]) -> Result<String, String> {
-    let mut out = String::with_capacity(template.len());
-    let mut rest = template;
-    while let Some(pos) = rest.find("${") {
-        out.push_str(&rest[..pos]);
-        let tail = &rest[pos + 2..];
-        let close = tail
-            .find('}')
-            .ok_or_else(|| format!("unclosed placeholder in `{template}`"))?;
-        let key = &tail[..close];
-        let value = vars
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| *v)
-            .ok_or_else(|| format!("unknown placeholder `${{{key}}}` in `{template}`"))?;
-        out.push_str(value);
-        rest = &tail[close + 1..];
+/// A placeholder of a profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileVar {
+    /// `${config_dir}`: the sandbox's config folder.
+    ConfigDir,
+    /// `${auth_file}`: the sandbox's auth file.
+    AuthFile,
+    /// `${home}`: the sandbox's home.
+    Home,
+    /// `${registry}`: the registry argument.
+    Registry,
+    /// `${user}`: the username.
+    User,
+    /// `${secret}`: the password or PAT.
+    Secret,
+}
+
+impl ProfileVar {
+    /// The first [`ProfileScope`] level that knows the placeholder.
+    fn level(self) -> u8 {
+        match self {
+            ProfileVar::ConfigDir | ProfileVar::AuthFile | ProfileVar::Home => 0,
+            ProfileVar::Registry => 1,
+            ProfileVar::User | ProfileVar::Secret => 2,
+        }
     }
-    out.push_str(rest);
-    Ok(out)
+}
+
+/// The placeholders of a profile template: at level 0 the sandbox's paths (the config file and
+/// its variables), at 1 also `${registry}` (a logout), at 2 also `${user}` and `${secret}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileScope<const LEVEL: u8>;
+
+/// The placeholders of the config file and its variables.
+pub type SandboxPaths = ProfileScope<0>;
+/// The placeholders of a logout's arguments.
+pub type LogoutArgs = ProfileScope<1>;
+/// The placeholders of a login's arguments.
+pub type LoginArgs = ProfileScope<2>;
+
+impl<const LEVEL: u8> Scope for ProfileScope<LEVEL> {
+    type Name = ProfileVar;
+    const KNOWN: &'static str = [
+        "config_dir, auth_file, home",
+        "registry, config_dir, auth_file, home",
+        "registry, user, secret, config_dir, auth_file, home",
+    ][LEVEL as usize];
+    fn name(body: &str) -> Result<ProfileVar, TemplateError> {
+        let var = match body {
+            "config_dir" => ProfileVar::ConfigDir,
+            "auth_file" => ProfileVar::AuthFile,
+            "home" => ProfileVar::Home,
+            "registry" => ProfileVar::Registry,
+            "user" => ProfileVar::User,
+            "secret" => ProfileVar::Secret,
+            _ => return Err(TemplateError::unknown::<Self>(body)),
+        };
+        match var.level() <= LEVEL {
+            true => Ok(var),
+            false => Err(TemplateError::unknown::<Self>(body)),
+        }
+    }
+}
+
+/// The values of the profile placeholders; those a scope does not know are left empty.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileValues<'a> {
+    /// `${config_dir}`.
+    pub config_dir: &'a str,
+    /// `${auth_file}`.
+    pub auth_file: &'a str,
+    /// `${home}`.
+    pub home: &'a str,
+    /// `${registry}`.
+    pub registry: &'a str,
+    /// `${user}`.
+    pub user: &'a str,
+    /// `${secret}`.
+    pub secret: &'a str,
+}
+
+impl<S: Scope<Name = ProfileVar>> Values<S> for ProfileValues<'_> {
+    fn write(&self, name: &ProfileVar, out: &mut String) {
+        out.push_str(match name {
+            ProfileVar::ConfigDir => self.config_dir,
+            ProfileVar::AuthFile => self.auth_file,
+            ProfileVar::Home => self.home,
+            ProfileVar::Registry => self.registry,
+            ProfileVar::User => self.user,
+            ProfileVar::Secret => self.secret,
+        });
+    }
+}
+
+/// Expands every template of an argument list.
+pub fn expand_args<S: Scope<Name = ProfileVar>>(
+    templates: &[Template<S>],
+    values: &ProfileValues<'_>,
+) -> Vec<String> {
+    templates.iter().map(|t| t.expand(values)).collect()
 }
 
 #[cfg(test)]
@@ -276,12 +361,37 @@ mod tests {
 
     #[test]
     fn placeholders_expand_and_unknown_ones_are_refused() {
-        let vars = [("registry", "127.0.0.1:5000"), ("user", "alice")];
-        assert_eq!(
-            expand("-u=${user} ${registry}", &vars).unwrap(),
-            "-u=alice 127.0.0.1:5000"
-        );
-        assert!(expand("${nope}", &vars).unwrap_err().contains("nope"));
-        assert!(expand("${user", &vars).is_err());
+        let values = ProfileValues {
+            registry: "127.0.0.1:5000",
+            user: "alice",
+            ..Default::default()
+        };
+        let t = Template::<LoginArgs>::parse("-u=${user} ${registry}").unwrap();
+        assert_eq!(t.expand(&values), "-u=alice 127.0.0.1:5000");
+        assert!(Template::<LoginArgs>::parse("${nope}").is_err());
+        assert!(Template::<LoginArgs>::parse("${user").is_err());
+        assert!(Template::<LogoutArgs>::parse("${secret}").is_err());
+        assert!(Template::<SandboxPaths>::parse("${registry}/x").is_err());
+    }
+
+    #[test]
+    fn a_bad_placeholder_in_a_profile_names_file_line_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = Folder::profiles()
+            .read("docker.toml")
+            .unwrap()
+            .unwrap()
+            .replace(
+                "args = [\"logout\", \"${registry}\"]",
+                "args = [\"logout\", \"${user}\"]",
+            );
+        std::fs::write(dir.path().join("docker.toml"), &text).unwrap();
+        let line = text.lines().position(|l| l.contains("${user}\"]")).unwrap() + 1;
+        let err = load_folder(&Folder::on_disk(dir.path()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("docker.toml:{line}")), "{err}");
+        assert!(err.contains("field `logout.args`"), "{err}");
+        assert!(err.contains("unknown placeholder `${user}`"), "{err}");
     }
 }
