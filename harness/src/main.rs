@@ -340,7 +340,7 @@ fn certify(args: RunArgs) -> Result<u8, SetupError> {
         &suites,
         time::OffsetDateTime::now_utc().date(),
     )
-    .map_err(SetupError)?;
+    .map_err(|e| SetupError(format!("{:#}", anyhow::Error::new(e))))?;
     let has_cases = |kind: TargetKind| {
         let of_kind: Vec<&Suite> = suites.iter().filter(|s| s.header.target == kind).collect();
         match kind {

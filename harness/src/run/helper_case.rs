@@ -60,7 +60,7 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
             }
         }
     }
-    let owns = |url: &str| cx.namespace.owns(url);
+    let owns = |url: &str| cx.namespace.owns_case(url, &case.id);
     let check_cx = CheckContext {
         redactor: &cx.redactor,
         case_secrets: &secrets,
@@ -286,7 +286,7 @@ fn execute(
         {
             cx.ledger.record(url);
         }
-        drive::run(
+        cx.target.run(
             &cx.target
                 .invocation(p.args.clone(), p.stdin.as_bytes().to_vec()),
         )
