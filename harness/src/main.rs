@@ -309,7 +309,7 @@ fn registry(args: fake_registry::cli::ServeArgs) -> anyhow::Result<u8> {
 }
 
 fn clean(helper: &str, env: Vec<(OsString, OsString)>) -> anyhow::Result<u8> {
-    let mut target = HelperTarget::resolve(helper).map_err(anyhow::Error::msg)?;
+    let mut target = HelperTarget::resolve(helper)?;
     target.env = env;
     let state_dir = run::ledger::file::state_dir();
     let outcome = run::ledger::clean_earlier_runs(&target, state_dir.as_deref());
@@ -376,8 +376,7 @@ fn certify(args: RunArgs) -> anyhow::Result<u8> {
         args.waivers.as_deref(),
         &suites,
         time::OffsetDateTime::now_utc().date(),
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     let kinds = [
         (TargetKind::Helper, args.login_cli.is_none()),
         (
@@ -443,9 +442,7 @@ fn certify_login_cli(
 ) -> anyhow::Result<RunReport> {
     let _bundled;
     let mut target = match &args.login_cli {
-        Some(name) => {
-            LoginCliTarget::resolve(name, args.profile.as_deref()).map_err(anyhow::Error::msg)?
-        }
+        Some(name) => LoginCliTarget::resolve(name, args.profile.as_deref())?,
         None => {
             let programs = BundledPrograms::create()?;
             say(format_args!(
@@ -454,8 +451,7 @@ fn certify_login_cli(
             ));
             let path = programs.login_path(LoginVariant::Reference);
             _bundled = programs;
-            LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"))
-                .map_err(anyhow::Error::msg)?
+            LoginCliTarget::resolve(&path.to_string_lossy(), Some("reference"))?
         }
     };
     target.timeout = args.timeout;
@@ -487,7 +483,7 @@ fn certify_helper(
     let mut _bundled = None;
     let mut _store = None;
     let mut target = match &args.helper {
-        Some(name) => HelperTarget::resolve(name).map_err(anyhow::Error::msg)?,
+        Some(name) => HelperTarget::resolve(name)?,
         None => {
             let programs = BundledPrograms::create()?;
             let store = tempfile::Builder::new()
@@ -502,8 +498,7 @@ fn certify_helper(
                 "No target given: certifying the bundled reference {what}. \
                  Use --helper PATH to certify yours."
             ));
-            let mut t = HelperTarget::resolve(&programs.path(variant).to_string_lossy())
-                .map_err(anyhow::Error::msg)?;
+            let mut t = HelperTarget::resolve(&programs.path(variant).to_string_lossy())?;
             t.env.push((
                 "CREDCONFORM_REF_STORE".into(),
                 store.path().join("store.json").into(),
@@ -554,8 +549,8 @@ fn with_suffix(path: &std::path::Path, suffix: &str) -> PathBuf {
 }
 
 fn diff(args: DiffArgs) -> anyhow::Result<u8> {
-    let old = ReadReport::load(&args.old).map_err(anyhow::Error::msg)?;
-    let new = ReadReport::load(&args.new).map_err(anyhow::Error::msg)?;
+    let old = ReadReport::load(&args.old)?;
+    let new = ReadReport::load(&args.new)?;
     let diff = Diff::of(&old, &new);
     print!("{}", diff.render_text());
     for (path, text) in [
@@ -571,16 +566,15 @@ fn diff(args: DiffArgs) -> anyhow::Result<u8> {
 }
 
 fn verify(args: VerifyArgs) -> anyhow::Result<u8> {
-    let report = ReadReport::load(&args.report).map_err(anyhow::Error::msg)?;
+    let report = ReadReport::load(&args.report)?;
     let suites = load_suites(&args.suites, None)?;
     let (mut info, path) = match (&args.helper, &args.login_cli) {
         (Some(name), _) => {
-            let target = HelperTarget::resolve(name).map_err(anyhow::Error::msg)?;
+            let target = HelperTarget::resolve(name)?;
             (target.describe(), target.path)
         }
         (None, Some(name)) => {
-            let target = LoginCliTarget::resolve(name, args.profile.as_deref())
-                .map_err(anyhow::Error::msg)?;
+            let target = LoginCliTarget::resolve(name, args.profile.as_deref())?;
             (target.describe(), target.path)
         }
         (None, None) => bail!("give --helper PATH or --login-cli PATH"),

@@ -375,10 +375,8 @@ fn interrupt_once(
     }
     thread::sleep(Duration::from_millis(300));
     let signalled = Instant::now();
-    // SAFETY: kill(2) on a child we spawned.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
+    let pid = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let output = child.wait_with_output().unwrap();
     (output, signalled.elapsed(), out)
 }

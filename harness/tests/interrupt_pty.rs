@@ -43,7 +43,10 @@ fn stop_all_kills_a_running_pty_program_and_refuses_later_starts() {
     let stopped = Instant::now();
     drive::stop_all();
     let outcome = running.join().unwrap().expect("it was started");
-    assert_eq!(outcome.ending, Ending::Signalled(libc::SIGKILL));
+    assert_eq!(
+        outcome.ending,
+        Ending::Signalled(rustix::process::Signal::KILL.as_raw())
+    );
     assert!(stopped.elapsed() < Duration::from_secs(5), "not killed");
 
     let err = pty::run(&pty_sh("exit 0", Duration::from_secs(10))).unwrap_err();

@@ -50,9 +50,7 @@ fn registry_subcommand_serves_the_token_challenge_and_stops_on_sigterm() {
         lower.contains("docker-distribution-api-version: registry/2.0"),
         "{answer}"
     );
-    // SAFETY: kill(2) on a child we spawned.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
+    let pid = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     assert!(child.wait().unwrap().success());
 }

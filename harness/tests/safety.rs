@@ -129,10 +129,8 @@ fn ctrl_c_stops_the_run_and_erases_what_it_stored() {
         .unwrap();
     // Wait until the run has stored something, then interrupt it.
     b.wait_until_a_run_stored(Duration::from_secs(20));
-    // SAFETY: kill(2) on a child we spawned.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
+    let pid = rustix::process::Pid::from_child(&child);
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&out.stderr);

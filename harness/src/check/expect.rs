@@ -35,7 +35,7 @@ pub struct CheckContext<'a> {
     pub redactor: &'a Redactor,
     /// The secrets this case handed to the target.
     pub case_secrets: &'a [String],
-    /// Tells which server URLs belong to this run; `list` entries outside it are ignored.
+    /// Tells which server URLs belong to this case; `list` entries outside it are ignored.
     pub owns: &'a dyn Fn(&str) -> bool,
 }
 

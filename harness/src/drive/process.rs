@@ -12,10 +12,12 @@ use std::{
         unix::process::{CommandExt, ExitStatusExt},
     },
     path::PathBuf,
-    process::{Child, ChildStdin, Command, Stdio},
+    process::{Child, ChildStdin, Command, ExitStatus, Stdio},
     sync::{Mutex, MutexGuard},
     time::{Duration, Instant},
 };
+
+use rustix::process::{Pid, Signal};
 
 use super::strays::{self, Holder};
 
@@ -131,18 +133,37 @@ impl std::fmt::Display for Ending {
     }
 }
 
+/// The signals a crash or a kill usually comes from, by name.
+const SIGNAL_NAMES: [(Signal, &str); 9] = [
+    (Signal::SEGV, "SIGSEGV"),
+    (Signal::ABORT, "SIGABRT"),
+    (Signal::KILL, "SIGKILL"),
+    (Signal::TERM, "SIGTERM"),
+    (Signal::BUS, "SIGBUS"),
+    (Signal::PIPE, "SIGPIPE"),
+    (Signal::INT, "SIGINT"),
+    (Signal::ILL, "SIGILL"),
+    (Signal::FPE, "SIGFPE"),
+];
+
 fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGINT => "SIGINT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGFPE => "SIGFPE",
-        _ => "signal",
+    SIGNAL_NAMES
+        .iter()
+        .find(|(s, _)| s.as_raw() == sig)
+        .map_or("signal", |(_, name)| name)
+}
+
+/// How a process ended: `forced` when the runner ended it, else what its exit status says (a
+/// status that cannot be read counts as signal 0).
+pub(super) fn ending_of(forced: Option<Ending>, status: Option<ExitStatus>) -> Ending {
+    match (forced, status) {
+        (Some(forced), _) => forced,
+        (None, Some(s)) => match (s.code(), s.signal()) {
+            (Some(code), _) => Ending::Exited(code),
+            (None, Some(sig)) => Ending::Signalled(sig),
+            (None, None) => Ending::Signalled(0),
+        },
+        (None, None) => Ending::Signalled(0),
     }
 }
 
@@ -257,8 +278,8 @@ impl RunningGroup {
     /// [`strays`], unless the group was killed already) and unregisters the group while the ended child still holds its pid, then
     /// reaps it: neither [`stop_all`] nor the group kill ever signals an ID the system may
     /// already have handed to someone else.
-    pub fn reap(self, child: &mut Child) -> Option<std::process::ExitStatus> {
-        use rustix::process::{Pid, WaitId, WaitIdOptions, waitid};
+    pub fn reap(self, child: &mut Child) -> Option<ExitStatus> {
+        use rustix::process::{WaitId, WaitIdOptions, waitid};
         if let Some(pid) = Pid::from_raw(self.pgid) {
             // Retried on EINTR; any other error (none expected) only loses the ordering.
             let exited = || {
@@ -354,18 +375,8 @@ fn run_inner(inv: &Invocation, gated: bool) -> Result<Outcome, SpawnError> {
         group.kill();
     }
     let status = group.reap(&mut child);
-
-    let ending = match (pumped.forced, status) {
-        (Some(forced), _) => forced,
-        (None, Some(s)) => match (s.code(), s.signal()) {
-            (Some(code), _) => Ending::Exited(code),
-            (None, Some(sig)) => Ending::Signalled(sig),
-            (None, None) => Ending::Signalled(0),
-        },
-        (None, None) => Ending::Signalled(0),
-    };
     Ok(Outcome {
-        ending,
+        ending: ending_of(pumped.forced, status),
         stdout: pumped.stdout,
         stderr: pumped.stderr,
         elapsed: started.elapsed(),
@@ -633,7 +644,7 @@ fn drain(pipe: &mut dyn ReadFd, into: &mut Vec<u8>, cap: usize) -> Drained {
     }
 }
 
-fn wait(child: &mut Child) -> Option<std::process::ExitStatus> {
+fn wait(child: &mut Child) -> Option<ExitStatus> {
     loop {
         match child.wait() {
             Ok(s) => return Some(s),
@@ -645,9 +656,9 @@ fn wait(child: &mut Child) -> Option<std::process::ExitStatus> {
 
 /// Sends SIGKILL to a whole process group.
 pub fn kill_group(pgid: i32) {
-    // SAFETY: kill(2) with a negative pid signals a process group; it touches no memory.
-    unsafe {
-        libc::kill(-pgid, libc::SIGKILL);
+    // A group that is gone already needs no signal.
+    if let Some(pgid) = Pid::from_raw(pgid) {
+        let _ = rustix::process::kill_process_group(pgid, Signal::KILL);
     }
 }
 
@@ -709,7 +720,7 @@ mod tests {
     #[test]
     fn a_crash_on_a_signal_is_reported_as_such() {
         let out = run(&sh("kill -SEGV $$")).unwrap();
-        assert_eq!(out.ending, Ending::Signalled(libc::SIGSEGV));
+        assert_eq!(out.ending, Ending::Signalled(Signal::SEGV.as_raw()));
         assert!(out.ending.to_string().contains("SIGSEGV"));
     }
 
@@ -784,7 +795,7 @@ mod tests {
         assert!(!registered(pgid));
         assert_eq!(
             wait(&mut child).and_then(|s| s.signal()),
-            Some(libc::SIGKILL)
+            Some(Signal::KILL.as_raw())
         );
     }
 

@@ -10,16 +10,19 @@ use std::{
     io::{self, Read, Write},
     os::{
         fd::{AsFd, OwnedFd},
-        unix::process::{CommandExt, ExitStatusExt},
+        unix::process::CommandExt,
     },
     path::PathBuf,
-    process::{Command, Stdio},
+    process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
 use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
 
-use super::{Ending, Outcome, SpawnError, process::RunningGroup};
+use super::{
+    Ending, Outcome, SpawnError,
+    process::{RunningGroup, ending_of},
+};
 
 /// One prompt to wait for and the line to type when it appears.
 #[derive(Debug, Clone)]
@@ -75,12 +78,31 @@ pub fn run(inv: &PtyInvocation) -> Result<Outcome, SpawnError> {
     };
     let started = Instant::now();
     let (master, slave) = open_pair().map_err(spawn_error)?;
+    let (mut child, group) = spawn_on(inv, slave).map_err(spawn_error)?;
+    let mut master = std::fs::File::from(master);
+    let (output, forced) = converse(&mut master, &inv.answers, started + inv.timeout);
+    if forced.is_some() {
+        group.kill();
+    }
+    let status = group.reap(&mut child);
+    Ok(Outcome {
+        ending: ending_of(forced, status),
+        stdout: output,
+        stderr: Vec::new(),
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Spawns `inv` as a session leader whose controlling terminal is `slave`, through the gate.
+/// The parent's copies of the slave are closed on return, so EOF/EIO arrives on the master when
+/// the child ends.
+fn spawn_on(inv: &PtyInvocation, slave: OwnedFd) -> io::Result<(Child, RunningGroup)> {
     let mut cmd = Command::new(&inv.program);
     cmd.args(&inv.args)
         .env_clear()
         .envs(inv.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::from(slave.try_clone().map_err(spawn_error)?))
-        .stdout(Stdio::from(slave.try_clone().map_err(spawn_error)?))
+        .stdin(Stdio::from(slave.try_clone()?))
+        .stdout(Stdio::from(slave.try_clone()?))
         .stderr(Stdio::from(slave));
     if let Some(dir) = &inv.cwd {
         cmd.current_dir(dir);
@@ -95,21 +117,25 @@ pub fn run(inv: &PtyInvocation) -> Result<Outcome, SpawnError> {
         });
     }
     // A session leader leads its own process group: the pid names the group to kill.
-    let (mut child, group) = RunningGroup::spawn(&mut cmd).map_err(spawn_error)?;
-    drop(cmd); // closes the parent's copies of the slave, so EOF/EIO arrives when the child ends
-    let mut master = std::fs::File::from(master);
-    let deadline = started + inv.timeout;
+    RunningGroup::spawn(&mut cmd)
+}
+
+/// Reads the terminal until the program closes it or `deadline` passes (then the ending is
+/// `TimedOut`), typing each answer once its prompt has appeared. Keeps at most [`CAP`] bytes.
+fn converse(
+    master: &mut std::fs::File,
+    answers: &[Answer],
+    deadline: Instant,
+) -> (Vec<u8>, Option<Ending>) {
     let mut output = Vec::new();
     let mut next = 0;
     let mut searched_from = 0;
-    let mut forced = None;
     loop {
         let now = Instant::now();
         if now >= deadline {
-            forced = Some(Ending::TimedOut);
-            break;
+            return (output, Some(Ending::TimedOut));
         }
-        if !readable(&master, deadline - now) {
+        if !readable(master, deadline - now) {
             continue;
         }
         let mut buf = [0u8; 4096];
@@ -123,37 +149,20 @@ pub fn run(inv: &PtyInvocation) -> Result<Outcome, SpawnError> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => break, // EIO: every slave descriptor is closed
         }
-        if let Some(answer) = inv.answers.get(next) {
-            let text = String::from_utf8_lossy(&output[searched_from..]);
-            if let Some(pos) = text.find(&answer.prompt) {
-                searched_from += pos + answer.prompt.len();
-                if answer.secret {
-                    wait_for_echo_off(&master, Instant::now() + Duration::from_secs(1));
-                }
-                let _ = master.write_all(format!("{}\n", answer.reply).as_bytes());
-                next += 1;
+        let Some(answer) = answers.get(next) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&output[searched_from..]);
+        if let Some(pos) = text.find(&answer.prompt) {
+            searched_from += pos + answer.prompt.len();
+            if answer.secret {
+                wait_for_echo_off(master, Instant::now() + Duration::from_secs(1));
             }
+            let _ = master.write_all(format!("{}\n", answer.reply).as_bytes());
+            next += 1;
         }
     }
-    if forced.is_some() {
-        group.kill();
-    }
-    let status = group.reap(&mut child);
-    let ending = match (forced, status) {
-        (Some(f), _) => f,
-        (None, Some(s)) => match (s.code(), s.signal()) {
-            (Some(c), _) => Ending::Exited(c),
-            (None, Some(sig)) => Ending::Signalled(sig),
-            _ => Ending::Signalled(0),
-        },
-        (None, None) => Ending::Signalled(0),
-    };
-    Ok(Outcome {
-        ending,
-        stdout: output,
-        stderr: Vec::new(),
-        elapsed: started.elapsed(),
-    })
+    (output, None)
 }
 
 /// Waits until the terminal's echo is off (the pty's settings read through the master).

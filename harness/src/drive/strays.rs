@@ -16,6 +16,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use rustix::process::{Pid, Signal, WaitOptions, waitpid};
 use serde::Serialize;
 
 use super::process::gate;
@@ -54,11 +55,7 @@ static ENDED: Mutex<BTreeMap<String, usize>> = Mutex::new(BTreeMap::new());
 /// instead of to PID 1, so [`end_orphans`] can find and end them. For the `credconform` binary
 /// only: a library caller keeps its own children's fate.
 pub fn become_subreaper() -> std::io::Result<()> {
-    // SAFETY: prctl(PR_SET_CHILD_SUBREAPER, 1) changes a flag of this process, no memory.
-    let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
-    if rc != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
+    rustix::process::set_child_subreaper(Some(Pid::INIT))?;
     SUBREAPER.store(true, Ordering::SeqCst);
     Ok(())
 }
@@ -133,10 +130,10 @@ fn record(command: String) {
     *ended.entry(key).or_default() += 1;
 }
 
-fn kill(pid: i32, sig: i32) {
-    // SAFETY: kill(2) only sends a signal; a negative pid names a process group.
-    unsafe {
-        libc::kill(pid, sig);
+/// Sends SIGKILL to process `pid` (already gone: nothing to do).
+fn kill(pid: i32) {
+    if let Some(pid) = Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process(pid, Signal::KILL);
     }
 }
 
@@ -158,7 +155,7 @@ pub(super) fn end_group(pgid: i32) {
         }
     }
     if found {
-        kill(-pgid, libc::SIGKILL);
+        super::kill_group(pgid);
     }
 }
 
@@ -190,7 +187,7 @@ pub fn end_orphans() {
             {
                 record(command);
             }
-            kill(s.pid, libc::SIGKILL);
+            kill(s.pid);
         }
         for s in &strays {
             reap(s.pid, until);
@@ -200,11 +197,12 @@ pub fn end_orphans() {
 
 /// Reaps `pid` (a child this module killed, never one the runner waits for) by `until`.
 fn reap(pid: i32, until: Instant) {
+    let Some(pid) = Pid::from_raw(pid) else {
+        return;
+    };
     loop {
-        let mut status = 0;
-        // SAFETY: waitpid on one pid, writing to a local.
-        let rc = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
-        if rc != 0 || Instant::now() >= until {
+        // Reaped (`Some`) or no such child (an error): done.
+        if !matches!(waitpid(Some(pid), WaitOptions::NOHANG), Ok(None)) || Instant::now() >= until {
             return;
         }
         thread::sleep(Duration::from_millis(2));
@@ -230,7 +228,7 @@ pub fn take_ended() -> Vec<LeftRunning> {
 /// invocation: nothing else was handed the pipe).
 pub(super) fn end_holder(holder: &Holder) {
     record(holder.command.clone());
-    kill(holder.pid, libc::SIGKILL);
+    kill(holder.pid);
 }
 
 /// The process (other than this one) that has the pipe behind `fd` open, found by the pipe's

@@ -53,6 +53,17 @@ pub struct GateUse {
     pub waivers: Option<WaiverUse>,
 }
 
+/// Why a run cannot be gated as asked (the cause names the file and line at fault).
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// The `--baseline` report cannot be read.
+    #[error("--baseline")]
+    Baseline(#[source] read::ReadError),
+    /// The `--waivers` file cannot be used.
+    #[error("--waivers")]
+    Waivers(#[source] waiver::WaiverError),
+}
+
 /// What a run is gated with; empty without `--baseline` and `--waivers`.
 #[derive(Debug, Clone, Default)]
 pub struct Gate {
@@ -70,17 +81,17 @@ impl Gate {
         waivers: Option<&Path>,
         suites: &[Suite],
         today: time::Date,
-    ) -> Result<Gate, String> {
+    ) -> Result<Gate, GateError> {
         let known: BTreeSet<&str> = suites
             .iter()
             .flat_map(|s| s.cases.iter().map(|c| c.id.as_str()))
             .collect();
         Ok(Gate {
             baseline: baseline
-                .map(|p| Baseline::load(p).map_err(|e| format!("--baseline {e}")))
+                .map(|p| Baseline::load(p).map_err(GateError::Baseline))
                 .transpose()?,
             waivers: waivers
-                .map(|p| Waivers::load(p, &known, today).map_err(|e| format!("--waivers {e}")))
+                .map(|p| Waivers::load(p, &known, today).map_err(GateError::Waivers))
                 .transpose()?,
         })
     }

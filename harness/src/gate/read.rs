@@ -12,12 +12,52 @@ pub const OLDEST_READABLE: u32 = 1;
 
 /// A report that cannot be read: the file and what is wrong with it (exit code 2).
 #[derive(Debug, thiserror::Error)]
-#[error("{}: {message}", file.display())]
-pub struct ReadError {
-    /// The file at fault.
-    pub file: PathBuf,
-    /// What is wrong.
-    pub message: String,
+pub enum ReadError {
+    /// The file cannot be read.
+    #[error("{}: cannot read the report: {reason}", file.display())]
+    Io {
+        /// The file at fault.
+        file: PathBuf,
+        /// The operating system's reason.
+        reason: std::io::Error,
+    },
+    /// Its text is not a report this release reads.
+    #[error("{}: {reason}", file.display())]
+    Parse {
+        /// The file at fault.
+        file: PathBuf,
+        /// What is wrong with the text.
+        reason: ParseError,
+    },
+}
+
+/// What is wrong with a report's text.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON, or not an object.
+    #[error("not a credconform JSON report: {0}")]
+    NotJson(serde_json::Error),
+    /// No format version.
+    #[error("not a credconform JSON report: no `schema_version` field")]
+    NoVersion,
+    /// A format version this release does not read.
+    #[error(
+        "report format version {0} is not one this credconform reads \
+         ({OLDEST_READABLE} to {SCHEMA_VERSION}){newer}",
+        newer = if *.0 > SCHEMA_VERSION { ": it was written by a newer release" } else { "" }
+    )]
+    UnknownVersion(u32),
+    /// A field of the version's format is missing or malformed.
+    #[error("report format version {version}: {reason}")]
+    Malformed {
+        /// The format version the report claims.
+        version: u32,
+        /// What serde found.
+        reason: serde_json::Error,
+    },
+    /// Two results for one case.
+    #[error("case {0} appears twice")]
+    DuplicateCase(String),
 }
 
 /// How a case ended, as a report says. A status this release does not know (a newer one, such
@@ -131,43 +171,31 @@ pub struct ReadReport {
 impl ReadReport {
     /// Reads and checks the report at `path`.
     pub fn load(path: &Path) -> Result<ReadReport, ReadError> {
-        let fail = |message: String| ReadError {
-            file: path.to_path_buf(),
-            message,
+        let file = path.to_path_buf();
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(reason) => return Err(ReadError::Io { file, reason }),
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| fail(format!("cannot read the report: {e}")))?;
-        Self::parse(&text).map_err(fail)
+        Self::parse(&text).map_err(|reason| ReadError::Parse { file, reason })
     }
 
     /// Parses a report's JSON text; the error says what is wrong.
-    pub fn parse(text: &str) -> Result<ReadReport, String> {
+    pub fn parse(text: &str) -> Result<ReadReport, ParseError> {
         #[derive(Deserialize)]
         struct Version {
             schema_version: Option<u32>,
         }
-        let version: Version = serde_json::from_str(text)
-            .map_err(|e| format!("not a credconform JSON report: {e}"))?;
-        let Some(v) = version.schema_version else {
-            return Err("not a credconform JSON report: no `schema_version` field".into());
-        };
+        let version: Version = serde_json::from_str(text).map_err(ParseError::NotJson)?;
+        let v = version.schema_version.ok_or(ParseError::NoVersion)?;
         if !(OLDEST_READABLE..=SCHEMA_VERSION).contains(&v) {
-            return Err(format!(
-                "report format version {v} is not one this credconform reads \
-                 ({OLDEST_READABLE} to {SCHEMA_VERSION}){}",
-                if v > SCHEMA_VERSION {
-                    ": it was written by a newer release"
-                } else {
-                    ""
-                }
-            ));
+            return Err(ParseError::UnknownVersion(v));
         }
-        let report: ReadReport =
-            serde_json::from_str(text).map_err(|e| format!("report format version {v}: {e}"))?;
+        let report: ReadReport = serde_json::from_str(text)
+            .map_err(|reason| ParseError::Malformed { version: v, reason })?;
         let mut ids: Vec<&str> = report.cases.iter().map(|c| c.id.as_str()).collect();
         ids.sort_unstable();
         if let Some(w) = ids.windows(2).find(|w| w[0] == w[1]) {
-            return Err(format!("case {} appears twice", w[0]));
+            return Err(ParseError::DuplicateCase(w[0].to_string()));
         }
         Ok(report)
     }
@@ -210,13 +238,14 @@ mod tests {
 
     #[test]
     fn bad_input_is_named() {
-        let err = ReadReport::parse("{").unwrap_err();
+        let parse_err = |text: &str| ReadReport::parse(text).unwrap_err().to_string();
+        let err = parse_err("{");
         assert!(err.contains("not a credconform JSON report"), "{err}");
-        let err = ReadReport::parse("{}").unwrap_err();
+        let err = parse_err("{}");
         assert!(err.contains("schema_version"), "{err}");
-        let err = ReadReport::parse(r#"{"schema_version":99}"#).unwrap_err();
+        let err = parse_err(r#"{"schema_version":99}"#);
         assert!(err.contains("newer release"), "{err}");
-        let err = ReadReport::parse(r#"{"schema_version":1,"target":{}}"#).unwrap_err();
+        let err = parse_err(r#"{"schema_version":1,"target":{}}"#);
         assert!(
             err.contains("format version 1") && err.contains("kind"),
             "{err}"
@@ -224,11 +253,7 @@ mod tests {
         let dup = r#"{"schema_version":1,"target":{"kind":"helper","name":"x","sha256":""},
             "suites":[],"cases":[{"id":"A-1","level":"MUST","status":"passed"},
             {"id":"A-1","level":"MUST","status":"passed"}]}"#;
-        assert!(
-            ReadReport::parse(dup)
-                .unwrap_err()
-                .contains("A-1 appears twice")
-        );
+        assert!(parse_err(dup).contains("A-1 appears twice"));
         let err = ReadReport::load(Path::new("/no/such/report.json")).unwrap_err();
         assert!(
             err.to_string()

@@ -132,7 +132,7 @@ impl Waivers {
             if w.reason.trim().is_empty() {
                 return Err(fail("`reason` must say why the failure is accepted".into()));
             }
-            let expires = date_of(&w.expires).map_err(&fail)?;
+            let expires = date_of(&w.expires).map_err(|e| fail(e.to_string()))?;
             if expires < today {
                 return Err(fail(format!(
                     "expired on {expires} (today is {today}): renew it with a new date, or fix \
@@ -179,17 +179,26 @@ impl Waivers {
     }
 }
 
+/// Why an `expires` value is not a usable date.
+#[derive(Debug, thiserror::Error)]
+enum DateError {
+    /// A time or an offset came with it, or it has no date.
+    #[error("`expires` must be a date such as 2027-06-30, not `{0}`")]
+    NotADate(Datetime),
+    /// No such day.
+    #[error("`expires` = {0} is not a calendar date")]
+    NoSuchDay(Datetime),
+}
+
 /// The calendar date of a TOML date (a date with a time is refused).
-fn date_of(d: &Datetime) -> Result<time::Date, String> {
+fn date_of(d: &Datetime) -> Result<time::Date, DateError> {
     let (Some(date), None) = (d.date, d.time) else {
-        return Err(format!(
-            "`expires` must be a date such as 2027-06-30, not `{d}`"
-        ));
+        return Err(DateError::NotADate(*d));
     };
     time::Month::try_from(date.month)
         .ok()
         .and_then(|m| time::Date::from_calendar_date(i32::from(date.year), m, date.day).ok())
-        .ok_or_else(|| format!("`expires` = {d} is not a calendar date"))
+        .ok_or(DateError::NoSuchDay(*d))
 }
 
 #[cfg(test)]

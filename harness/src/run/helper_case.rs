@@ -82,7 +82,7 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
             }
         }
     }
-    let owns = |url: &str| cx.namespace.owns(url);
+    let owns = |url: &str| cx.namespace.owns_case(url, &case.id);
     let check_cx = CheckContext {
         redactor: &cx.redactor,
         case_secrets: &secrets,
@@ -242,7 +242,7 @@ fn execute(
         if let Some(url) = p.stored_url() {
             cx.ledger.record(url);
         }
-        drive::run(
+        cx.target.run(
             &cx.target
                 .invocation(p.args.clone(), p.stdin.as_bytes().to_vec()),
         )

@@ -79,6 +79,14 @@ impl Namespace {
     pub fn owns(&self, url: &str) -> bool {
         run_id_of(url).is_some_and(|id| id == self.run_id)
     }
+
+    /// True when `url` belongs to the part of this run reserved for case `case_id` (its host
+    /// or path segment): what a case reads of `list`, so cases running at the same time never
+    /// see each other's entries.
+    pub fn owns_case(&self, url: &str, case_id: &str) -> bool {
+        run_and_case_of(url)
+            .is_some_and(|(run, case)| run == self.run_id && case.eq_ignore_ascii_case(case_id))
+    }
 }
 
 /// The check character of a run identifier's body: position-weighted sum modulo 36, so a
@@ -162,10 +170,16 @@ fn parts(url: &str) -> Option<Parts<'_>> {
 /// module documentation), else `None`. Any credconform run, this one or an earlier one that was
 /// killed before it could clean up, is recognised; no other URL is.
 pub fn run_id_of(url: &str) -> Option<String> {
+    run_and_case_of(url).map(|(run, _)| run)
+}
+
+/// The run identifier and the case label (lower case) of `url`, as for [`run_id_of`].
+fn run_and_case_of(url: &str) -> Option<(String, String)> {
     let p = parts(url)?;
     let labels: Vec<&str> = p.host.split('.').collect();
     if let [.., case, run, "credconform", "test"] = labels.as_slice() {
-        return (is_case_label(case) && is_run_id(run)).then(|| run.to_string());
+        return (is_case_label(case) && is_run_id(run))
+            .then(|| (run.to_string(), case.to_string()));
     }
     if !matches!(p.host.as_str(), "localhost" | "127.0.0.1" | "::1") {
         return None;
@@ -173,9 +187,9 @@ pub fn run_id_of(url: &str) -> Option<String> {
     let segment = p.path.strip_prefix('/')?;
     let segment = segment.strip_suffix('/').unwrap_or(segment);
     let (run, case) = segment.split_at_checked(RUN_ID_LEN)?;
-    let case = case.strip_prefix('-')?;
+    let case = case.strip_prefix('-')?.to_ascii_lowercase();
     let run = run.to_ascii_lowercase();
-    (is_run_id(&run) && is_case_label(&case.to_ascii_lowercase())).then_some(run)
+    (is_run_id(&run) && is_case_label(&case)).then_some((run, case))
 }
 
 /// True when `url` belongs to some credconform run (see [`run_id_of`]).
@@ -295,6 +309,24 @@ mod tests {
         }
         let others = format!("https://hp-x-1.{}.credconform.test", other.run_id());
         assert!(is_any_run_url(&others) && !ns.owns(&others));
+    }
+
+    #[test]
+    fn a_case_owns_only_its_own_host_and_segment() {
+        let ns = Namespace::random();
+        let mine = [
+            format!("https://{}/v1/", ns.case_host("HP-LS-001")),
+            format!("mirror.{}:5000", ns.case_host("HP-LS-001")),
+            format!("localhost:4000/{}/", ns.case_segment("HP-LS-001")),
+        ];
+        for url in &mine {
+            assert!(ns.owns_case(url, "HP-LS-001"), "{url}");
+            assert!(!ns.owns_case(url, "HP-LS-002"), "{url}");
+            assert!(!ns.owns_case(url, "HP-LS-00"), "{url}");
+        }
+        let other_run = format!("https://{}", Namespace::random().case_host("HP-LS-001"));
+        assert!(!ns.owns_case(&other_run, "HP-LS-001"));
+        assert!(!ns.owns_case("https://index.docker.io/v1/", "HP-LS-001"));
     }
 
     #[test]

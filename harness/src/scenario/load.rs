@@ -442,11 +442,12 @@ expect = { exit = "nonzero" }
     }
 
     #[test]
-    fn cases_that_list_run_alone() {
+    fn only_exclusive_cases_run_alone() {
+        let exclusive = GOOD.replace("level = \"MUST\"", "level = \"MUST\"\nexclusive = true");
+        let dir = suite_dir(&[("a.toml", &exclusive)]);
+        assert!(load_all(dir.path()).unwrap()[0].cases[0].runs_alone());
         let listing = GOOD.replace("action = \"get\"", "action = \"list\"");
         let dir = suite_dir(&[("a.toml", &listing)]);
-        assert!(load_all(dir.path()).unwrap()[0].cases[0].runs_alone());
-        let dir = suite_dir(&[("a.toml", GOOD)]);
         assert!(!load_all(dir.path()).unwrap()[0].cases[0].runs_alone());
     }
 

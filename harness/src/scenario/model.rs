@@ -111,8 +111,8 @@ pub struct Case {
     pub cites: String,
     /// What the case does.
     pub body: CaseBody,
-    /// Run alone, after the other cases, so another case's entries cannot change the verdict.
-    /// Cases with a `list` step always do (see [`Case::runs_alone`]).
+    /// Run alone, after the other cases, so that no other case's calls run at the same time
+    /// (see [`Case::runs_alone`]).
     pub exclusive: bool,
     /// A case about get-only helpers (ecr-login, gcr...): selected only when the helper is
     /// declared get-only (`--get-only`).
@@ -145,11 +145,10 @@ impl Case {
         }
     }
 
-    /// True when the case must run with no other case at the same time: it says so, or its
-    /// answer depends on the whole store (a `list` step sees every entry, and one helper bug
-    /// triggered by another case's entry must not change this case's verdict).
+    /// True when the case must run with no other case at the same time: it says so. A `list`
+    /// step does not need that: it reads only the entries of its own case's namespace.
     pub fn runs_alone(&self) -> bool {
-        self.exclusive || self.steps().iter().any(|s| s.action == Some(Action::List))
+        self.exclusive
     }
 
     /// True when the case needs a helper that writes: it is generative (every property stores)

@@ -6,6 +6,7 @@ use std::{
     io::Read,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
+    sync::{Arc, RwLock},
     time::Duration,
 };
 
@@ -45,6 +46,28 @@ pub struct HelperTarget {
     /// Declared get-only (`--get-only`): it serves credentials provisioned by other means and
     /// refuses `store` and `erase`, so the cases that write are skipped.
     pub get_only: bool,
+    /// Shared by every copy of the target: see [`StoreTurns`].
+    turns: Arc<StoreTurns>,
+}
+
+/// Keeps `list` calls apart from every other call to the helper: a `list` call runs alone,
+/// the others share their turn. Cases running at the same time each read only their own part
+/// of `list`, and this way no `list` ever sees an entry that another case is halfway through
+/// storing or erasing (a helper may fail its whole `list` on a half-written entry).
+#[derive(Debug, Default)]
+struct StoreTurns(RwLock<()>);
+
+impl StoreTurns {
+    /// Runs `f` in the turn of a call whose first argument is `action`.
+    fn take<T>(&self, action: Option<&OsString>, f: impl FnOnce() -> T) -> T {
+        if action.is_some_and(|a| a == "list") {
+            let _alone = self.0.write().unwrap_or_else(|p| p.into_inner());
+            f()
+        } else {
+            let _shared = self.0.read().unwrap_or_else(|p| p.into_inner());
+            f()
+        }
+    }
 }
 
 impl HelperTarget {
@@ -65,6 +88,7 @@ impl HelperTarget {
             timeout: Duration::from_secs(10),
             output_cap: drive::process::DEFAULT_OUTPUT_CAP,
             get_only: false,
+            turns: Arc::default(),
         })
     }
 
@@ -78,9 +102,15 @@ impl HelperTarget {
         inv
     }
 
+    /// Runs an invocation made by [`HelperTarget::invocation`], in its turn (see
+    /// [`StoreTurns`]).
+    pub fn run(&self, inv: &Invocation) -> Result<Outcome, SpawnError> {
+        self.turns.take(inv.args.first(), || drive::run(inv))
+    }
+
     /// Runs one action.
     pub fn call(&self, action: &str, stdin: &str) -> Result<Outcome, SpawnError> {
-        drive::run(&self.invocation(vec![action.to_string()], stdin.as_bytes().to_vec()))
+        self.run(&self.invocation(vec![action.to_string()], stdin.as_bytes().to_vec()))
     }
 
     /// Runs one action even after the run was interrupted (then with a short timeout, see
@@ -88,7 +118,8 @@ impl HelperTarget {
     pub fn call_for_cleanup(&self, action: &str, stdin: &str) -> Result<Outcome, SpawnError> {
         let mut inv = self.invocation(vec![action.to_string()], stdin.as_bytes().to_vec());
         inv.timeout = crate::run::interrupt::cleanup_timeout(inv.timeout);
-        drive::run_ungated(&inv)
+        self.turns
+            .take(inv.args.first(), || drive::run_ungated(&inv))
     }
 
     /// Describes the target for reports: name, path and `version` answer. The digest is left

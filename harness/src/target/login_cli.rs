@@ -8,6 +8,31 @@ use super::{
 };
 use crate::drive::{self, Ending, Invocation};
 
+/// Why a login CLI cannot be certified at all (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum LoginCliError {
+    /// No such file, and no such program on PATH.
+    #[error("login CLI `{0}` not found (give a path, or a program name on PATH)")]
+    NotFound(String),
+    /// The file's metadata cannot be read.
+    #[error("{}: {reason}", path.display())]
+    Unreadable {
+        /// The program's path.
+        path: PathBuf,
+        /// The operating system's reason.
+        reason: std::io::Error,
+    },
+    /// A directory, or a file without execute permission.
+    #[error("login CLI `{}` is not an executable file", .0.display())]
+    NotExecutable(PathBuf),
+    /// A relative path cannot be made absolute.
+    #[error("cannot read the current folder: {0}")]
+    NoCurrentDir(std::io::Error),
+    /// No profile fits, or the profile cannot be read.
+    #[error(transparent)]
+    Profile(#[from] profile::ProfileError),
+}
+
 /// A login CLI and the profile that says how to drive it.
 #[derive(Debug, Clone)]
 pub struct LoginCliTarget {
@@ -22,25 +47,23 @@ pub struct LoginCliTarget {
 impl LoginCliTarget {
     /// Resolves `name` (a path or a program on PATH) and picks its built-in profile: `profile`
     /// when given, else the one claiming the program's file name.
-    pub fn resolve(name: &str, profile: Option<&str>) -> Result<Self, String> {
-        let path = find_program(name).ok_or_else(|| {
-            format!("login CLI `{name}` not found (give a path, or a program name on PATH)")
-        })?;
-        let meta = fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    pub fn resolve(name: &str, profile: Option<&str>) -> Result<Self, LoginCliError> {
+        let path = find_program(name).ok_or_else(|| LoginCliError::NotFound(name.to_string()))?;
+        let meta = match fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(reason) => return Err(LoginCliError::Unreadable { path, reason }),
+        };
         if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
-            return Err(format!(
-                "login CLI `{}` is not an executable file",
-                path.display()
-            ));
+            return Err(LoginCliError::NotExecutable(path));
         }
         let path = if path.is_absolute() {
             path
         } else {
             std::env::current_dir()
-                .map_err(|e| e.to_string())?
+                .map_err(LoginCliError::NoCurrentDir)?
                 .join(path)
         };
-        let profile = profile::choose(profile, &path).map_err(|e| e.to_string())?;
+        let profile = profile::choose(profile, &path)?;
         Ok(LoginCliTarget {
             path,
             profile,
@@ -86,9 +109,11 @@ mod tests {
 
     #[test]
     fn missing_programs_and_unknown_profiles_are_named() {
-        let err = LoginCliTarget::resolve("/no/such/docker", None).unwrap_err();
+        let err = LoginCliTarget::resolve("/no/such/docker", None)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/no/such/docker"), "{err}");
-        let err = LoginCliTarget::resolve("sh", None).unwrap_err();
+        let err = LoginCliTarget::resolve("sh", None).unwrap_err().to_string();
         assert!(err.contains("--profile"), "{err}");
         let t = LoginCliTarget::resolve("sh", Some("docker")).unwrap();
         assert_eq!(t.profile.name, "docker");

@@ -5,4 +5,4 @@ pub mod login_cli;
 pub mod profile;
 
 pub use helper::{HelperTarget, TargetError, TargetInfo, find_program, sha256_file};
-pub use login_cli::LoginCliTarget;
+pub use login_cli::{LoginCliError, LoginCliTarget};
