@@ -286,8 +286,8 @@ mod tests {
 
     use super::*;
 
-    /// Suites loaded from TOML: a helper suite `a` (two cases, the second one storing and
-    /// listing), a helper suite `b`, and a login suite.
+    /// Suites loaded from TOML: a helper suite `a` (three cases, the second one storing and
+    /// listing, exclusive), a helper suite `b`, and a login suite.
     fn suites() -> Vec<Suite> {
         let dir = tempfile::tempdir().unwrap();
         let write = |suite: &str, target: &str, cases: &str| {
@@ -308,7 +308,9 @@ mod tests {
         write(
             "a",
             "helper",
-            &(case("HP-A-3", get) + &case("HP-A-1", store_list) + &case("HP-C-9", get)),
+            &(case("HP-A-3", get)
+                + &case("HP-A-1", &format!("exclusive = true\n{store_list}"))
+                + &case("HP-C-9", get)),
         );
         write("b", "helper", &(case("HP-B-2", get) + &case("HP-A-2", get)));
         let login =
@@ -400,7 +402,7 @@ mod tests {
     }
 
     #[test]
-    fn cases_that_list_run_alone_after_the_others() {
+    fn exclusive_cases_run_alone_after_the_others() {
         let suites = suites();
         let plan = Plan::helper(&suites, &Selection::default(), false);
         assert_eq!(shape(&plan), [(4, false), (1, true)]);
