@@ -130,7 +130,6 @@ fn measure(
     let mut slowest = (String::new(), 0.0);
     for round in 0..=rounds {
         let options = RunOptions {
-            selection: Selection::default(),
             jobs,
             strict: false,
             seed: 1,
@@ -138,7 +137,7 @@ fn measure(
             max_duration: None,
         };
         let started = Instant::now();
-        let plan = run::Plan::login_cli(suites, &options.selection);
+        let plan = run::Plan::login_cli(suites, &Selection::default());
         let report = run::certify_login_cli(
             &plan,
             target.clone(),

@@ -78,7 +78,6 @@ fn measure(
             store.path().join("s.json").into(),
         ));
         let options = RunOptions {
-            selection: Selection::default(),
             jobs,
             strict: true,
             seed: 1,
@@ -87,7 +86,7 @@ fn measure(
         };
         drive::start_trace();
         let started = Instant::now();
-        let plan = run::Plan::helper(suites, &options.selection, false);
+        let plan = run::Plan::helper(suites, &Selection::default(), false);
         let report = run::certify_helper(&plan, target, options, &mut Silent);
         let suite = started.elapsed();
         let trace = drive::take_trace();

@@ -385,7 +385,12 @@ fn certify(args: RunArgs) -> anyhow::Result<u8> {
         ),
     ];
     let kinds: Vec<TargetKind> = kinds.into_iter().filter(|k| k.1).map(|k| k.0).collect();
-    let plans = run::plan::plans(&suites, &options.selection, &kinds, args.get_only)?;
+    let selection = Selection {
+        suite: args.suite.clone(),
+        filter: args.filter.clone(),
+        partition: args.partition,
+    };
+    let plans = run::plan::plans(&suites, &selection, &kinds, args.get_only)?;
     let mut reports = Vec::with_capacity(plans.len());
     for plan in &plans {
         reports.push(match plan.kind {
@@ -409,11 +414,6 @@ fn certify(args: RunArgs) -> anyhow::Result<u8> {
 
 fn run_options(args: &RunArgs) -> RunOptions {
     RunOptions {
-        selection: Selection {
-            suite: args.suite.clone(),
-            filter: args.filter.clone(),
-            partition: args.partition,
-        },
         jobs: args
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())),

@@ -34,8 +34,6 @@ use crate::{
 /// How a run is carried out.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Which cases.
-    pub selection: Selection,
     /// How many cases run at the same time.
     pub jobs: usize,
     /// SHOULD failures fail the run.
