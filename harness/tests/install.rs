@@ -7,23 +7,33 @@ use std::{
     fs,
     path::{Path, PathBuf},
     process::{Command, Output},
+    sync::OnceLock,
 };
 
-/// A copy of the built binary, away from the source tree, and an empty working directory.
+/// The copy of the built binary, away from the source tree, shared by every test: made once,
+/// before any test of this file runs a program, so no child forked meanwhile can hold the copy
+/// open for writing (exec would then fail with "Text file busy").
+fn installed_binary() -> &'static Path {
+    static BIN: OnceLock<(tempfile::TempDir, PathBuf)> = OnceLock::new();
+    &BIN.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("credconform");
+        fs::copy(env!("CARGO_BIN_EXE_credconform"), &bin).unwrap();
+        (dir, bin)
+    })
+    .1
+}
+
+/// The installed binary and an empty working directory of one test.
 struct Installed {
     dir: tempfile::TempDir,
 }
 
 impl Installed {
     fn new() -> Self {
+        installed_binary();
         let dir = tempfile::tempdir().unwrap();
-        fs::create_dir_all(dir.path().join("bin")).unwrap();
         fs::create_dir_all(dir.path().join("cwd")).unwrap();
-        fs::copy(
-            env!("CARGO_BIN_EXE_credconform"),
-            dir.path().join("bin/credconform"),
-        )
-        .unwrap();
         Installed { dir }
     }
 
@@ -37,7 +47,7 @@ impl Installed {
             status,
             stdout,
             stderr,
-        } = Command::new(self.path("bin/credconform"))
+        } = Command::new(installed_binary())
             .args(args)
             .current_dir(self.path("cwd"))
             .env_clear()
