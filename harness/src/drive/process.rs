@@ -13,7 +13,7 @@ use std::{
     },
     path::PathBuf,
     process::{Child, ChildStdin, Command, ExitStatus, Stdio},
-    sync::{Mutex, MutexGuard},
+    sync::{Mutex, MutexGuard, RwLock, RwLockWriteGuard},
     time::{Duration, Instant},
 };
 
@@ -191,9 +191,19 @@ pub struct SpawnError {
     pub source: io::Error,
 }
 
+/// Held shared by every start, from the check of the gate to the registration of the child, and
+/// exclusively by [`stop_all`] and [`strays::end_orphans`]: starts run in parallel, and no start
+/// slips between [`stop_all`] closing the gate and killing what runs, nor is a child seen
+/// unregistered by the orphan sweep. Always taken before [`RUNNING`].
+static STARTS: RwLock<()> = RwLock::new(());
+
+/// Holds every start off until the guard is dropped.
+pub(super) fn pause_starts() -> RwLockWriteGuard<'static, ()> {
+    STARTS.write().unwrap_or_else(|p| p.into_inner())
+}
+
 /// Process groups started through [`run`], [`run_ungated`] or [`RunningGroup::spawn`] (the pty
-/// driver) whose leader has not been reaped yet, and whether new starts are still allowed. One
-/// lock, so that no start can slip between [`stop_all`] closing the gate and killing what runs.
+/// driver) whose leader has not been reaped yet, and whether new starts are still allowed.
 static RUNNING: Mutex<Gate> = Mutex::new(Gate {
     closed: false,
     groups: Vec::new(),
@@ -216,6 +226,7 @@ pub(super) fn gate() -> MutexGuard<'static, Gate> {
 /// Refuses every later [`run`] and kills the process groups of those still running (used on
 /// Ctrl-C, before cleanup). Cleanup itself goes through [`run_ungated`].
 pub fn stop_all() {
+    let _paused = pause_starts();
     let mut gate = gate();
     gate.closed = true;
     for pgid in gate.groups.drain(..) {
@@ -243,8 +254,8 @@ impl RunningGroup {
     }
 
     fn spawn_inner(cmd: &mut Command, gated: bool) -> io::Result<(Child, RunningGroup)> {
-        let mut gate = gate();
-        if gated && gate.closed {
+        let _starting = STARTS.read().unwrap_or_else(|p| p.into_inner());
+        if gated && gate().closed {
             return Err(io::Error::new(
                 io::ErrorKind::Interrupted,
                 "the run was interrupted",
@@ -252,6 +263,7 @@ impl RunningGroup {
         }
         let child = cmd.spawn()?;
         let pgid = child.id() as i32;
+        let mut gate = gate();
         gate.groups.push(pgid);
         gate.owned.push(pgid);
         Ok((

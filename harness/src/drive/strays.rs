@@ -19,7 +19,7 @@ use std::{
 use rustix::process::{Pid, Signal, WaitOptions, waitpid};
 use serde::Serialize;
 
-use super::process::gate;
+use super::process::{gate, pause_starts};
 
 /// A process found holding one of an invocation's pipes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,8 +170,9 @@ pub fn end_orphans() {
     let me = std::process::id() as i32;
     let until = Instant::now() + REAP_WAIT;
     for _ in 0..ORPHAN_ROUNDS {
-        // Under the gate's lock no child can be spawned (and registered as owned) meanwhile.
+        // With starts paused no child can be spawned (and registered as owned) meanwhile.
         let strays: Vec<Stat> = {
+            let _paused = pause_starts();
             let gate = gate();
             pids(0)
                 .filter_map(stat)

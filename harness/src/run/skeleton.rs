@@ -57,10 +57,7 @@ pub fn run<R: TargetRun, E>(
     let cx = prepare()?;
     let mut info = cx.describe();
     // Hashing a large binary takes a while: do it while the cases run.
-    let digest = {
-        let path = cx.binary().to_path_buf();
-        thread::spawn(move || crate::target::sha256_file(&path).unwrap_or_default())
-    };
+    let digest = crate::target::sha256_in_background(cx.binary().to_path_buf());
     reporter.started(&info, plan.len(), options.seed);
     let limits = Limits::new(started, options.max_duration);
     let results = run_batches(plan, &cx, options.jobs, &limits, reporter);

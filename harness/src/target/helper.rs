@@ -6,7 +6,10 @@ use std::{
     io::Read,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    sync::{Arc, RwLock},
+    sync::{
+        Arc, RwLock,
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+    },
     time::Duration,
 };
 
@@ -50,24 +53,58 @@ pub struct HelperTarget {
     turns: Arc<StoreTurns>,
 }
 
-/// Keeps `list` calls apart from every other call to the helper: a `list` call runs alone,
-/// the others share their turn. Cases running at the same time each read only their own part
-/// of `list`, and this way no `list` ever sees an entry that another case is halfway through
-/// storing or erasing (a helper may fail its whole `list` on a half-written entry).
+/// Keeps `list` calls from failing on another case's half-written entry. Cases running at the
+/// same time each read only their own part of `list`, so a `list` runs beside the other calls;
+/// but a helper may fail its whole `list` on an entry another case is halfway through storing or
+/// erasing, so a `list` that fails while another call was under way is run again with the
+/// helper to itself, and that answer counts.
 #[derive(Debug, Default)]
-struct StoreTurns(RwLock<()>);
+struct StoreTurns {
+    /// Held shared by every call, exclusively by a `list` run again alone.
+    alone: RwLock<()>,
+    /// Calls other than `list` started so far.
+    started: AtomicU64,
+    /// Calls other than `list` under way.
+    under_way: AtomicUsize,
+}
 
 impl StoreTurns {
-    /// Runs `f` in the turn of a call whose first argument is `action`.
-    fn take<T>(&self, action: Option<&OsString>, f: impl FnOnce() -> T) -> T {
-        if action.is_some_and(|a| a == "list") {
-            let _alone = self.0.write().unwrap_or_else(|p| p.into_inner());
-            f()
-        } else {
-            let _shared = self.0.read().unwrap_or_else(|p| p.into_inner());
-            f()
+    /// Runs `f`, a call whose first argument is `action`, in its turn.
+    fn take(
+        &self,
+        action: Option<&OsString>,
+        f: impl Fn() -> Result<Outcome, SpawnError>,
+    ) -> Result<Outcome, SpawnError> {
+        let shared = || self.alone.read().unwrap_or_else(|p| p.into_inner());
+        if action.is_none_or(|a| a != "list") {
+            let _turn = shared();
+            self.started.fetch_add(1, Ordering::SeqCst);
+            self.under_way.fetch_add(1, Ordering::SeqCst);
+            let out = f();
+            self.under_way.fetch_sub(1, Ordering::SeqCst);
+            return out;
         }
+        {
+            let _turn = shared();
+            let started = self.started.load(Ordering::SeqCst);
+            let busy = self.under_way.load(Ordering::SeqCst) > 0;
+            let out = f();
+            if listed(&out) || !(busy || self.started.load(Ordering::SeqCst) != started) {
+                return out;
+            }
+        }
+        let _alone = self.alone.write().unwrap_or_else(|p| p.into_inner());
+        f()
     }
+}
+
+/// True when a `list` call answered: exit 0 and a JSON object on stdout.
+fn listed(out: &Result<Outcome, SpawnError>) -> bool {
+    out.as_ref().is_ok_and(|o| {
+        o.ending == Ending::Exited(0)
+            && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&o.stdout)
+                .is_ok()
+    })
 }
 
 impl HelperTarget {
@@ -202,9 +239,83 @@ pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// Hashes `path` ([`sha256_file`]) on a thread of the lowest priority, so that hashing a large
+/// binary takes the time the cases leave idle rather than theirs. The digest is empty when the
+/// file cannot be read.
+pub fn sha256_in_background(path: PathBuf) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        // Linux gives each thread its own nice value: only this thread yields.
+        let _ = rustix::process::nice(19);
+        sha256_file(&path).unwrap_or_default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(code: i32, stdout: &str) -> Result<Outcome, SpawnError> {
+        Ok(Outcome {
+            ending: Ending::Exited(code),
+            stdout: stdout.into(),
+            stderr: Vec::new(),
+            elapsed: Duration::ZERO,
+        })
+    }
+
+    /// `list` runs while a `store` is held under way; the list's first answer is `list_answer`.
+    /// Returns how many times the list ran and the answer that counted.
+    fn list_beside_a_store(list_answer: (i32, &str)) -> (usize, Outcome) {
+        let turns = StoreTurns::default();
+        let (entered, entered_rx) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel();
+        let runs = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            let store_turns = &turns;
+            s.spawn(move || {
+                store_turns.take(Some(&"store".into()), || {
+                    entered.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    answer(0, "")
+                })
+            });
+            entered_rx.recv().unwrap();
+            let out = turns.take(Some(&"list".into()), || {
+                let _ = release.send(());
+                match runs.fetch_add(1, Ordering::SeqCst) {
+                    0 => answer(list_answer.0, list_answer.1),
+                    _ => answer(0, "{}"),
+                }
+            });
+            (runs.load(Ordering::SeqCst), out.unwrap())
+        })
+    }
+
+    #[test]
+    fn a_list_that_fails_beside_another_call_is_run_again_alone() {
+        let (runs, out) = list_beside_a_store((1, "half-written entry"));
+        assert_eq!((runs, out.stdout), (2, b"{}".to_vec()));
+        let (runs, out) = list_beside_a_store((0, "not json"));
+        assert_eq!((runs, out.stdout), (2, b"{}".to_vec()));
+    }
+
+    #[test]
+    fn a_list_that_answers_beside_another_call_counts() {
+        let (runs, out) = list_beside_a_store((0, r#"{"https://a":"u"}"#));
+        assert_eq!((runs, out.stdout), (1, br#"{"https://a":"u"}"#.to_vec()));
+    }
+
+    #[test]
+    fn a_list_that_fails_alone_is_not_run_again() {
+        let turns = StoreTurns::default();
+        let runs = AtomicUsize::new(0);
+        let out = turns.take(Some(&"list".into()), || {
+            runs.fetch_add(1, Ordering::SeqCst);
+            answer(1, "broken")
+        });
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        assert_eq!(out.unwrap().ending, Ending::Exited(1));
+    }
 
     #[test]
     fn a_missing_helper_is_named() {

@@ -4,5 +4,7 @@ pub mod helper;
 pub mod login_cli;
 pub mod profile;
 
-pub use helper::{HelperTarget, TargetError, TargetInfo, find_program, sha256_file};
+pub use helper::{
+    HelperTarget, TargetError, TargetInfo, find_program, sha256_file, sha256_in_background,
+};
 pub use login_cli::{LoginCliError, LoginCliTarget};

@@ -16,7 +16,7 @@ use base64::{
 pub fn text_forms(secret: &str) -> BTreeSet<String> {
     let mut forms = BTreeSet::new();
     forms.insert(secret.to_string());
-    for style in JsonStyle::all() {
+    for style in JsonStyle::telling(secret) {
         let once = json_escape(secret, style);
         forms.insert(json_escape(&once, style));
         forms.insert(debug_escape(&once));
@@ -61,14 +61,46 @@ struct JsonStyle {
 }
 
 impl JsonStyle {
+    const ASCII: u8 = 1;
+    const HTML: u8 = 2;
+    const SHORT_BF: u8 = 4;
+    const UPPER: u8 = 8;
+    const SLASH: u8 = 16;
+
     fn all() -> impl Iterator<Item = JsonStyle> {
         (0u8..32).map(|bits| JsonStyle {
-            ascii: bits & 1 != 0,
-            html: bits & 2 != 0,
-            short_bf: bits & 4 != 0,
-            upper: bits & 8 != 0,
-            slash: bits & 16 != 0,
+            ascii: bits & Self::ASCII != 0,
+            html: bits & Self::HTML != 0,
+            short_bf: bits & Self::SHORT_BF != 0,
+            upper: bits & Self::UPPER != 0,
+            slash: bits & Self::SLASH != 0,
         })
+    }
+
+    /// The styles that can write `s` (and `s` escaped once) differently: a choice that no
+    /// character of `s` gives occasion to (`slash` without a `/`...) is left off, since either
+    /// way writes `s` alike. A long plain secret then takes one style, not 32.
+    fn telling(s: &str) -> impl Iterator<Item = JsonStyle> {
+        let has = |f: fn(char) -> bool| s.chars().any(f);
+        let html = has(|c| matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}'));
+        let ascii = has(|c| !c.is_ascii());
+        // Hex digits are written for HTML characters, non-ASCII and control characters.
+        let hex = html || ascii || has(|c| (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t'));
+        let choices = [
+            (ascii, Self::ASCII),
+            (html, Self::HTML),
+            (has(|c| matches!(c, '\u{8}' | '\u{c}')), Self::SHORT_BF),
+            (hex, Self::UPPER),
+            (has(|c| c == '/'), Self::SLASH),
+        ];
+        let open = choices
+            .iter()
+            .filter(|(present, _)| *present)
+            .fold(0, |mask, (_, bit)| mask | bit);
+        Self::all()
+            .enumerate()
+            .filter(move |(bits, _)| *bits as u8 & !open == 0)
+            .map(|(_, style)| style)
     }
 }
 
@@ -234,6 +266,36 @@ mod tests {
         // Python ensure_ascii: non-ASCII escaped, astral planes as surrogate pairs.
         assert!(forms.contains("a\\\"b\\\\c\\nd<\\u00e9>\\u2028/\\ud83d\\ude00"));
         assert!(forms.contains(&debug_escape(secret)));
+    }
+
+    #[test]
+    fn json_forms_are_those_of_every_style() {
+        let every = |secret: &str| {
+            let mut forms = BTreeSet::new();
+            for style in JsonStyle::all() {
+                let once = json_escape(secret, style);
+                forms.insert(json_escape(&once, style));
+                forms.insert(debug_escape(&once));
+                forms.insert(once);
+            }
+            forms
+        };
+        for secret in [
+            "plain-secret-123",
+            "a/b",
+            "x<y>&z",
+            "caf\u{e9}",
+            "tab\there\u{8}\u{c}\u{1}",
+            "\u{2028}\"\\",
+            "\u{1F600}/<\u{7f}\u{1b}",
+        ] {
+            let telling: BTreeSet<String> = text_forms(secret)
+                .into_iter()
+                .filter(|f| every(secret).contains(f))
+                .collect();
+            assert_eq!(telling, every(secret), "{secret:?}");
+        }
+        assert_eq!(JsonStyle::telling("plain").count(), 1);
     }
 
     #[test]
