@@ -19,7 +19,7 @@ use super::v2_path::V2Path;
 use super::{SharedState, read_body};
 use crate::state::access::{Action, Actions, validate_repository_name};
 use crate::state::byte_range;
-use crate::state::content::{Chunk, ContentError, ErrorCode, ManifestPush, paginate};
+use crate::state::content::{ContentError, ErrorCode, MAX_MANIFEST_BYTES, paginate};
 use crate::state::manifest_doc::OCI_INDEX;
 
 /// Largest request body of the content API (a blob or chunk).
@@ -146,15 +146,15 @@ impl Ctx<'_> {
         items: Vec<String>,
         link_base: &str,
     ) -> Result<(Vec<String>, Option<String>), RegistryError> {
-        let n = match self.params.get("n") {
-            None => None,
-            Some(n) => Some(n.parse::<usize>().map_err(|_| {
+        let n = self.params.get("n").map(|n| {
+            n.parse::<usize>().map_err(|_| {
                 ContentError::new(
                     ErrorCode::PaginationNumberInvalid,
                     format!("invalid n {n:?}"),
                 )
-            })?),
-        };
+            })
+        });
+        let n = n.transpose()?;
         let (page, more) = paginate(items, self.params.get("last"), n);
         let link = match (more, page.last(), n) {
             (true, Some(last), Some(n)) => {
@@ -213,38 +213,18 @@ impl Ctx<'_> {
         match *self.method {
             Method::GET | Method::HEAD => {
                 let manifest = registry.content(|c| c.manifest(name, reference).cloned())?;
-                let length = manifest.bytes.len().to_string();
-                let body = if self.method == Method::HEAD {
-                    Body::empty()
-                } else {
-                    Body::from(manifest.bytes)
-                };
-                let mut response = with_headers(
-                    StatusCode::OK,
-                    &[
-                        ("docker-content-digest", manifest.digest),
-                        ("content-type", manifest.media_type),
-                    ],
-                    body,
-                );
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_LENGTH, header_value(&length));
-                Ok(response)
+                let headers = [
+                    ("docker-content-digest", manifest.digest),
+                    ("content-type", manifest.media_type),
+                ];
+                Ok(self.content_answer(StatusCode::OK, &headers, manifest.bytes))
             }
             Method::PUT => {
-                let bytes = read_body(body, crate::state::content::MAX_MANIFEST_BYTES).await?;
+                let bytes = read_body(body, MAX_MANIFEST_BYTES).await?;
                 let tags: Vec<&str> = self.params.all("tag").collect();
-                let push = ManifestPush {
-                    reference,
-                    tags: &tags,
-                    media_type: self
-                        .headers
-                        .get(header::CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok()),
-                    bytes,
-                };
-                let pushed = registry.put_manifest(name, push)?;
+                let media_type = self.headers.get(header::CONTENT_TYPE);
+                let media_type = media_type.and_then(|v| v.to_str().ok());
+                let pushed = registry.put_manifest(name, reference, &tags, media_type, bytes)?;
                 let mut headers = vec![
                     (
                         "location",
@@ -261,7 +241,7 @@ impl Ctx<'_> {
                 Ok(with_headers(StatusCode::CREATED, &headers, Body::empty()))
             }
             Method::DELETE => {
-                registry.delete_manifest(name, reference)?;
+                registry.edit_content(|c| c.delete_manifest(name, reference))?;
                 Ok(StatusCode::ACCEPTED.into_response())
             }
             _ => Err(unsupported_method(self.method)),
@@ -311,24 +291,34 @@ impl Ctx<'_> {
                     headers.push(("content-range", span.content_range(data.len() as u64)));
                     data = data[span.first as usize..=span.last as usize].to_vec();
                 }
-                let length = data.len().to_string();
-                let body = if self.method == Method::HEAD {
-                    Body::empty()
-                } else {
-                    Body::from(data)
-                };
-                let mut response = with_headers(status, &headers, body);
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_LENGTH, header_value(&length));
-                Ok(response)
+                Ok(self.content_answer(status, &headers, data))
             }
             Method::DELETE => {
-                registry.delete_blob(name, digest)?;
+                registry.edit_content(|c| c.delete_blob(name, digest))?;
                 Ok(StatusCode::ACCEPTED.into_response())
             }
             _ => Err(unsupported_method(self.method)),
         }
+    }
+
+    /// A GET or HEAD answer carrying `data`, of which a HEAD sends only the length.
+    fn content_answer(
+        &self,
+        status: StatusCode,
+        headers: &[(&'static str, String)],
+        data: Vec<u8>,
+    ) -> Response {
+        let length = data.len().to_string();
+        let body = if self.method == Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from(data)
+        };
+        let mut response = with_headers(status, headers, body);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, header_value(&length));
+        response
     }
 
     fn blob_created(name: &str, digest: &str) -> Response {
@@ -369,7 +359,7 @@ impl Ctx<'_> {
             registry.put_blob(name, digest, data)?;
             return Ok(Self::blob_created(name, digest));
         }
-        let id = registry.start_upload(name)?;
+        let id = registry.edit_content(|c| c.start_upload(name))?;
         Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, 0))
     }
 
@@ -397,9 +387,11 @@ impl Ctx<'_> {
         Ok(Some(start))
     }
 
-    /// Reads an upload chunk: refused before reading (413) when its declared length exceeds
-    /// what open upload sessions may still hold, and cut off at that room otherwise.
-    async fn read_chunk(&self, body: Body) -> Result<Vec<u8>, RegistryError> {
+    /// Reads an upload chunk and where its Content-Range says it starts: refused before
+    /// reading (413) when its declared length exceeds what open upload sessions may still
+    /// hold, and cut off at that room otherwise.
+    async fn read_chunk(&self, body: Body) -> Result<(Option<u64>, Vec<u8>), RegistryError> {
+        let start = self.content_range_start()?;
         let declared = body.size_hint().lower();
         let room = self
             .state
@@ -408,14 +400,14 @@ impl Ctx<'_> {
         let limit = usize::try_from(room)
             .unwrap_or(usize::MAX)
             .min(MAX_CONTENT_BODY);
-        Ok(read_body(body, limit).await?)
+        Ok((start, read_body(body, limit).await?))
     }
 
     async fn upload(&self, name: &str, id: Uuid, body: Body) -> Result<Response, RegistryError> {
         let registry = &self.state.registry;
         match *self.method {
             Method::GET => {
-                let size = registry.upload_size(name, id)?;
+                let size = registry.edit_content(|c| c.upload_size(name, id))?;
                 Ok(Self::upload_accepted(
                     StatusCode::NO_CONTENT,
                     name,
@@ -424,16 +416,8 @@ impl Ctx<'_> {
                 ))
             }
             Method::PATCH => {
-                let start = self.content_range_start()?;
-                let chunk = self.read_chunk(body).await?;
-                let size = registry.append_upload(
-                    name,
-                    id,
-                    Chunk {
-                        data: &chunk,
-                        start,
-                    },
-                )?;
+                let (start, data) = self.read_chunk(body).await?;
+                let size = registry.edit_content(|c| c.append_upload(name, id, &data, start))?;
                 Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, size))
             }
             Method::PUT => {
@@ -443,21 +427,12 @@ impl Ctx<'_> {
                         "the digest query parameter is required",
                     )
                 })?;
-                let start = self.content_range_start()?;
-                let chunk = self.read_chunk(body).await?;
-                registry.finish_upload(
-                    name,
-                    id,
-                    digest,
-                    Chunk {
-                        data: &chunk,
-                        start,
-                    },
-                )?;
+                let (start, data) = self.read_chunk(body).await?;
+                registry.finish_upload(name, id, digest, &data, start)?;
                 Ok(Self::blob_created(name, digest))
             }
             Method::DELETE => {
-                registry.cancel_upload(name, id)?;
+                registry.edit_content(|c| c.cancel_upload(name, id))?;
                 Ok(StatusCode::NO_CONTENT.into_response())
             }
             _ => Err(unsupported_method(self.method)),
