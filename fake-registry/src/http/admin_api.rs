@@ -14,7 +14,7 @@ use time::Duration;
 use uuid::Uuid;
 
 use super::auth_header::{self, Authorization};
-use super::errors::{AdminError, parse_json};
+use super::errors::{AdminError, MAX_JSON_BODY, json_body};
 use super::hub_api::parse_token_patch;
 use super::{SharedState, read_body};
 use crate::config::AdminAccess;
@@ -24,9 +24,6 @@ use crate::state::pats::{NewPat, Origin, parse_pat_scopes};
 use crate::state::secret::constant_time_eq;
 use crate::state::seed::{Expiry, SeedRepository};
 use crate::state::{rfc3339, totp};
-
-/// Largest JSON body accepted.
-const MAX_JSON_BODY: usize = 64 * 1024;
 
 /// Routes of the admin API, behind the admin token when one is set; `None` when disabled.
 pub fn routes(state: &SharedState) -> Option<Router<SharedState>> {
@@ -82,11 +79,6 @@ async fn require_admin_token(
         }
     }
     next.run(request).await
-}
-
-async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, AdminError> {
-    let bytes = read_body(body, MAX_JSON_BODY).await?;
-    parse_json(&bytes).map_err(AdminError::bad_request)
 }
 
 fn parse_uuid(text: &str) -> Result<Uuid, AdminError> {
