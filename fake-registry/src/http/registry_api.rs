@@ -95,14 +95,16 @@ async fn content(
         headers: &headers,
         params: &params,
     };
+    let get = method == Method::GET;
     match path {
-        V2Path::Catalog => ctx.catalog(),
-        V2Path::Tags(name) => ctx.tags(&name),
+        V2Path::Catalog if get => ctx.catalog(),
+        V2Path::Tags(name) if get => ctx.tags(&name),
         V2Path::Manifest(name, reference) => ctx.manifest(&name, &reference, body).await,
-        V2Path::Referrers(name, digest) => ctx.referrers(&name, &digest),
+        V2Path::Referrers(name, digest) if get => ctx.referrers(&name, &digest),
         V2Path::Blob(name, digest) => ctx.blob(&name, &digest),
-        V2Path::Uploads(name) => ctx.start_upload(&name, body).await,
+        V2Path::Uploads(name) if method == Method::POST => ctx.start_upload(&name, body).await,
         V2Path::Upload(name, id) => ctx.upload(&name, id, body).await,
+        _ => Err(unsupported_method(&method)),
     }
 }
 
@@ -179,10 +181,8 @@ impl Ctx<'_> {
         response
     }
 
+    /// `GET /v2/_catalog`, paginated.
     fn catalog(&self) -> Result<Response, RegistryError> {
-        if self.method != Method::GET {
-            return Err(unsupported_method(self.method));
-        }
         let names = self
             .state
             .registry
@@ -194,10 +194,8 @@ impl Ctx<'_> {
         Ok(self.paged_json(json!({"repositories": page}), link))
     }
 
+    /// `GET /v2/<name>/tags/list`, paginated.
     fn tags(&self, name: &str) -> Result<Response, RegistryError> {
-        if self.method != Method::GET {
-            return Err(unsupported_method(self.method));
-        }
         let tags = self.state.registry.content(|c| c.tags(name))?;
         let (page, link) = self.page(tags, &format!("/v2/{name}/tags/list"))?;
         Ok(self.paged_json(json!({"name": name, "tags": page}), link))
@@ -248,10 +246,8 @@ impl Ctx<'_> {
         }
     }
 
+    /// `GET /v2/<name>/referrers/<digest>`, filtered by `artifactType` when given.
     fn referrers(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
-        if self.method != Method::GET {
-            return Err(unsupported_method(self.method));
-        }
         let artifact_type = self.params.get("artifactType");
         let index = self
             .state
@@ -344,10 +340,8 @@ impl Ctx<'_> {
         )
     }
 
+    /// `POST /v2/<name>/blobs/uploads/`: a mount, a monolithic upload or a new session.
     async fn start_upload(&self, name: &str, body: Body) -> Result<Response, RegistryError> {
-        if self.method != Method::POST {
-            return Err(unsupported_method(self.method));
-        }
         let registry = &self.state.registry;
         if let (Some(digest), Some(from)) = (self.params.get("mount"), self.params.get("from"))
             && registry.mount_blob(name, from, digest)
