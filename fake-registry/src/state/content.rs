@@ -218,13 +218,12 @@ impl ContentStore {
     }
 
     fn repository(&self, name: &str) -> Result<&RepositoryContent, ContentError> {
-        match self.repositories.get(name) {
-            Some(repo) => Ok(repo),
-            None => refuse(
+        self.repositories.get(name).ok_or_else(|| {
+            ContentError::new(
                 ErrorCode::NameUnknown,
                 format!("repository {name} has no content"),
-            ),
-        }
+            )
+        })
     }
 
     /// The bytes of blob `digest` in `repository`.
@@ -565,23 +564,21 @@ impl ContentStore {
         repository: &str,
         reference: &str,
     ) -> Result<(), ContentError> {
-        if !reference.contains(':') {
-            self.manifest(repository, reference)?;
-            self.repositories
-                .get_mut(repository)
-                .expect("manifest() found the repository")
-                .tags
-                .remove(reference);
-            return Ok(());
+        let by_digest = reference.contains(':');
+        if by_digest {
+            validate_digest(reference)?;
         }
-        validate_digest(reference)?;
         self.manifest(repository, reference)?;
         let repo = self
             .repositories
             .get_mut(repository)
             .expect("manifest() found the repository");
-        repo.manifests.remove(reference);
-        repo.tags.retain(|_, digest| digest != reference);
+        if by_digest {
+            repo.manifests.remove(reference);
+            repo.tags.retain(|_, digest| digest != reference);
+        } else {
+            repo.tags.remove(reference);
+        }
         Ok(())
     }
 
