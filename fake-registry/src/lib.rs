@@ -29,7 +29,7 @@ use std::net::SocketAddr;
 use std::ops::Deref;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
@@ -240,7 +240,7 @@ fn spawn_upload_sweeper(registry: Arc<Registry>, mut stop: watch::Receiver<()>) 
             tokio::select! {
                 _ = stop.changed() => break,
                 _ = tokio::time::sleep(period) => {
-                    registry.expire_uploads();
+                    registry.edit_content(|c| c.expire_uploads(Instant::now()));
                 }
             }
         }

@@ -14,20 +14,16 @@ use time::Duration;
 use uuid::Uuid;
 
 use super::auth_header::{self, Authorization};
-use super::errors::{AdminError, parse_json};
+use super::errors::{AdminError, MAX_JSON_BODY, json_body};
 use super::hub_api::parse_token_patch;
 use super::{SharedState, read_body};
 use crate::config::AdminAccess;
-use crate::state::access::Visibility;
 use crate::state::accounts::{AccountUpdate, NewAccount};
 use crate::state::faults::FaultSpec;
 use crate::state::pats::{NewPat, Origin, parse_pat_scopes};
 use crate::state::secret::constant_time_eq;
-use crate::state::seed::Expiry;
+use crate::state::seed::{Expiry, SeedRepository};
 use crate::state::{rfc3339, totp};
-
-/// Largest JSON body accepted.
-const MAX_JSON_BODY: usize = 64 * 1024;
 
 /// Routes of the admin API, behind the admin token when one is set; `None` when disabled.
 pub fn routes(state: &SharedState) -> Option<Router<SharedState>> {
@@ -85,11 +81,6 @@ async fn require_admin_token(
     next.run(request).await
 }
 
-async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, AdminError> {
-    let bytes = read_body(body, MAX_JSON_BODY).await?;
-    parse_json(&bytes).map_err(AdminError::bad_request)
-}
-
 fn parse_uuid(text: &str) -> Result<Uuid, AdminError> {
     Uuid::parse_str(text)
         .map_err(|_| AdminError::bad_request(format!("invalid token uuid {text:?}")))
@@ -100,25 +91,9 @@ async fn reset(State(state): State<SharedState>) -> Result<StatusCode, AdminErro
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct CreateUser {
-    username: String,
-    password: String,
-    #[serde(default)]
-    two_factor: bool,
-    #[serde(default)]
-    totp_secret: Option<String>,
-}
-
 async fn create_user(State(state): State<SharedState>, body: Body) -> Result<Response, AdminError> {
-    let request: CreateUser = json_body(body).await?;
-    let view = state.registry.create_user(NewAccount {
-        username: request.username,
-        password: request.password,
-        two_factor: request.two_factor,
-        totp_secret: request.totp_secret,
-    })?;
+    let new: NewAccount = json_body(body).await?;
+    let view = state.registry.create_user(new)?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -129,28 +104,13 @@ async fn get_user(
     Ok(Json(state.registry.user(&username)?).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct UpdateUser {
-    #[serde(default)]
-    password: Option<String>,
-    #[serde(default)]
-    two_factor: Option<bool>,
-}
-
 async fn update_user(
     State(state): State<SharedState>,
     Path(username): Path<String>,
     body: Body,
 ) -> Result<Response, AdminError> {
-    let request: UpdateUser = json_body(body).await?;
-    let view = state.registry.update_user(
-        &username,
-        AccountUpdate {
-            password: request.password,
-            two_factor: request.two_factor,
-        },
-    )?;
+    let update: AccountUpdate = json_body(body).await?;
+    let view = state.registry.update_user(&username, update)?;
     Ok(Json(view).into_response())
 }
 
@@ -233,19 +193,11 @@ async fn delete_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AddRepository {
-    name: String,
-    #[serde(default)]
-    visibility: Visibility,
-}
-
 async fn add_repository(
     State(state): State<SharedState>,
     body: Body,
 ) -> Result<Response, AdminError> {
-    let request: AddRepository = json_body(body).await?;
+    let request: SeedRepository = json_body(body).await?;
     state
         .registry
         .add_repository(&request.name, request.visibility)?;

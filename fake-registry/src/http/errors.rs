@@ -2,10 +2,14 @@
 //! registry API `{"errors":[{"code","message","detail"}]}`, token endpoint `{"details"}`,
 //! Hub API `{"detail"}`, admin API `{"error"}`.
 
+use std::marker::PhantomData;
+
+use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use super::read_body;
 use crate::state::content::ContentError;
 use crate::state::error::StateError;
 
@@ -80,54 +84,101 @@ impl IntoResponse for RegistryError {
     }
 }
 
-/// An error of the token endpoint: `{"details": "..."}`, which docker prints as
-/// `unauthorized: <details>` for a 401.
-#[derive(Debug, Clone)]
-pub struct TokenEndpointError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Message.
-    pub details: String,
+/// The JSON member a [`MessageError`] holds its message in, which tells its surface.
+pub trait MessageMember {
+    /// The member's name.
+    const NAME: &'static str;
 }
 
-impl IntoResponse for TokenEndpointError {
-    fn into_response(self) -> Response {
-        json_response(self.status, json!({"details": self.details}))
+macro_rules! message_members {
+    ($($(#[$doc:meta])* $shape:ident => $name:literal,)*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy)]
+        pub struct $shape;
+
+        impl MessageMember for $shape {
+            const NAME: &'static str = $name;
+        }
+    )*};
+}
+
+message_members! {
+    /// The token endpoint's `{"details": "..."}`, which docker prints as
+    /// `unauthorized: <details>` for a 401.
+    TokenShape => "details",
+    /// The Hub-style API's `{"detail": "...", ...extra}`.
+    HubShape => "detail",
+    /// The admin API's `{"error": "..."}`.
+    AdminShape => "error",
+}
+
+/// An error of the token endpoint.
+pub type TokenEndpointError = MessageError<TokenShape>;
+/// An error of the Hub-style API.
+pub type HubError = MessageError<HubShape>;
+/// An error of the admin API.
+pub type AdminError = MessageError<AdminShape>;
+
+/// An error answered as a status and a message in the member `S` names, beside any extra
+/// members.
+#[derive(Debug, Clone)]
+pub struct MessageError<S> {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Message naming the problem.
+    pub message: String,
+    /// Extra members (e.g. Hub's `login_2fa_token`).
+    pub extra: serde_json::Map<String, Value>,
+    shape: PhantomData<S>,
+}
+
+impl<S> MessageError<S> {
+    /// An answer with `status` naming the problem in `message`.
+    pub fn with(status: StatusCode, message: impl Into<String>) -> Self {
+        MessageError {
+            status,
+            message: message.into(),
+            extra: serde_json::Map::new(),
+            shape: PhantomData,
+        }
+    }
+
+    /// A 400 naming the problem.
+    pub fn bad_request(problem: impl std::fmt::Display) -> Self {
+        Self::with(StatusCode::BAD_REQUEST, problem.to_string())
     }
 }
 
-/// An error of the Hub-style API: `{"detail": "...", ...extra}`.
-#[derive(Debug, Clone)]
-pub struct HubError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Message.
-    pub detail: String,
-    /// Extra members (e.g. `login_2fa_token`).
-    pub extra: serde_json::Map<String, Value>,
+impl<S> From<StateError> for MessageError<S> {
+    fn from(error: StateError) -> Self {
+        Self::with(status(error.status_code()), error.message())
+    }
 }
 
-impl IntoResponse for HubError {
+impl<S> From<BodyError> for MessageError<S> {
+    fn from(error: BodyError) -> Self {
+        Self::with(error.status, error.message)
+    }
+}
+
+impl<S: MessageMember> IntoResponse for MessageError<S> {
     fn into_response(self) -> Response {
         let mut body = self.extra;
-        body.insert("detail".into(), Value::String(self.detail));
+        body.insert(S::NAME.into(), Value::String(self.message));
         json_response(self.status, Value::Object(body))
     }
 }
 
-/// An error of the admin API: `{"error": "..."}`.
-#[derive(Debug, Clone)]
-pub struct AdminError {
-    /// HTTP status.
-    pub status: StatusCode,
-    /// Message.
-    pub error: String,
-}
+/// Largest JSON body the Hub-style and admin APIs accept.
+pub const MAX_JSON_BODY: usize = 64 * 1024;
 
-impl IntoResponse for AdminError {
-    fn into_response(self) -> Response {
-        json_response(self.status, json!({"error": self.error}))
-    }
+/// Reads a JSON request body of the Hub-style or admin API: a 413 when too large, a 400
+/// naming what is wrong with its JSON.
+pub async fn json_body<T: serde::de::DeserializeOwned, S>(
+    body: Body,
+) -> Result<T, MessageError<S>> {
+    let bytes = read_body(body, MAX_JSON_BODY).await?;
+    parse_json(&bytes).map_err(MessageError::bad_request)
 }
 
 /// Which API a path belongs to, to answer errors raised before any handler in its shape.
@@ -193,43 +244,6 @@ impl From<BodyError> for RegistryError {
         RegistryError::new(e.status, code, e.message)
     }
 }
-
-/// Gives each error that is a status and a message (`$field`, plus `$rest` left empty) the
-/// same constructors: from a status and message, a 400, a [`StateError`], a [`BodyError`].
-macro_rules! status_and_message {
-    ($($error:ident { $field:ident $(, $rest:ident)* }),* $(,)?) => {$(
-        impl $error {
-            /// An answer with `status` naming the problem in `message`.
-            pub fn with(status: StatusCode, message: impl Into<String>) -> Self {
-                let message = message.into();
-                $error { status, $field: message $(, $rest: Default::default())* }
-            }
-
-            /// A 400 naming the problem.
-            pub fn bad_request(problem: impl std::fmt::Display) -> Self {
-                Self::with(StatusCode::BAD_REQUEST, problem.to_string())
-            }
-        }
-
-        impl From<StateError> for $error {
-            fn from(error: StateError) -> Self {
-                Self::with(status(error.status_code()), error.message().to_string())
-            }
-        }
-
-        impl From<BodyError> for $error {
-            fn from(error: BodyError) -> Self {
-                Self::with(error.status, error.message)
-            }
-        }
-    )*};
-}
-
-status_and_message!(
-    TokenEndpointError { details },
-    HubError { detail, extra },
-    AdminError { error },
-);
 
 /// Why a JSON request body is refused; each message names the problem.
 #[derive(Debug, thiserror::Error)]

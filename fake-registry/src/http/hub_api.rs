@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::auth_header::{self, Authorization};
-use super::errors::{HubError, JsonBodyError, parse_json};
+use super::errors::{HubError, JsonBodyError, MAX_JSON_BODY, json_body, parse_json};
 use super::middleware::Note;
 use super::params::Params;
 use super::{SharedState, read_body};
@@ -23,8 +23,6 @@ use crate::state::pats::{NewPat, PatUpdate, PatView, parse_pat_scopes};
 use crate::state::seed::Expiry;
 use crate::state::{AccountAdmin, HubLogin, rfc3339};
 
-/// Largest JSON body accepted.
-const MAX_JSON_BODY: usize = 64 * 1024;
 /// Message Hub gives a two-factor account at `/v2/users/login`.
 pub const SECOND_FACTOR_REQUIRED: &str = "Require secondary authentication on MFA enabled account";
 
@@ -38,11 +36,6 @@ pub fn routes() -> Router<SharedState> {
             "/v2/access-tokens/{uuid}",
             get(get_token).patch(update_token).delete(delete_token),
         )
-}
-
-async fn json_body<T: serde::de::DeserializeOwned>(body: Body) -> Result<T, HubError> {
-    let bytes = read_body(body, MAX_JSON_BODY).await?;
-    parse_json(&bytes).map_err(HubError::bad_request)
 }
 
 #[derive(Deserialize)]

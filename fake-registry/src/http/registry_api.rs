@@ -19,7 +19,7 @@ use super::v2_path::V2Path;
 use super::{SharedState, read_body};
 use crate::state::access::{Action, Actions, validate_repository_name};
 use crate::state::byte_range;
-use crate::state::content::{Chunk, ContentError, ErrorCode, ManifestPush, paginate};
+use crate::state::content::{ContentError, ErrorCode, MAX_MANIFEST_BYTES, paginate};
 use crate::state::manifest_doc::OCI_INDEX;
 
 /// Largest request body of the content API (a blob or chunk).
@@ -95,14 +95,16 @@ async fn content(
         headers: &headers,
         params: &params,
     };
+    let get = method == Method::GET;
     match path {
-        V2Path::Catalog => ctx.catalog(),
-        V2Path::Tags(name) => ctx.tags(&name),
+        V2Path::Catalog if get => ctx.catalog(),
+        V2Path::Tags(name) if get => ctx.tags(&name),
         V2Path::Manifest(name, reference) => ctx.manifest(&name, &reference, body).await,
-        V2Path::Referrers(name, digest) => ctx.referrers(&name, &digest),
+        V2Path::Referrers(name, digest) if get => ctx.referrers(&name, &digest),
         V2Path::Blob(name, digest) => ctx.blob(&name, &digest),
-        V2Path::Uploads(name) => ctx.start_upload(&name, body).await,
+        V2Path::Uploads(name) if method == Method::POST => ctx.start_upload(&name, body).await,
         V2Path::Upload(name, id) => ctx.upload(&name, id, body).await,
+        _ => Err(unsupported_method(&method)),
     }
 }
 
@@ -146,15 +148,15 @@ impl Ctx<'_> {
         items: Vec<String>,
         link_base: &str,
     ) -> Result<(Vec<String>, Option<String>), RegistryError> {
-        let n = match self.params.get("n") {
-            None => None,
-            Some(n) => Some(n.parse::<usize>().map_err(|_| {
+        let n = self.params.get("n").map(|n| {
+            n.parse::<usize>().map_err(|_| {
                 ContentError::new(
                     ErrorCode::PaginationNumberInvalid,
                     format!("invalid n {n:?}"),
                 )
-            })?),
-        };
+            })
+        });
+        let n = n.transpose()?;
         let (page, more) = paginate(items, self.params.get("last"), n);
         let link = match (more, page.last(), n) {
             (true, Some(last), Some(n)) => {
@@ -179,10 +181,8 @@ impl Ctx<'_> {
         response
     }
 
+    /// `GET /v2/_catalog`, paginated.
     fn catalog(&self) -> Result<Response, RegistryError> {
-        if self.method != Method::GET {
-            return Err(unsupported_method(self.method));
-        }
         let names = self
             .state
             .registry
@@ -194,10 +194,8 @@ impl Ctx<'_> {
         Ok(self.paged_json(json!({"repositories": page}), link))
     }
 
+    /// `GET /v2/<name>/tags/list`, paginated.
     fn tags(&self, name: &str) -> Result<Response, RegistryError> {
-        if self.method != Method::GET {
-            return Err(unsupported_method(self.method));
-        }
         let tags = self.state.registry.content(|c| c.tags(name))?;
         let (page, link) = self.page(tags, &format!("/v2/{name}/tags/list"))?;
         Ok(self.paged_json(json!({"name": name, "tags": page}), link))
@@ -213,38 +211,18 @@ impl Ctx<'_> {
         match *self.method {
             Method::GET | Method::HEAD => {
                 let manifest = registry.content(|c| c.manifest(name, reference).cloned())?;
-                let length = manifest.bytes.len().to_string();
-                let body = if self.method == Method::HEAD {
-                    Body::empty()
-                } else {
-                    Body::from(manifest.bytes)
-                };
-                let mut response = with_headers(
-                    StatusCode::OK,
-                    &[
-                        ("docker-content-digest", manifest.digest),
-                        ("content-type", manifest.media_type),
-                    ],
-                    body,
-                );
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_LENGTH, header_value(&length));
-                Ok(response)
+                let headers = [
+                    ("docker-content-digest", manifest.digest),
+                    ("content-type", manifest.media_type),
+                ];
+                Ok(self.content_answer(StatusCode::OK, &headers, manifest.bytes))
             }
             Method::PUT => {
-                let bytes = read_body(body, crate::state::content::MAX_MANIFEST_BYTES).await?;
+                let bytes = read_body(body, MAX_MANIFEST_BYTES).await?;
                 let tags: Vec<&str> = self.params.all("tag").collect();
-                let push = ManifestPush {
-                    reference,
-                    tags: &tags,
-                    media_type: self
-                        .headers
-                        .get(header::CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok()),
-                    bytes,
-                };
-                let pushed = registry.put_manifest(name, push)?;
+                let media_type = self.headers.get(header::CONTENT_TYPE);
+                let media_type = media_type.and_then(|v| v.to_str().ok());
+                let pushed = registry.put_manifest(name, reference, &tags, media_type, bytes)?;
                 let mut headers = vec![
                     (
                         "location",
@@ -261,17 +239,15 @@ impl Ctx<'_> {
                 Ok(with_headers(StatusCode::CREATED, &headers, Body::empty()))
             }
             Method::DELETE => {
-                registry.delete_manifest(name, reference)?;
+                registry.edit_content(|c| c.delete_manifest(name, reference))?;
                 Ok(StatusCode::ACCEPTED.into_response())
             }
             _ => Err(unsupported_method(self.method)),
         }
     }
 
+    /// `GET /v2/<name>/referrers/<digest>`, filtered by `artifactType` when given.
     fn referrers(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
-        if self.method != Method::GET {
-            return Err(unsupported_method(self.method));
-        }
         let artifact_type = self.params.get("artifactType");
         let index = self
             .state
@@ -311,24 +287,34 @@ impl Ctx<'_> {
                     headers.push(("content-range", span.content_range(data.len() as u64)));
                     data = data[span.first as usize..=span.last as usize].to_vec();
                 }
-                let length = data.len().to_string();
-                let body = if self.method == Method::HEAD {
-                    Body::empty()
-                } else {
-                    Body::from(data)
-                };
-                let mut response = with_headers(status, &headers, body);
-                response
-                    .headers_mut()
-                    .insert(header::CONTENT_LENGTH, header_value(&length));
-                Ok(response)
+                Ok(self.content_answer(status, &headers, data))
             }
             Method::DELETE => {
-                registry.delete_blob(name, digest)?;
+                registry.edit_content(|c| c.delete_blob(name, digest))?;
                 Ok(StatusCode::ACCEPTED.into_response())
             }
             _ => Err(unsupported_method(self.method)),
         }
+    }
+
+    /// A GET or HEAD answer carrying `data`, of which a HEAD sends only the length.
+    fn content_answer(
+        &self,
+        status: StatusCode,
+        headers: &[(&'static str, String)],
+        data: Vec<u8>,
+    ) -> Response {
+        let length = data.len().to_string();
+        let body = if self.method == Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from(data)
+        };
+        let mut response = with_headers(status, headers, body);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_LENGTH, header_value(&length));
+        response
     }
 
     fn blob_created(name: &str, digest: &str) -> Response {
@@ -354,10 +340,8 @@ impl Ctx<'_> {
         )
     }
 
+    /// `POST /v2/<name>/blobs/uploads/`: a mount, a monolithic upload or a new session.
     async fn start_upload(&self, name: &str, body: Body) -> Result<Response, RegistryError> {
-        if self.method != Method::POST {
-            return Err(unsupported_method(self.method));
-        }
         let registry = &self.state.registry;
         if let (Some(digest), Some(from)) = (self.params.get("mount"), self.params.get("from"))
             && registry.mount_blob(name, from, digest)
@@ -369,7 +353,7 @@ impl Ctx<'_> {
             registry.put_blob(name, digest, data)?;
             return Ok(Self::blob_created(name, digest));
         }
-        let id = registry.start_upload(name)?;
+        let id = registry.edit_content(|c| c.start_upload(name))?;
         Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, 0))
     }
 
@@ -397,9 +381,11 @@ impl Ctx<'_> {
         Ok(Some(start))
     }
 
-    /// Reads an upload chunk: refused before reading (413) when its declared length exceeds
-    /// what open upload sessions may still hold, and cut off at that room otherwise.
-    async fn read_chunk(&self, body: Body) -> Result<Vec<u8>, RegistryError> {
+    /// Reads an upload chunk and where its Content-Range says it starts: refused before
+    /// reading (413) when its declared length exceeds what open upload sessions may still
+    /// hold, and cut off at that room otherwise.
+    async fn read_chunk(&self, body: Body) -> Result<(Option<u64>, Vec<u8>), RegistryError> {
+        let start = self.content_range_start()?;
         let declared = body.size_hint().lower();
         let room = self
             .state
@@ -408,14 +394,14 @@ impl Ctx<'_> {
         let limit = usize::try_from(room)
             .unwrap_or(usize::MAX)
             .min(MAX_CONTENT_BODY);
-        Ok(read_body(body, limit).await?)
+        Ok((start, read_body(body, limit).await?))
     }
 
     async fn upload(&self, name: &str, id: Uuid, body: Body) -> Result<Response, RegistryError> {
         let registry = &self.state.registry;
         match *self.method {
             Method::GET => {
-                let size = registry.upload_size(name, id)?;
+                let size = registry.edit_content(|c| c.upload_size(name, id))?;
                 Ok(Self::upload_accepted(
                     StatusCode::NO_CONTENT,
                     name,
@@ -424,16 +410,8 @@ impl Ctx<'_> {
                 ))
             }
             Method::PATCH => {
-                let start = self.content_range_start()?;
-                let chunk = self.read_chunk(body).await?;
-                let size = registry.append_upload(
-                    name,
-                    id,
-                    Chunk {
-                        data: &chunk,
-                        start,
-                    },
-                )?;
+                let (start, data) = self.read_chunk(body).await?;
+                let size = registry.edit_content(|c| c.append_upload(name, id, &data, start))?;
                 Ok(Self::upload_accepted(StatusCode::ACCEPTED, name, id, size))
             }
             Method::PUT => {
@@ -443,21 +421,12 @@ impl Ctx<'_> {
                         "the digest query parameter is required",
                     )
                 })?;
-                let start = self.content_range_start()?;
-                let chunk = self.read_chunk(body).await?;
-                registry.finish_upload(
-                    name,
-                    id,
-                    digest,
-                    Chunk {
-                        data: &chunk,
-                        start,
-                    },
-                )?;
+                let (start, data) = self.read_chunk(body).await?;
+                registry.finish_upload(name, id, digest, &data, start)?;
                 Ok(Self::blob_created(name, digest))
             }
             Method::DELETE => {
-                registry.cancel_upload(name, id)?;
+                registry.edit_content(|c| c.cancel_upload(name, id))?;
                 Ok(StatusCode::NO_CONTENT.into_response())
             }
             _ => Err(unsupported_method(self.method)),

@@ -59,40 +59,114 @@ pub fn realm(state: &AppState, headers: &HeaderMap) -> String {
     format!("{}://{host}/token", state.scheme)
 }
 
-fn challenge(
-    state: &AppState,
-    headers: &HeaderMap,
-    needed: &Needed,
-    error: Option<&str>,
-) -> String {
-    match state.auth_mode {
-        AuthMode::Basic => format!("Basic realm=\"{}\"", state.signer.service()),
-        AuthMode::Bearer => {
-            let mut value = format!(
-                "Bearer realm=\"{}\",service=\"{}\"",
-                realm(state, headers),
-                state.signer.service()
-            );
-            if let Some(scope) = needed.scope() {
-                value.push_str(&format!(",scope=\"{scope}\""));
-            }
-            if let Some(error) = error {
-                value.push_str(&format!(",error=\"{error}\""));
-            }
-            value
-        }
-    }
+/// A registry API request being checked against what its endpoint needs.
+struct Check<'a> {
+    state: &'a AppState,
+    headers: &'a HeaderMap,
+    needed: &'a Needed,
 }
 
-fn unauthorized(
-    state: &AppState,
-    headers: &HeaderMap,
-    needed: &Needed,
-    message: impl Into<String>,
-    error: Option<&str>,
-) -> RegistryError {
-    RegistryError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
-        .with_challenge(challenge(state, headers, needed, error))
+impl Check<'_> {
+    /// The `WWW-Authenticate` challenge, naming `error` when there is one.
+    fn challenge(&self, error: Option<&str>) -> String {
+        let state = self.state;
+        match state.auth_mode {
+            AuthMode::Basic => format!("Basic realm=\"{}\"", state.signer.service()),
+            AuthMode::Bearer => {
+                let mut value = format!(
+                    "Bearer realm=\"{}\",service=\"{}\"",
+                    realm(state, self.headers),
+                    state.signer.service()
+                );
+                if let Some(scope) = self.needed.scope() {
+                    value.push_str(&format!(",scope=\"{scope}\""));
+                }
+                if let Some(error) = error {
+                    value.push_str(&format!(",error=\"{error}\""));
+                }
+                value
+            }
+        }
+    }
+
+    /// A 401 naming the problem in `message`, with the challenge.
+    fn unauthorized(&self, message: impl Into<String>, error: Option<&str>) -> RegistryError {
+        RegistryError::new(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message)
+            .with_challenge(self.challenge(error))
+    }
+
+    /// Token mode: a bearer token whose claims grant what is needed.
+    fn bearer(&self, note: &Note, credentials: Option<Authorization>) -> Result<(), RegistryError> {
+        let Some(Authorization::Bearer(token)) = credentials else {
+            return Err(self.unauthorized("authentication required", None));
+        };
+        let claims = self
+            .state
+            .signer
+            .verify(&token, self.state.registry.now())
+            .map_err(|e| self.unauthorized(e.to_string(), Some("invalid_token")))?;
+        note.principal(claims.subject(), claims.fkr_pat);
+        note.scope(self.needed.scope());
+        let granted = match self.needed {
+            Needed::Login => true,
+            Needed::Repositories(needs) => needs.iter().all(|(name, actions)| {
+                actions
+                    .to_vec()
+                    .iter()
+                    .all(|a| claims.allows("repository", name, a.as_str()))
+            }),
+            Needed::Catalog => claims.allows("registry", "catalog", "*"),
+        };
+        if !granted {
+            let scope = self.needed.scope().unwrap_or_default();
+            let message = format!("insufficient scope: the token does not grant {scope}");
+            return Err(self
+                .unauthorized(message, Some("insufficient_scope"))
+                .with_detail(missing_access_detail(self.needed)));
+        }
+        Ok(())
+    }
+
+    /// Basic mode: anonymous, or Basic credentials of an account allowed what is needed.
+    fn basic(&self, note: &Note, credentials: Option<Authorization>) -> Result<(), RegistryError> {
+        let registry = &self.state.registry;
+        let principal = match credentials {
+            None => None,
+            Some(Authorization::Basic { username, password }) => Some(
+                registry
+                    .login(&username, &password)
+                    .map_err(|e| self.unauthorized(e.message(), None))?,
+            ),
+            Some(Authorization::Bearer(_)) => {
+                let message = "this registry takes Basic credentials";
+                return Err(self.unauthorized(message, None));
+            }
+        };
+        note.principal(
+            principal.as_ref().map(|p| p.username.as_str()),
+            principal.as_ref().and_then(Principal::pat_uuid),
+        );
+        note.scope(self.needed.scope());
+        let allowed = match self.needed {
+            Needed::Login => principal.is_some(),
+            Needed::Repositories(needs) => needs.iter().all(|(name, actions)| {
+                registry
+                    .allowed_actions(principal.as_ref(), name)
+                    .contains_all(*actions)
+            }),
+            Needed::Catalog => catalog_allowed(principal.as_ref()),
+        };
+        match (allowed, &principal) {
+            (true, _) => Ok(()),
+            (false, None) => Err(self.unauthorized("authentication required", None)),
+            (false, Some(_)) => Err(RegistryError::new(
+                StatusCode::FORBIDDEN,
+                "DENIED",
+                "requested access to the resource is denied",
+            )
+            .with_detail(missing_access_detail(self.needed))),
+        }
+    }
 }
 
 fn missing_access_detail(needed: &Needed) -> serde_json::Value {
@@ -116,121 +190,15 @@ pub fn authorize(
     note: &Note,
     needed: &Needed,
 ) -> Result<(), RegistryError> {
-    let credentials = auth_header::from_headers(headers).map_err(|problem| {
-        unauthorized(
-            state,
-            headers,
-            needed,
-            problem.to_string(),
-            Some("invalid_request"),
-        )
-    })?;
+    let check = Check {
+        state,
+        headers,
+        needed,
+    };
+    let credentials = auth_header::from_headers(headers)
+        .map_err(|problem| check.unauthorized(problem.to_string(), Some("invalid_request")))?;
     match state.auth_mode {
-        AuthMode::Bearer => authorize_bearer(state, headers, note, needed, credentials),
-        AuthMode::Basic => authorize_basic(state, headers, note, needed, credentials),
-    }
-}
-
-fn authorize_bearer(
-    state: &AppState,
-    headers: &HeaderMap,
-    note: &Note,
-    needed: &Needed,
-    credentials: Option<Authorization>,
-) -> Result<(), RegistryError> {
-    let Some(Authorization::Bearer(token)) = credentials else {
-        return Err(unauthorized(
-            state,
-            headers,
-            needed,
-            "authentication required",
-            None,
-        ));
-    };
-    let claims = state
-        .signer
-        .verify(&token, state.registry.now())
-        .map_err(|e| unauthorized(state, headers, needed, e.to_string(), Some("invalid_token")))?;
-    note.principal(claims.subject(), claims.fkr_pat);
-    note.scope(needed.scope());
-    let granted = match needed {
-        Needed::Login => true,
-        Needed::Repositories(needs) => needs.iter().all(|(name, actions)| {
-            actions
-                .to_vec()
-                .iter()
-                .all(|a| claims.allows("repository", name, a.as_str()))
-        }),
-        Needed::Catalog => claims.allows("registry", "catalog", "*"),
-    };
-    if !granted {
-        let scope = needed.scope().unwrap_or_default();
-        return Err(unauthorized(
-            state,
-            headers,
-            needed,
-            format!("insufficient scope: the token does not grant {scope}"),
-            Some("insufficient_scope"),
-        )
-        .with_detail(missing_access_detail(needed)));
-    }
-    Ok(())
-}
-
-fn authorize_basic(
-    state: &AppState,
-    headers: &HeaderMap,
-    note: &Note,
-    needed: &Needed,
-    credentials: Option<Authorization>,
-) -> Result<(), RegistryError> {
-    let principal = match credentials {
-        None => None,
-        Some(Authorization::Basic { username, password }) => Some(
-            state
-                .registry
-                .login(&username, &password)
-                .map_err(|e| unauthorized(state, headers, needed, e.message(), None))?,
-        ),
-        Some(Authorization::Bearer(_)) => {
-            return Err(unauthorized(
-                state,
-                headers,
-                needed,
-                "this registry takes Basic credentials",
-                None,
-            ));
-        }
-    };
-    note.principal(
-        principal.as_ref().map(|p| p.username.as_str()),
-        principal.as_ref().and_then(Principal::pat_uuid),
-    );
-    note.scope(needed.scope());
-    let allowed = match needed {
-        Needed::Login => principal.is_some(),
-        Needed::Repositories(needs) => needs.iter().all(|(name, actions)| {
-            state
-                .registry
-                .allowed_actions(principal.as_ref(), name)
-                .contains_all(*actions)
-        }),
-        Needed::Catalog => catalog_allowed(principal.as_ref()),
-    };
-    match (allowed, &principal) {
-        (true, _) => Ok(()),
-        (false, None) => Err(unauthorized(
-            state,
-            headers,
-            needed,
-            "authentication required",
-            None,
-        )),
-        (false, Some(_)) => Err(RegistryError::new(
-            StatusCode::FORBIDDEN,
-            "DENIED",
-            "requested access to the resource is denied",
-        )
-        .with_detail(missing_access_detail(needed))),
+        AuthMode::Bearer => check.bearer(note, credentials),
+        AuthMode::Basic => check.basic(note, credentials),
     }
 }

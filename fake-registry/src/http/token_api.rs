@@ -103,15 +103,14 @@ fn issue(
         offline,
     })?;
     let principal = grant.principal.as_ref();
-    note.principal(
-        principal.map(|p| p.username.as_str()),
-        principal.and_then(|p| p.pat_uuid()),
-    );
+    let username = principal.map(|p| p.username.as_str());
+    let pat = principal.and_then(|p| p.pat_uuid());
+    note.principal(username, pat);
     note.scope(grant.scope_string());
     let issued = state.signer.issue(
-        principal.map(|p| p.username.as_str()).unwrap_or(""),
+        username.unwrap_or(""),
         grant.access.clone(),
-        principal.and_then(|p| p.pat_uuid()),
+        pat,
         state.registry.now(),
     );
     let mut body = json!({

@@ -1,7 +1,7 @@
 //! User accounts: password, two-factor setting, and the account's personal access tokens,
 //! with the login rules that tie them together.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -29,25 +29,32 @@ pub struct Account {
     pub tokens: Vec<PersonalAccessToken>,
 }
 
-/// What is needed to create an account.
-#[derive(Debug, Clone)]
+/// What is needed to create an account: an account of a seed file, or the body of
+/// `POST /_admin/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewAccount {
     /// Account name.
     pub username: String,
     /// Password.
     pub password: String,
-    /// Two-factor on or off.
+    /// Two-factor on or off (default off).
+    #[serde(default)]
     pub two_factor: bool,
-    /// A fixed TOTP secret (seed files); generated when two-factor is on and this is `None`.
+    /// A fixed base32 TOTP secret; generated when two-factor is on and this is `None`.
+    #[serde(default)]
     pub totp_secret: Option<String>,
 }
 
-/// A change to an account.
-#[derive(Debug, Clone, Default)]
+/// A change to an account (the body of `PATCH /_admin/users/<name>`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AccountUpdate {
     /// New password.
+    #[serde(default)]
     pub password: Option<String>,
     /// Turn two-factor on or off (turning it on creates a TOTP secret).
+    #[serde(default)]
     pub two_factor: Option<bool>,
 }
 

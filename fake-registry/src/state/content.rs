@@ -142,28 +142,6 @@ impl StoredManifest {
     }
 }
 
-/// A manifest push as the client sent it (`PUT /v2/<name>/manifests/<reference>`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ManifestPush<'a> {
-    /// A tag, or a digest the bytes must match.
-    pub reference: &'a str,
-    /// The `tag` parameters, further tags for the same manifest.
-    pub tags: &'a [&'a str],
-    /// The Content-Type given, if any.
-    pub media_type: Option<&'a str>,
-    /// The manifest's bytes.
-    pub bytes: Vec<u8>,
-}
-
-/// A piece of an upload's content, with where the client said it starts (`Content-Range`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Chunk<'a> {
-    /// The bytes.
-    pub data: &'a [u8],
-    /// The offset the client gave, if any; it must equal the bytes received so far.
-    pub start: Option<u64>,
-}
-
 /// What a manifest push stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushedManifest {
@@ -240,13 +218,12 @@ impl ContentStore {
     }
 
     fn repository(&self, name: &str) -> Result<&RepositoryContent, ContentError> {
-        match self.repositories.get(name) {
-            Some(repo) => Ok(repo),
-            None => refuse(
+        self.repositories.get(name).ok_or_else(|| {
+            ContentError::new(
                 ErrorCode::NameUnknown,
                 format!("repository {name} has no content"),
-            ),
-        }
+            )
+        })
     }
 
     /// The bytes of blob `digest` in `repository`.
@@ -266,7 +243,7 @@ impl ContentStore {
     }
 
     /// Stores `data` as blob `digest` of `repository` after checking the digest.
-    pub fn put_blob(
+    pub(super) fn put_blob(
         &mut self,
         repository: &str,
         digest: &str,
@@ -289,7 +266,7 @@ impl ContentStore {
     }
 
     /// Links blob `digest` from repository `from` into `repository`; `false` if `from` lacks it.
-    pub fn mount_blob(&mut self, repository: &str, from: &str, digest: &str) -> bool {
+    pub(super) fn mount_blob(&mut self, repository: &str, from: &str, digest: &str) -> bool {
         if self.blob(from, digest).is_err() {
             return false;
         }
@@ -447,7 +424,7 @@ impl ContentStore {
     /// Completes upload `id` with a last `chunk` (starting at `start` when Content-Range
     /// says so), verifying the whole content against `digest`. A failed verification keeps
     /// the session so the client may retry.
-    pub fn finish_upload(
+    pub(super) fn finish_upload(
         &mut self,
         repository: &str,
         id: Uuid,
@@ -475,7 +452,7 @@ impl ContentStore {
     /// `sha512`) and also under each of `tags` (the `tag` parameters of a push). Every blob
     /// and child manifest it references must already be in the repository, except
     /// non-distributable layers; its `subject` need not exist.
-    pub fn put_manifest(
+    pub(super) fn put_manifest(
         &mut self,
         repository: &str,
         reference: &str,
@@ -587,23 +564,21 @@ impl ContentStore {
         repository: &str,
         reference: &str,
     ) -> Result<(), ContentError> {
-        if !reference.contains(':') {
-            self.manifest(repository, reference)?;
-            self.repositories
-                .get_mut(repository)
-                .expect("manifest() found the repository")
-                .tags
-                .remove(reference);
-            return Ok(());
+        let by_digest = reference.contains(':');
+        if by_digest {
+            validate_digest(reference)?;
         }
-        validate_digest(reference)?;
         self.manifest(repository, reference)?;
         let repo = self
             .repositories
             .get_mut(repository)
             .expect("manifest() found the repository");
-        repo.manifests.remove(reference);
-        repo.tags.retain(|_, digest| digest != reference);
+        if by_digest {
+            repo.manifests.remove(reference);
+            repo.tags.retain(|_, digest| digest != reference);
+        } else {
+            repo.tags.remove(reference);
+        }
         Ok(())
     }
 

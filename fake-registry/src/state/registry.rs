@@ -139,13 +139,8 @@ impl Registry {
                     user.username
                 )));
             }
-            let account = Account::new(NewAccount {
-                username: user.username.clone(),
-                password: user.password.clone(),
-                two_factor: user.two_factor,
-                totp_secret: user.totp_secret.clone(),
-            })
-            .map_err(|e| StateError::BadRequest(format!("seed user {}: {e}", user.username)))?;
+            let account = Account::new(user.clone())
+                .map_err(|e| StateError::BadRequest(format!("seed user {}: {e}", user.username)))?;
             inner.accounts.insert(user.username.clone(), account);
         }
         for token in &seed.tokens {

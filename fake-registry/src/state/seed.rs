@@ -10,6 +10,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::access::{PatScope, Visibility};
+use super::accounts::NewAccount;
 use super::error::ExpiryError;
 use super::pats::Origin;
 
@@ -29,20 +30,7 @@ pub struct Seed {
 }
 
 /// An account in a seed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SeedUser {
-    /// Account name.
-    pub username: String,
-    /// Password.
-    pub password: String,
-    /// Two-factor on or off (default off).
-    #[serde(default)]
-    pub two_factor: bool,
-    /// Base32 TOTP secret (generated when two-factor is on and this is left out).
-    #[serde(default)]
-    pub totp_secret: Option<String>,
-}
+pub type SeedUser = NewAccount;
 
 /// A personal access token in a seed, with a fixed secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,7 +69,7 @@ fn yes() -> bool {
     true
 }
 
-/// A declared repository.
+/// A declared repository (in a seed, or the body of `POST /_admin/repositories`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SeedRepository {

@@ -1,18 +1,25 @@
-//! The content operations of [`Registry`]: every change to blobs, uploads and manifests goes
-//! through one of these, which records the push that creates a repository; reads go through
-//! the read-only [`Registry::content`] view.
+//! The content operations of [`Registry`]: every change that creates a repository (a manifest
+//! push, a blob upload or mount) goes through one of these, which records the push; other
+//! changes go through [`Registry::edit_content`] and reads through [`Registry::content`].
 
 use uuid::Uuid;
 
 use super::Registry;
 use crate::state::access::validate_repository_name;
-use crate::state::content::{Chunk, ContentError, ContentStore, ManifestPush, PushedManifest};
+use crate::state::content::{ContentError, ContentStore, PushedManifest};
 
 impl Registry {
     /// Runs `f` on a read-only view of the content store (tags, manifests, blobs, referrers,
-    /// upload sizes and room). Changes go through the operations below.
+    /// upload sizes and room).
     pub fn content<T>(&self, f: impl FnOnce(&ContentStore) -> T) -> T {
         f(&self.content.lock())
+    }
+
+    /// Runs the change `f` on the content store: deleting blobs, manifests and tags, and
+    /// opening, appending to, measuring, cancelling and expiring uploads. The changes that
+    /// create a repository are kept to the operations below.
+    pub fn edit_content<T>(&self, f: impl FnOnce(&mut ContentStore) -> T) -> T {
+        f(&mut self.content.lock())
     }
 
     /// Runs the change `f` on the content store and, when it succeeds, records that
@@ -30,27 +37,19 @@ impl Registry {
         Ok(value)
     }
 
-    /// Stores a pushed manifest under its reference and tags (see
+    /// Stores a pushed manifest under `reference` and `tags` (see
     /// [`ContentStore::put_manifest`]); the repository exists from now on.
     pub fn put_manifest(
         &self,
         repository: &str,
-        push: ManifestPush<'_>,
+        reference: &str,
+        tags: &[&str],
+        media_type: Option<&str>,
+        bytes: Vec<u8>,
     ) -> Result<PushedManifest, ContentError> {
-        let ManifestPush {
-            reference,
-            tags,
-            media_type,
-            bytes,
-        } = push;
         self.push(repository, |c| {
             c.put_manifest(repository, reference, tags, media_type, bytes)
         })
-    }
-
-    /// Deletes a manifest by digest, or only a tag (see [`ContentStore::delete_manifest`]).
-    pub fn delete_manifest(&self, repository: &str, reference: &str) -> Result<(), ContentError> {
-        self.content.lock().delete_manifest(repository, reference)
     }
 
     /// Stores `data` as blob `digest` of `repository` after checking the digest (a monolithic
@@ -78,57 +77,19 @@ impl Registry {
         mounted
     }
 
-    /// Unlinks blob `digest` from `repository`.
-    pub fn delete_blob(&self, repository: &str, digest: &str) -> Result<(), ContentError> {
-        self.content.lock().delete_blob(repository, digest)
-    }
-
-    /// Opens an upload session for `repository`, within the upload limits.
-    pub fn start_upload(&self, repository: &str) -> Result<Uuid, ContentError> {
-        self.content.lock().start_upload(repository)
-    }
-
-    /// Bytes received so far by upload `id` (the session counts as used).
-    pub fn upload_size(&self, repository: &str, id: Uuid) -> Result<u64, ContentError> {
-        self.content.lock().upload_size(repository, id)
-    }
-
-    /// Appends `chunk` to upload `id`; the new size.
-    pub fn append_upload(
-        &self,
-        repository: &str,
-        id: Uuid,
-        chunk: Chunk,
-    ) -> Result<u64, ContentError> {
-        let mut content = self.content.lock();
-        content.append_upload(repository, id, chunk.data, chunk.start)
-    }
-
-    /// Completes upload `id` with its `last` chunk as blob `digest`; the repository exists
-    /// from now on.
+    /// Completes upload `id` with its last chunk `data` (starting at `start` when
+    /// Content-Range says so) as blob `digest`; the repository exists from now on.
     pub fn finish_upload(
         &self,
         repository: &str,
         id: Uuid,
         digest: &str,
-        last: Chunk,
+        data: &[u8],
+        start: Option<u64>,
     ) -> Result<(), ContentError> {
         self.push(repository, |c| {
-            c.finish_upload(repository, id, digest, last.data, last.start)
+            c.finish_upload(repository, id, digest, data, start)
         })
-    }
-
-    /// Cancels upload `id`.
-    pub fn cancel_upload(&self, repository: &str, id: Uuid) -> Result<(), ContentError> {
-        self.content.lock().cancel_upload(repository, id)
-    }
-
-    /// Drops upload sessions that have been idle too long, freeing their data; returns how
-    /// many went. The server calls this periodically.
-    pub fn expire_uploads(&self) -> usize {
-        self.content
-            .lock()
-            .expire_uploads(std::time::Instant::now())
     }
 }
 
@@ -136,12 +97,8 @@ impl Registry {
 mod tests {
     use crate::state::Registry;
     use crate::state::access::Visibility;
-    use crate::state::content::{Chunk, ErrorCode, ManifestPush, sha256_digest};
+    use crate::state::content::{ErrorCode, sha256_digest};
     use crate::state::seed::Seed;
-
-    fn chunk(data: &[u8], start: Option<u64>) -> Chunk<'_> {
-        Chunk { data, start }
-    }
 
     fn registry() -> Registry {
         Registry::new(Seed::default()).unwrap()
@@ -158,13 +115,9 @@ mod tests {
             .unwrap();
         assert_eq!(registry.visibility("alice/app"), Some(Visibility::Private));
         let body = br#"{"schemaVersion":2,"manifests":[]}"#.to_vec();
-        let push = ManifestPush {
-            reference: "v1",
-            tags: &["v2"],
-            media_type: None,
-            bytes: body,
-        };
-        let pushed = registry.put_manifest("alice/index", push).unwrap();
+        let pushed = registry
+            .put_manifest("alice/index", "v1", &["v2"], None, body)
+            .unwrap();
         assert_eq!(pushed.tags, ["v2"]);
         assert_eq!(
             registry.content(|c| c.tags("alice/index")).unwrap(),
@@ -191,27 +144,31 @@ mod tests {
     #[test]
     fn a_finished_upload_creates_its_repository_and_a_cancelled_one_does_not() {
         let registry = registry();
-        let cancelled = registry.start_upload("alice/gone").unwrap();
         registry
-            .append_upload("alice/gone", cancelled, chunk(b"ab", None))
+            .edit_content(|c| {
+                let cancelled = c.start_upload("alice/gone")?;
+                c.append_upload("alice/gone", cancelled, b"ab", None)?;
+                c.cancel_upload("alice/gone", cancelled)
+            })
             .unwrap();
-        registry.cancel_upload("alice/gone", cancelled).unwrap();
         assert_eq!(registry.visibility("alice/gone"), None);
-        let id = registry.start_upload("alice/app").unwrap();
+        let id = registry
+            .edit_content(|c| c.start_upload("alice/app"))
+            .unwrap();
         assert_eq!(
             registry
-                .append_upload("alice/app", id, chunk(b"he", Some(0)))
+                .edit_content(|c| c.append_upload("alice/app", id, b"he", Some(0)))
                 .unwrap(),
             2
         );
-        assert_eq!(registry.upload_size("alice/app", id).unwrap(), 2);
+        assert_eq!(
+            registry
+                .edit_content(|c| c.upload_size("alice/app", id))
+                .unwrap(),
+            2
+        );
         registry
-            .finish_upload(
-                "alice/app",
-                id,
-                &sha256_digest(b"hello"),
-                chunk(b"llo", Some(2)),
-            )
+            .finish_upload("alice/app", id, &sha256_digest(b"hello"), b"llo", Some(2))
             .unwrap();
         assert_eq!(registry.visibility("alice/app"), Some(Visibility::Private));
         assert_eq!(
@@ -220,7 +177,10 @@ mod tests {
                 .map(<[u8]>::to_vec)),
             Ok(b"hello".to_vec())
         );
-        assert_eq!(registry.expire_uploads(), 0);
+        assert_eq!(
+            registry.edit_content(|c| c.expire_uploads(std::time::Instant::now())),
+            0
+        );
     }
 
     #[test]
@@ -235,7 +195,9 @@ mod tests {
         assert_eq!(registry.visibility("alice/app"), None);
         assert!(registry.mount_blob("alice/app", "bob/base", &digest));
         assert_eq!(registry.visibility("alice/app"), Some(Visibility::Private));
-        registry.delete_blob("alice/app", &digest).unwrap();
+        registry
+            .edit_content(|c| c.delete_blob("alice/app", &digest))
+            .unwrap();
         assert!(registry.content(|c| c.blob("alice/app", &digest).is_err()));
     }
 
@@ -243,14 +205,12 @@ mod tests {
     fn reset_drops_pushed_content_and_its_repositories() {
         let registry = registry();
         let body = br#"{"schemaVersion":2,"manifests":[]}"#.to_vec();
-        let push = ManifestPush {
-            reference: "v1",
-            tags: &[],
-            media_type: None,
-            bytes: body,
-        };
-        registry.put_manifest("alice/app", push).unwrap();
-        registry.delete_manifest("alice/app", "v1").unwrap();
+        registry
+            .put_manifest("alice/app", "v1", &[], None, body)
+            .unwrap();
+        registry
+            .edit_content(|c| c.delete_manifest("alice/app", "v1"))
+            .unwrap();
         registry.reset().unwrap();
         assert_eq!(registry.visibility("alice/app"), None);
         assert!(registry.content(|c| c.tags("alice/app")).is_err());
