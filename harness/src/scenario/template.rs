@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, de::Error as _};
 use serde_json::{Map, Value};
 
 /// A set of placeholders a template may use, and how their names are read.
-pub trait Scope: Clone + fmt::Debug + Eq {
+pub trait Scope: Clone + fmt::Debug + Default + Eq {
     /// A placeholder of the scope.
     type Name: Clone + fmt::Debug + PartialEq + Eq + Send + Sync;
     /// The placeholders, as error messages list them.

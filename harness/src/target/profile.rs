@@ -55,10 +55,8 @@ pub struct LoginSpec {
     /// The secret is written to standard input (`--password-stdin`).
     pub stdin: Vec<Template<LoginArgs>>,
     /// The secret is an argument (`--password`).
-    #[serde(default)]
     pub flag: Option<Vec<Template<LoginArgs>>>,
     /// The CLI prompts for `Username:` and `Password:` on its terminal.
-    #[serde(default)]
     pub prompt: Option<Vec<Template<LoginArgs>>>,
 }
 
@@ -72,22 +70,17 @@ pub struct LogoutSpec {
 
 /// Declared capabilities.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Capabilities {
     /// Honours `credsStore`.
-    #[serde(default)]
     pub creds_store: bool,
     /// Honours `credHelpers`.
-    #[serde(default)]
     pub cred_helpers: bool,
     /// Stores OAuth refresh tokens as `identitytoken`.
-    #[serde(default)]
     pub identity_token: bool,
     /// Prompts for username and password on a terminal.
-    #[serde(default)]
     pub prompt: bool,
     /// Takes the password as an argument.
-    #[serde(default)]
     pub password_flag: bool,
 }
 
