@@ -48,17 +48,6 @@ impl Scope for Login {
 /// A template of a login suite.
 pub type LoginTemplate = Template<Login>;
 
-/// One case file of a login suite.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginCaseFile {
-    /// The requirement area.
-    pub area: String,
-    /// The cases.
-    #[serde(rename = "case", default)]
-    pub cases: Vec<LoginCase>,
-}
-
 /// A login case as written in a case file; a [`super::Case`] carries it as its body. It
 /// drives a CLI through its steps and checks each one.
 #[derive(Debug, Clone, Deserialize)]
@@ -438,23 +427,11 @@ impl Values<Login> for LoginVars<'_> {
     }
 }
 
-/// Checks what the types cannot: the id's prefix and that there are steps. The message
-/// names the field.
-pub fn validate(case: &LoginCase) -> Result<(), (&'static str, &'static str)> {
-    if !case.id.starts_with("LC-") {
-        return Err(("id", "login cases are named `LC-AREA-001`"));
-    }
-    if case.steps.is_empty() {
-        return Err(("step", "a login case needs steps"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn file(steps: &str) -> Result<LoginCaseFile, toml::de::Error> {
+    fn file(steps: &str) -> Result<super::super::CaseFile<LoginCase>, toml::de::Error> {
         toml::from_str(&format!(
             "area = \"a\"\n[[case]]\nid = \"LC-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
              cites = \"c\"\n{steps}"

@@ -61,15 +61,16 @@ pub struct SuiteHeader {
     pub description: String,
 }
 
-/// One case file of a helper suite: a requirement area and its cases.
+/// One case file: a requirement area and its cases, as written (a [`CaseDecl`] in a helper
+/// suite, a [`super::login::LoginCase`] in a login suite).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaseFile {
+pub struct CaseFile<D> {
     /// The requirement area the cases belong to (a report groups cases by it).
     pub area: String,
     /// The cases.
-    #[serde(rename = "case", default)]
-    pub cases: Vec<CaseDecl>,
+    #[serde(rename = "case", default = "Vec::new")]
+    pub cases: Vec<D>,
 }
 
 /// A helper case as written in a case file; the loader turns it into a [`Case`].
@@ -468,7 +469,7 @@ mod tests {
             "area = \"A\"\n[[case]]\nid = \"HP-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
              cites = \"c\"\n{toml_text}"
         );
-        let file: CaseFile = toml::from_str(&text).unwrap();
+        let file: CaseFile<CaseDecl> = toml::from_str(&text).unwrap();
         let decl = file.cases.into_iter().next().unwrap();
         Case {
             id: decl.id,
