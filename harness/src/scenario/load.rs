@@ -30,7 +30,8 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    fn new(file: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
+    /// The error `message` about `file`, at `line` when it is known.
+    pub(crate) fn new(file: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
         LoadError {
             file: file.to_path_buf(),
             line,

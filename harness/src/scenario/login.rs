@@ -18,11 +18,11 @@ use super::{
 use crate::target::profile::Capability;
 
 /// The placeholders of login suites.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Login;
 
 /// A placeholder of the login suites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LoginVar {
     /// `${host}`: `127.0.0.1:PORT`.
     Host,

@@ -218,14 +218,11 @@ impl Action {
 
 impl From<String> for Action {
     fn from(word: String) -> Self {
-        match word.as_str() {
-            "store" => Action::Store,
-            "get" => Action::Get,
-            "erase" => Action::Erase,
-            "list" => Action::List,
-            "version" => Action::Version,
-            _ => Action::Other(word),
-        }
+        use Action::*;
+        [Store, Get, Erase, List, Version]
+            .into_iter()
+            .find(|a| a.as_str() == word)
+            .unwrap_or(Other(word))
     }
 }
 
