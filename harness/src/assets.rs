@@ -23,21 +23,10 @@ pub const REGISTRY_SEED: &str = include_str!("../../fixtures/registry/default.to
 /// The path shown for the built-in registry seed.
 pub const REGISTRY_SEED_PATH: &str = "fixtures/registry/default.toml";
 
-/// A folder of data files: built into the binary, or on disk.
+/// A folder of data files, named by its path: relative (the project path, `suites/login`) when
+/// it is built into the binary, absolute when it is on disk.
 #[derive(Debug, Clone)]
-pub enum Folder {
-    /// A folder of a tree built into the binary.
-    BuiltIn {
-        /// The tree.
-        root: &'static Dir<'static>,
-        /// The project path of the tree (`suites`).
-        shown: &'static str,
-        /// This folder's path inside the tree (empty for the tree itself).
-        inner: PathBuf,
-    },
-    /// A folder on disk (an absolute path).
-    Disk(PathBuf),
-}
+pub struct Folder(PathBuf);
 
 /// One text file of a folder.
 #[derive(Debug, Clone)]
@@ -51,43 +40,32 @@ pub struct TextFile {
 impl Folder {
     /// The built-in suites (`suites/`).
     pub fn suites() -> Folder {
-        Folder::built_in(&SUITES, "suites")
+        Folder("suites".into())
     }
 
     /// The built-in login-CLI profiles (`fixtures/profiles/`).
     pub fn profiles() -> Folder {
-        Folder::built_in(&PROFILES, "fixtures/profiles")
+        Folder("fixtures/profiles".into())
     }
 
     /// The built-in login snapshots (`fixtures/snapshots/`, a folder per profile).
     pub fn snapshots() -> Folder {
-        Folder::built_in(&SNAPSHOTS, "fixtures/snapshots")
-    }
-
-    fn built_in(root: &'static Dir<'static>, shown: &'static str) -> Folder {
-        Folder::BuiltIn {
-            root,
-            shown,
-            inner: PathBuf::new(),
-        }
+        Folder("fixtures/snapshots".into())
     }
 
     /// The folder `path` on disk, made absolute against the current directory.
     pub fn on_disk(path: &Path) -> Folder {
-        Folder::Disk(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+        Folder(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
     }
 
     /// The path shown for the folder: project-relative when built in, absolute on disk.
     pub fn path(&self) -> PathBuf {
-        match self {
-            Folder::BuiltIn { shown, inner, .. } => Path::new(shown).join(inner),
-            Folder::Disk(path) => path.clone(),
-        }
+        self.0.clone()
     }
 
     /// The folder's own name (its last path component).
     pub fn name(&self) -> String {
-        self.path()
+        self.0
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
@@ -95,14 +73,7 @@ impl Folder {
 
     /// The sub-folder `name` (which need not exist: it then holds no file).
     pub fn join(&self, name: &str) -> Folder {
-        match self {
-            Folder::BuiltIn { root, shown, inner } => Folder::BuiltIn {
-                root,
-                shown,
-                inner: inner.join(name),
-            },
-            Folder::Disk(path) => Folder::Disk(path.join(name)),
-        }
+        Folder(self.0.join(name))
     }
 
     /// The sub-folders, sorted by name.
@@ -120,8 +91,8 @@ impl Folder {
         entries
             .filter(|(n, dir)| !dir && Path::new(n).extension().is_some_and(|x| x == ext))
             .map(|(n, _)| {
-                let text = self.read(&n)?.ok_or_else(|| not_found(&n))?;
-                let path = self.path().join(n);
+                let path = self.0.join(n);
+                let text = read_file(&path)?.ok_or_else(|| not_found(&path))?;
                 Ok(TextFile { path, text })
             })
             .collect()
@@ -129,31 +100,17 @@ impl Folder {
 
     /// The folder's entries, sorted by name, each with whether it is a folder.
     fn entries(&self) -> io::Result<Vec<(String, bool)>> {
-        let mut entries: Vec<(String, bool)> = match self {
-            Folder::BuiltIn { root, inner, .. } => {
-                let tree = match inner.as_os_str().is_empty() {
-                    true => Some(*root),
-                    false => root.get_dir(inner),
-                };
-                let tree = tree.ok_or_else(|| not_found(&self.path().display().to_string()))?;
-                let name = |e: &include_dir::DirEntry| {
-                    e.path()
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                };
-                tree.entries()
-                    .iter()
-                    .filter_map(|e| Some((name(e)?, e.as_dir().is_some())))
-                    .collect()
-            }
-            Folder::Disk(path) => fs::read_dir(path)?
+        let name = |n: &std::ffi::OsStr| n.to_string_lossy().into_owned();
+        let mut entries: Vec<(String, bool)> = match self.0.is_absolute() {
+            true => fs::read_dir(&self.0)?
                 .filter_map(Result::ok)
-                .map(|e| {
-                    (
-                        e.file_name().to_string_lossy().into_owned(),
-                        e.path().is_dir(),
-                    )
-                })
+                .map(|e| (name(&e.file_name()), e.path().is_dir()))
+                .collect(),
+            false => built_in_dir(&self.0)
+                .ok_or_else(|| not_found(&self.0))?
+                .entries()
+                .iter()
+                .filter_map(|e| Some((name(e.path().file_name()?), e.as_dir().is_some())))
                 .collect(),
         };
         entries.sort();
@@ -162,53 +119,73 @@ impl Folder {
 
     /// The text of the file `name` of this folder, `None` when there is none.
     pub fn read(&self, name: &str) -> io::Result<Option<String>> {
-        match self {
-            Folder::BuiltIn { root, inner, .. } => root
-                .get_file(inner.join(name))
-                .map(|f| {
-                    f.contents_utf8()
-                        .map(str::to_string)
-                        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
-                })
-                .transpose(),
-            Folder::Disk(path) => match fs::read_to_string(path.join(name)) {
-                Ok(text) => Ok(Some(text)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(e),
-            },
-        }
+        read_file(&self.0.join(name))
     }
 
     /// Writes the file `name` (creating the folder); a built-in folder cannot be written.
     pub fn write(&self, name: &str, text: &str) -> io::Result<PathBuf> {
-        match self {
-            Folder::BuiltIn { .. } => Err(io::Error::new(
+        if self.0.is_relative() {
+            return Err(io::Error::new(
                 io::ErrorKind::ReadOnlyFilesystem,
                 format!(
                     "{} is built into the binary: name a folder to write to",
-                    self.path().display()
+                    self.0.display()
                 ),
-            )),
-            Folder::Disk(path) => {
-                fs::create_dir_all(path)?;
-                let file = path.join(name);
-                fs::write(&file, text)?;
-                Ok(file)
-            }
+            ));
         }
+        fs::create_dir_all(&self.0)?;
+        let file = self.0.join(name);
+        fs::write(&file, text)?;
+        Ok(file)
     }
+}
+
+/// The built-in tree holding the project path `path`, and the path inside that tree.
+fn built_in(path: &Path) -> Option<(&'static Dir<'static>, &Path)> {
+    [
+        (&SUITES, "suites"),
+        (&PROFILES, "fixtures/profiles"),
+        (&SNAPSHOTS, "fixtures/snapshots"),
+    ]
+    .into_iter()
+    .find_map(|(tree, shown)| Some((tree, path.strip_prefix(shown).ok()?)))
+}
+
+/// The built-in folder at the project path `path`.
+fn built_in_dir(path: &Path) -> Option<&'static Dir<'static>> {
+    let (tree, inner) = built_in(path)?;
+    match inner.as_os_str().is_empty() {
+        true => Some(tree),
+        false => tree.get_dir(inner),
+    }
+}
+
+/// The text of the file `path`, `None` when there is none: built in when the path is relative,
+/// on disk when it is absolute.
+fn read_file(path: &Path) -> io::Result<Option<String>> {
+    if path.is_absolute() {
+        return match fs::read_to_string(path) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        };
+    }
+    let file = built_in(path).and_then(|(tree, inner)| tree.get_file(inner));
+    file.map(|f| {
+        f.contents_utf8()
+            .map(str::to_string)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "not UTF-8"))
+    })
+    .transpose()
 }
 
 /// The text of a suite file named by a case's source: built in when the path is relative
 /// (`suites/login/01-login.toml`), read from disk when it is absolute.
 pub fn read_suite_file(path: &Path) -> io::Result<String> {
-    if path.is_absolute() {
-        return fs::read_to_string(path);
+    match path.is_absolute() {
+        true => fs::read_to_string(path),
+        false => read_file(path)?.ok_or_else(|| not_found(path)),
     }
-    let inner = path.strip_prefix("suites").unwrap_or(path);
-    Folder::suites()
-        .read(&inner.to_string_lossy())?
-        .ok_or_else(|| not_found(&path.display().to_string()))
 }
 
 /// Whether a case's source file is one of the built-in suites.
@@ -216,7 +193,8 @@ pub fn is_built_in(path: &Path) -> bool {
     path.is_relative()
 }
 
-fn not_found(what: &str) -> io::Error {
+fn not_found(path: &Path) -> io::Error {
+    let what = path.display();
     io::Error::new(io::ErrorKind::NotFound, format!("no built-in file {what}"))
 }
 

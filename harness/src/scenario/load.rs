@@ -6,10 +6,13 @@ use std::{
     sync::Arc,
 };
 
+use serde::de::DeserializeOwned;
+
 use super::{
-    login::{self, LoginCaseFile},
+    login::LoginCase,
     model::{
-        Case, CaseBody, CaseDecl, CaseFile, Expect, Source, Step, Suite, SuiteHeader, TargetKind,
+        Case, CaseBody, CaseDecl, CaseFile, Expect, Level, Source, Step, Suite, SuiteHeader,
+        TargetKind,
     },
 };
 use crate::assets::{Folder, TextFile};
@@ -27,7 +30,8 @@ pub struct LoadError {
 }
 
 impl LoadError {
-    fn new(file: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
+    /// The error `message` about `file`, at `line` when it is known.
+    pub(crate) fn new(file: &Path, line: Option<usize>, message: impl Into<String>) -> Self {
         LoadError {
             file: file.to_path_buf(),
             line,
@@ -132,25 +136,15 @@ fn load_folder(dir: &Folder) -> Result<Suite, LoadError> {
     let header_text = files
         .iter()
         .find(|f| f.path == header_path)
-        .map(|f| f.text.as_str())
-        .unwrap_or_default();
+        .map_or("", |f| f.text.as_str());
     let header: SuiteHeader =
         toml::from_str(header_text).map_err(|e| toml_error(&header_path, header_text, &e))?;
     let mut cases = Vec::new();
-    for TextFile { path: file, text } in files.iter().filter(|f| f.path != header_path) {
-        if header.target == TargetKind::LoginCli {
-            cases.extend(load_login_file(file, text, &name)?);
-            continue;
-        }
-        let parsed: CaseFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-        for decl in parsed.cases {
-            let source = Source {
-                file: file.clone(),
-                line: line_of_id(text, &decl.id),
-            };
-            let case = helper_case(decl, &parsed.area, &name, source)?;
-            cases.push(case);
-        }
+    for TextFile { path, text } in files.iter().filter(|f| f.path != header_path) {
+        cases.extend(match header.target {
+            TargetKind::Helper => load_file::<CaseDecl>(path, text, &name)?,
+            TargetKind::LoginCli => load_file::<LoginCase>(path, text, &name)?,
+        });
     }
     if cases.is_empty() {
         return Err(LoadError::new(&dir.path(), None, "the suite has no cases"));
@@ -162,43 +156,115 @@ fn load_folder(dir: &Folder) -> Result<Suite, LoadError> {
     })
 }
 
-/// Reads a case file of a login-CLI suite into cases that carry their login part.
-fn load_login_file(file: &Path, text: &str, suite: &str) -> Result<Vec<Case>, LoadError> {
-    let parsed: LoginCaseFile = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
-    let mut cases = Vec::with_capacity(parsed.cases.len());
-    for decl in parsed.cases {
-        let line = line_of_id(text, &decl.id);
-        let fail = |field: &str, message: &str| {
-            LoadError::new(
-                file,
-                Some(line),
-                format!("case {}: field `{field}`: {message}", decl.id),
-            )
-        };
-        if !is_valid_id(&decl.id) {
-            return Err(fail("id", "must look like `LC-AREA-001`"));
-        }
-        if decl.title.trim().is_empty() || decl.cites.trim().is_empty() {
-            return Err(fail("title", "title and cites must not be empty"));
-        }
-        login::validate(&decl).map_err(|(field, m)| fail(field, m))?;
-        cases.push(Case {
-            id: decl.id.clone(),
-            level: decl.level,
-            title: decl.title.clone(),
-            cites: decl.cites.clone(),
-            exclusive: false,
-            get_only: false,
-            area: parsed.area.clone(),
-            suite: suite.to_string(),
-            source: Source {
-                file: file.to_path_buf(),
-                line,
-            },
-            body: CaseBody::Login(Arc::new(decl)),
-        });
+/// What is wrong with a case: the field at fault and the message.
+type Fault = (String, String);
+
+fn fault(field: impl Into<String>, message: impl Into<String>) -> Fault {
+    (field.into(), message.into())
+}
+
+/// A case as written in a case file of one kind of suite (helper or login CLI).
+trait Decl: DeserializeOwned {
+    /// What an ID of such a case looks like.
+    const EXAMPLE_ID: &str;
+    /// The case's ID, level, title and cites.
+    fn head(&self) -> (&str, Level, &str, &str);
+    /// The case's body, `exclusive` and `get_only`, checking what the types cannot.
+    fn body(self) -> Result<(CaseBody, bool, bool), Fault>;
+}
+
+impl Decl for CaseDecl {
+    const EXAMPLE_ID: &str = "HP-AREA-001";
+    fn head(&self) -> (&str, Level, &str, &str) {
+        (&self.id, self.level, &self.title, &self.cites)
     }
-    Ok(cases)
+    fn body(self) -> Result<(CaseBody, bool, bool), Fault> {
+        let body = match (self.steps.is_empty(), self.property) {
+            (true, None) => return Err(fault("step", "a case needs steps or a property")),
+            (false, Some(_)) => {
+                return Err(fault("property", "give steps or a property, not both"));
+            }
+            (true, Some(property)) => CaseBody::Property(property),
+            (false, None) => {
+                check_steps(&self.steps)?;
+                CaseBody::Steps(self.steps)
+            }
+        };
+        Ok((body, self.exclusive, self.get_only))
+    }
+}
+
+impl Decl for LoginCase {
+    const EXAMPLE_ID: &str = "LC-AREA-001";
+    fn head(&self) -> (&str, Level, &str, &str) {
+        (&self.id, self.level, &self.title, &self.cites)
+    }
+    fn body(self) -> Result<(CaseBody, bool, bool), Fault> {
+        if !self.id.starts_with("LC-") {
+            return Err(fault("id", "login cases are named `LC-AREA-001`"));
+        }
+        if self.steps.is_empty() {
+            return Err(fault("step", "a login case needs steps"));
+        }
+        Ok((CaseBody::Login(Arc::new(self)), false, false))
+    }
+}
+
+/// Reads the cases of one case file, checking what the types cannot; an error names the
+/// file, the case's line and the field.
+fn load_file<D: Decl>(file: &Path, text: &str, suite: &str) -> Result<Vec<Case>, LoadError> {
+    let parsed: CaseFile<D> = toml::from_str(text).map_err(|e| toml_error(file, text, &e))?;
+    let area = parsed.area;
+    let case = |decl: D| {
+        let (id, level, title, cites) = decl.head();
+        let (id, title, cites) = (id.to_string(), title.to_string(), cites.to_string());
+        let line = line_of_id(text, &id);
+        let fail = |(field, message): Fault| {
+            let message = format!("case {id}: field `{field}`: {message}");
+            LoadError::new(file, Some(line), message)
+        };
+        check_head::<D>(&id, &title, &cites).map_err(fail)?;
+        let (body, exclusive, get_only) = decl.body().map_err(fail)?;
+        let source = Source {
+            file: file.to_path_buf(),
+            line,
+        };
+        let (area, suite) = (area.clone(), suite.to_string());
+        Ok(Case {
+            id,
+            level,
+            title,
+            cites,
+            body,
+            exclusive,
+            get_only,
+            area,
+            suite,
+            source,
+        })
+    };
+    parsed.cases.into_iter().map(case).collect()
+}
+
+/// The ID has the project's form, and the title and the citation are given.
+fn check_head<D: Decl>(id: &str, title: &str, cites: &str) -> Result<(), Fault> {
+    if !is_valid_id(id) {
+        let form = "two capital letters, then dash-separated capitals/digits";
+        return Err(fault(
+            "id",
+            format!("must look like `{}` ({form})", D::EXAMPLE_ID),
+        ));
+    }
+    if title.trim().is_empty() {
+        return Err(fault("title", "must not be empty"));
+    }
+    if cites.trim().is_empty() {
+        return Err(fault(
+            "cites",
+            "must quote the protocol text the case enforces",
+        ));
+    }
+    Ok(())
 }
 
 /// A TOML error of `file` as a load error naming the line and, when the parser knows it, the
@@ -237,123 +303,56 @@ fn line_of_id(text: &str, id: &str) -> usize {
 }
 
 fn is_valid_id(id: &str) -> bool {
-    let mut parts = id.split('-');
-    let prefix_ok = parts
-        .next()
-        .is_some_and(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_uppercase()));
-    let rest: Vec<&str> = parts.collect();
-    prefix_ok
-        && !rest.is_empty()
-        && rest.iter().all(|p| {
+    let Some((prefix, rest)) = id.split_once('-') else {
+        return false;
+    };
+    prefix.len() == 2
+        && prefix.bytes().all(|b| b.is_ascii_uppercase())
+        && rest.split('-').all(|p| {
             !p.is_empty()
                 && p.bytes()
                     .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         })
 }
 
-/// Turns a declared helper case into a case, checking what the types cannot.
-fn helper_case(decl: CaseDecl, area: &str, suite: &str, source: Source) -> Result<Case, LoadError> {
-    let fail = |field: &str, message: String| {
-        Err(LoadError::new(
-            &source.file,
-            Some(source.line),
-            format!("case {}: field `{field}`: {message}", decl.id),
-        ))
-    };
-    if !is_valid_id(&decl.id) {
-        return fail(
-            "id",
-            "must look like `HP-AREA-001` (two capital letters, then dash-separated capitals/digits)"
-                .into(),
-        );
-    }
-    if decl.title.trim().is_empty() {
-        return fail("title", "must not be empty".into());
-    }
-    if decl.cites.trim().is_empty() {
-        return fail(
-            "cites",
-            "must quote the protocol text the case enforces".into(),
-        );
-    }
-    let body = match (decl.steps.is_empty(), decl.property) {
-        (true, None) => return fail("step", "a case needs steps or a property".into()),
-        (false, Some(_)) => return fail("property", "give steps or a property, not both".into()),
-        (true, Some(property)) => CaseBody::Property(property),
-        (false, None) => CaseBody::Steps(decl.steps),
-    };
-    if let Err((field, message)) = check_steps(body_steps(&body)) {
-        return fail(&field, message);
-    }
-    Ok(Case {
-        id: decl.id,
-        level: decl.level,
-        title: decl.title,
-        cites: decl.cites,
-        body,
-        exclusive: decl.exclusive,
-        get_only: decl.get_only,
-        area: area.to_string(),
-        suite: suite.to_string(),
-        source,
-    })
-}
-
-fn body_steps(body: &CaseBody) -> &[Step] {
-    match body {
-        CaseBody::Steps(steps) => steps,
-        CaseBody::Property(_) | CaseBody::Login(_) => &[],
-    }
-}
-
 /// Checks what the step types cannot; the error names the field.
-fn check_steps(steps: &[Step]) -> Result<(), (String, String)> {
+fn check_steps(steps: &[Step]) -> Result<(), Fault> {
     for (n, step) in steps.iter().enumerate() {
         let field = format!("step[{n}]");
         if step.repeat == 0 {
-            return Err((field, "`repeat` must be at least 1".into()));
+            return Err(fault(field, "`repeat` must be at least 1"));
         }
-        if let Err(message) = check_namespaced(step) {
-            return Err((field, message));
-        }
-        if let Err((what, message)) = check_expect(&step.expect, 0) {
-            return Err((format!("{field}.expect{what}"), message));
-        }
+        check_namespaced(step).map_err(|message| fault(&field, message))?;
+        check_expect(&step.expect, 0)
+            .map_err(|(what, message)| fault(format!("{field}.expect{what}"), message))?;
         if step.is_precondition() && step.expect.is_empty() {
-            return Err((
-                format!("{field}.precondition"),
-                "a precondition step needs an `expect` that can fail".into(),
-            ));
+            let message = "a precondition step needs an `expect` that can fail";
+            return Err(fault(format!("{field}.precondition"), message));
         }
     }
-    if !steps.is_empty()
-        && !steps
-            .iter()
-            .any(|s| !s.is_precondition() && !s.expect.is_empty())
+    if !steps
+        .iter()
+        .any(|s| !s.is_precondition() && !s.expect.is_empty())
     {
-        return Err((
-            "step".into(),
-            "every step is a precondition or expects nothing: the case checks no requirement"
-                .into(),
-        ));
+        let message =
+            "every step is a precondition or expects nothing: the case checks no requirement";
+        return Err(fault("step", message));
     }
     Ok(())
 }
 
 /// Alternatives of `any_of` must each expect something, and hold no `any_of` of their own.
-fn check_expect(e: &Expect, depth: usize) -> Result<(), (String, String)> {
+fn check_expect(e: &Expect, depth: usize) -> Result<(), Fault> {
     if depth > 0 && !e.any_of.is_empty() {
-        return Err((
-            ".any_of".into(),
-            "an alternative may not hold another `any_of`".into(),
+        return Err(fault(
+            ".any_of",
+            "an alternative may not hold another `any_of`",
         ));
     }
     for (n, alternative) in e.any_of.iter().enumerate() {
         if alternative.is_empty() {
-            return Err((
-                format!(".any_of[{n}]"),
-                "an empty alternative always holds, which makes `any_of` check nothing".into(),
-            ));
+            let message = "an empty alternative always holds, which makes `any_of` check nothing";
+            return Err(fault(format!(".any_of[{n}]"), message));
         }
         check_expect(alternative, depth + 1)?;
     }

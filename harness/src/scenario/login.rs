@@ -18,11 +18,11 @@ use super::{
 use crate::target::profile::Capability;
 
 /// The placeholders of login suites.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Login;
 
 /// A placeholder of the login suites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum LoginVar {
     /// `${host}`: `127.0.0.1:PORT`.
     Host,
@@ -48,17 +48,6 @@ impl Scope for Login {
 /// A template of a login suite.
 pub type LoginTemplate = Template<Login>;
 
-/// One case file of a login suite.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LoginCaseFile {
-    /// The requirement area.
-    pub area: String,
-    /// The cases.
-    #[serde(rename = "case", default)]
-    pub cases: Vec<LoginCase>,
-}
-
 /// A login case as written in a case file; a [`super::Case`] carries it as its body. It
 /// drives a CLI through its steps and checks each one.
 #[derive(Debug, Clone, Deserialize)]
@@ -79,7 +68,6 @@ pub struct LoginCase {
     #[serde(default)]
     pub registry: RegistrySetup,
     /// The config file before the first step (a JSON object); no file when left out.
-    #[serde(default)]
     pub config: Option<ObjectTemplate<Login>>,
     /// Create the config file's folder (without a file) before the first step.
     #[serde(default = "yes")]
@@ -98,10 +86,9 @@ fn yes() -> bool {
 
 /// The fake registry of a case.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RegistrySetup {
     /// `bearer` (token server, refresh tokens) or `basic` (credentials on every request).
-    #[serde(default)]
     pub auth: RegistryAuth,
 }
 
@@ -118,10 +105,9 @@ pub enum RegistryAuth {
 
 /// How the spy helpers answer.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SpySetup {
     /// Actions that fail (exit 1 with a message on stdout).
-    #[serde(default)]
     pub fail: Vec<String>,
 }
 
@@ -153,15 +139,11 @@ pub enum LoginStepKind {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLoginStep {
-    #[serde(default)]
     login: Option<LoginAction>,
-    #[serde(default)]
     logout: Option<LogoutAction>,
-    #[serde(default)]
     admin: Option<AdminAction>,
     #[serde(default)]
     expect: LoginExpect,
-    #[serde(default)]
     precondition: Option<Precondition>,
 }
 
@@ -250,9 +232,7 @@ pub enum AdminAction {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAdminAction {
-    #[serde(default)]
     fault: Option<FaultSpec>,
-    #[serde(default)]
     delete_token: Option<String>,
 }
 
@@ -307,145 +287,111 @@ impl fmt::Display for FileMode {
 
 /// Expectations on one step.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct LoginExpect {
     /// The exit status.
-    #[serde(default)]
     pub exit: Option<ExitExpect>,
     /// Standard output.
-    #[serde(default)]
     pub stdout: Option<TextMatch<Login>>,
     /// Standard error.
-    #[serde(default)]
     pub stderr: Option<TextMatch<Login>>,
     /// Standard output and standard error together (where a CLI prints a message varies).
-    #[serde(default)]
     pub output: Option<TextMatch<Login>>,
     /// The config file afterwards.
-    #[serde(default)]
     pub config: Option<ConfigExpect>,
     /// The calls the spy helpers received during the step.
-    #[serde(default)]
     pub spy: Option<SpyExpect>,
     /// The requests the registry saw during the step.
-    #[serde(default)]
     pub journal: Option<JournalExpect>,
 }
 
 /// Expectations on the config file after a step.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ConfigExpect {
     /// There is no file (true) or there is one (false).
-    #[serde(default)]
     pub absent: Option<bool>,
     /// The file is byte-identical to what it was before the step (or still absent).
-    #[serde(default)]
     pub unchanged: bool,
     /// The file's permission bits, octal (e.g. `"0600"`).
-    #[serde(default)]
     pub mode: Option<FileMode>,
     /// The permission bits of the file's folder, when the CLI created it.
-    #[serde(default)]
     pub dir_mode: Option<FileMode>,
     /// `auths` entries, by key.
-    #[serde(default)]
     pub auths: BTreeMap<LoginTemplate, AuthExpect>,
     /// `auths` keys that must not exist.
-    #[serde(default)]
     pub no_auths: Vec<LoginTemplate>,
     /// JSON pointers whose value must equal the one in the starting config.
-    #[serde(default)]
     pub keep: Vec<LoginTemplate>,
     /// JSON pointers that must not exist.
-    #[serde(default)]
     pub lacks: Vec<LoginTemplate>,
     /// No secret of the case appears in the file, in clear or base64.
-    #[serde(default)]
     pub no_secrets: bool,
     /// The normalized file equals the stored snapshot.
-    #[serde(default)]
     pub snapshot: bool,
 }
 
 /// Expectations on one `auths` entry.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct AuthExpect {
     /// The entry holds no credentials at all (`{}`, as with a credential helper).
-    #[serde(default)]
     pub empty: bool,
     /// The username decoded from `auth`.
-    #[serde(default)]
     pub user: Option<String>,
     /// The secret decoded from `auth`.
-    #[serde(default)]
     pub secret: Option<String>,
     /// An `identitytoken` is (true) or is not (false) present.
-    #[serde(default)]
     pub identity_token: Option<bool>,
 }
 
 /// Expectations on the spy helpers' calls during a step.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SpyExpect {
     /// Each of these calls happened.
-    #[serde(default)]
     pub calls: Vec<SpyCallMatch>,
     /// None of these calls happened.
-    #[serde(default)]
     pub no_calls: Vec<SpyCallMatch>,
 }
 
 /// A pattern on one spy call; fields left out match anything.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct SpyCallMatch {
     /// The helper's name suffix (`credsStore`/`credHelpers` value).
-    #[serde(default)]
     pub helper: Option<String>,
     /// `store`, `get`, `erase`, `list`.
-    #[serde(default)]
     pub action: Option<String>,
     /// The ServerURL sent.
-    #[serde(default)]
     pub server_url: Option<LoginTemplate>,
     /// The Username sent.
-    #[serde(default)]
     pub username: Option<String>,
     /// The Secret sent (compared by hash).
-    #[serde(default)]
     pub secret: Option<String>,
 }
 
 /// Expectations on the registry journal during a step.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct JournalExpect {
     /// Each of these requests was made.
-    #[serde(default)]
     pub requests: Vec<RequestMatch>,
 }
 
 /// A pattern on one journal entry; fields left out match anything.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct RequestMatch {
     /// The method.
-    #[serde(default)]
     pub method: Option<String>,
     /// The path.
-    #[serde(default)]
     pub path: Option<String>,
     /// Substrings of the (redacted) query.
-    #[serde(default)]
     pub query_contains: Vec<String>,
     /// The authorization scheme (`basic`, `bearer`).
-    #[serde(default)]
     pub auth_scheme: Option<String>,
     /// The answer's status.
-    #[serde(default)]
     pub status: Option<u16>,
 }
 
@@ -481,23 +427,11 @@ impl Values<Login> for LoginVars<'_> {
     }
 }
 
-/// Checks what the types cannot: the id's prefix and that there are steps. The message
-/// names the field.
-pub fn validate(case: &LoginCase) -> Result<(), (&'static str, &'static str)> {
-    if !case.id.starts_with("LC-") {
-        return Err(("id", "login cases are named `LC-AREA-001`"));
-    }
-    if case.steps.is_empty() {
-        return Err(("step", "a login case needs steps"));
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn file(steps: &str) -> Result<LoginCaseFile, toml::de::Error> {
+    fn file(steps: &str) -> Result<super::super::CaseFile<LoginCase>, toml::de::Error> {
         toml::from_str(&format!(
             "area = \"a\"\n[[case]]\nid = \"LC-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
              cites = \"c\"\n{steps}"

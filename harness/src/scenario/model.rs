@@ -61,15 +61,16 @@ pub struct SuiteHeader {
     pub description: String,
 }
 
-/// One case file of a helper suite: a requirement area and its cases.
+/// One case file: a requirement area and its cases, as written (a [`CaseDecl`] in a helper
+/// suite, a [`super::login::LoginCase`] in a login suite).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CaseFile {
+pub struct CaseFile<D> {
     /// The requirement area the cases belong to (a report groups cases by it).
     pub area: String,
     /// The cases.
-    #[serde(rename = "case", default)]
-    pub cases: Vec<CaseDecl>,
+    #[serde(rename = "case", default = "Vec::new")]
+    pub cases: Vec<D>,
 }
 
 /// A helper case as written in a case file; the loader turns it into a [`Case`].
@@ -88,7 +89,6 @@ pub struct CaseDecl {
     #[serde(default, rename = "step")]
     pub steps: Vec<Step>,
     /// A generative property checked over random inputs, instead of steps.
-    #[serde(default)]
     pub property: Option<Property>,
     /// See [`Case::exclusive`].
     #[serde(default)]
@@ -218,14 +218,11 @@ impl Action {
 
 impl From<String> for Action {
     fn from(word: String) -> Self {
-        match word.as_str() {
-            "store" => Action::Store,
-            "get" => Action::Get,
-            "erase" => Action::Erase,
-            "list" => Action::List,
-            "version" => Action::Version,
-            _ => Action::Other(word),
-        }
+        use Action::*;
+        [Store, Get, Erase, List, Version]
+            .into_iter()
+            .find(|a| a.as_str() == word)
+            .unwrap_or(Other(word))
     }
 }
 
@@ -267,13 +264,11 @@ impl TryFrom<String> for Precondition {
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The action passed as the only argument. Left out, none is passed.
-    #[serde(default)]
     pub action: Option<Action>,
     /// Extra arguments after the action (to test argument handling).
     #[serde(default)]
     pub extra_args: Vec<HelperTemplate>,
     /// What is written to the helper's standard input.
-    #[serde(default)]
     pub stdin: Option<Stdin>,
     /// Run the step this many times with `${i}` = 0, 1, ...
     #[serde(default = "one")]
@@ -285,7 +280,6 @@ pub struct Step {
     #[serde(default)]
     pub expect: Expect,
     /// Marks the step as a precondition of its case rather than the requirement itself.
-    #[serde(default)]
     pub precondition: Option<Precondition>,
 }
 
@@ -353,26 +347,20 @@ impl TryFrom<RawStdin> for Stdin {
 
 /// Expectations on one invocation.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct Expect {
     /// The exit status.
-    #[serde(default)]
     pub exit: Option<ExitExpect>,
     /// Matchers on standard output.
-    #[serde(default)]
     pub stdout: Option<TextMatch<Helper>>,
     /// Matchers on standard error.
-    #[serde(default)]
     pub stderr: Option<TextMatch<Helper>>,
     /// Standard output is exactly one JSON object whose fields include these, equal.
-    #[serde(default)]
     pub json: Option<ObjectTemplate<Helper>>,
     /// Standard output is a `list` answer with these entries present and absent.
-    #[serde(default)]
     pub list: Option<ListExpect>,
     /// Alternatives, at least one of which must hold entirely (besides the fields above), e.g.
     /// "exit 0 and nothing on stdout, or a non-zero exit with the canonical message".
-    #[serde(default)]
     pub any_of: Vec<Expect>,
 }
 
@@ -418,37 +406,29 @@ pub enum ExitWord {
 
 /// Matchers on a text stream, with placeholders of scope `S`; every one given must hold.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, bound = "")]
+#[serde(deny_unknown_fields, default, bound = "")]
 pub struct TextMatch<S: Scope> {
     /// The stream is empty (true) or not (false).
-    #[serde(default)]
     pub empty: Option<bool>,
     /// The stream, with surrounding whitespace trimmed, equals this.
-    #[serde(default)]
     pub trimmed: Option<Template<S>>,
     /// The stream, trimmed, equals one of these.
-    #[serde(default)]
     pub one_of: Vec<Template<S>>,
     /// The stream contains each of these.
-    #[serde(default)]
     pub contains: Vec<Template<S>>,
     /// The stream contains none of these.
-    #[serde(default)]
     pub not_contains: Vec<Template<S>>,
     /// The stream contains no secret of the case.
-    #[serde(default)]
     pub no_secrets: bool,
 }
 
 /// Expectations on a `list` answer, looked at only inside the run namespace.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct ListExpect {
     /// Entries that must be listed, server URL -> username.
-    #[serde(default)]
     pub includes: ObjectTemplate<Helper>,
     /// Server URLs that must not be listed.
-    #[serde(default)]
     pub excludes: Vec<HelperTemplate>,
 }
 
@@ -486,7 +466,7 @@ mod tests {
             "area = \"A\"\n[[case]]\nid = \"HP-X-001\"\nlevel = \"MUST\"\ntitle = \"t\"\n\
              cites = \"c\"\n{toml_text}"
         );
-        let file: CaseFile = toml::from_str(&text).unwrap();
+        let file: CaseFile<CaseDecl> = toml::from_str(&text).unwrap();
         let decl = file.cases.into_iter().next().unwrap();
         Case {
             id: decl.id,

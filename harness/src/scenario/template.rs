@@ -7,15 +7,15 @@
 //! server URL a case names is written with `${ns}` (or `${run}`), so that the runner, not the
 //! suite author, decides which namespace the helper's store is touched in.
 
-use std::{cmp::Ordering, fmt, fmt::Write as _, marker::PhantomData};
+use std::{fmt, marker::PhantomData};
 
 use serde::{Deserialize, Deserializer, de::Error as _};
 use serde_json::{Map, Value};
 
 /// A set of placeholders a template may use, and how their names are read.
-pub trait Scope: Clone + fmt::Debug + Eq {
+pub trait Scope: Clone + fmt::Debug + Default + Ord {
     /// A placeholder of the scope.
-    type Name: Clone + fmt::Debug + PartialEq + Eq + Send + Sync;
+    type Name: Clone + fmt::Debug + Ord + Send + Sync;
     /// The placeholders, as error messages list them.
     const KNOWN: &'static str;
     /// Reads the text between `${` and `}`.
@@ -57,14 +57,15 @@ impl TemplateError {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Piece<N> {
     Text(String),
     Var(N),
 }
 
-/// A string with placeholders of scope `S`, checked when it was read.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A string with placeholders of scope `S`, checked when it was read. Templates sort by their
+/// text as written.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Template<S: Scope> {
     source: String,
     pieces: Vec<Piece<S::Name>>,
@@ -78,28 +79,22 @@ impl<S: Scope> Template<S> {
         let mut pieces = Vec::new();
         let mut text = String::new();
         let mut rest = source.as_str();
-        let mut offset = 0;
         while let Some(pos) = rest.find('$') {
             text.push_str(&rest[..pos]);
-            let after = &rest[pos + 1..];
-            if let Some(tail) = after.strip_prefix('$') {
+            rest = &rest[pos + 1..];
+            if let Some(tail) = rest.strip_prefix('$') {
                 text.push('$');
-                offset += pos + 2;
                 rest = tail;
-            } else if let Some(tail) = after.strip_prefix('{') {
-                let close = tail
-                    .find('}')
-                    .ok_or(TemplateError::Unclosed(offset + pos))?;
+            } else if let Some(tail) = rest.strip_prefix('{') {
+                let start = source.len() - rest.len() - 1;
+                let close = tail.find('}').ok_or(TemplateError::Unclosed(start))?;
                 if !text.is_empty() {
                     pieces.push(Piece::Text(std::mem::take(&mut text)));
                 }
                 pieces.push(Piece::Var(S::name(&tail[..close])?));
-                offset += pos + 2 + close + 1;
                 rest = &tail[close + 1..];
             } else {
                 text.push('$');
-                offset += pos + 1;
-                rest = after;
             }
         }
         text.push_str(rest);
@@ -136,19 +131,6 @@ impl<S: Scope> Template<S> {
             }
         }
         out
-    }
-}
-
-impl<S: Scope> PartialOrd for Template<S> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-/// Templates sort by their text as written.
-impl<S: Scope> Ord for Template<S> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.source.cmp(&other.source)
     }
 }
 
@@ -194,14 +176,6 @@ impl<S: Scope> JsonTemplate<S> {
             JsonTemplate::Plain(v) => v.clone(),
         }
     }
-
-    /// The template when the value is a string.
-    pub fn as_text(&self) -> Option<&Template<S>> {
-        match self {
-            JsonTemplate::Text(t) => Some(t),
-            _ => None,
-        }
-    }
 }
 
 /// A JSON object whose keys and strings are templates, in the order written.
@@ -227,10 +201,10 @@ impl<S: Scope> ObjectTemplate<S> {
 
     /// The string template under the key written `key`, if there is one.
     pub fn text(&self, key: &str) -> Option<&Template<S>> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.as_str() == key)
-            .and_then(|(_, v)| v.as_text())
+        self.0.iter().find_map(|(k, v)| match v {
+            JsonTemplate::Text(t) if k.as_str() == key => Some(t),
+            _ => None,
+        })
     }
 }
 
@@ -241,11 +215,11 @@ impl<'de, S: Scope> Deserialize<'de> for ObjectTemplate<S> {
 }
 
 /// The placeholders of helper suites.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Helper;
 
 /// A placeholder of the helper suites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum HelperVar {
     /// `${ns}`: the case's host.
     Ns,
@@ -318,12 +292,8 @@ impl Values<Helper> for Vars<'_> {
         match name {
             HelperVar::Ns => out.push_str(self.ns),
             HelperVar::Run => out.push_str(self.run),
-            HelperVar::Port => {
-                let _ = write!(out, "{}", self.port);
-            }
-            HelperVar::Index => {
-                let _ = write!(out, "{}", self.i);
-            }
+            HelperVar::Port => out.push_str(&self.port.to_string()),
+            HelperVar::Index => out.push_str(&self.i.to_string()),
             HelperVar::Helper => out.push_str(self.helper),
             HelperVar::Fill(n) => fill(out, *n),
         }

@@ -9,8 +9,12 @@ use std::{
 
 use serde::Deserialize;
 
-use crate::assets::Folder;
-use crate::scenario::template::{Scope, Template, TemplateError, Values};
+use crate::assets::{Folder, TextFile};
+use crate::scenario::{
+    LoadError,
+    template::{Scope, Template, TemplateError, Values},
+    toml_error,
+};
 
 /// A CLI profile.
 #[derive(Debug, Clone, Deserialize)]
@@ -55,10 +59,8 @@ pub struct LoginSpec {
     /// The secret is written to standard input (`--password-stdin`).
     pub stdin: Vec<Template<LoginArgs>>,
     /// The secret is an argument (`--password`).
-    #[serde(default)]
     pub flag: Option<Vec<Template<LoginArgs>>>,
     /// The CLI prompts for `Username:` and `Password:` on its terminal.
-    #[serde(default)]
     pub prompt: Option<Vec<Template<LoginArgs>>>,
 }
 
@@ -70,53 +72,38 @@ pub struct LogoutSpec {
     pub args: Vec<Template<LogoutArgs>>,
 }
 
-/// Declared capabilities.
+/// Declared capabilities: the `[capabilities]` table, `name = true` for each one supported.
 #[derive(Debug, Clone, Copy, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Capabilities {
-    /// Honours `credsStore`.
-    #[serde(default)]
-    pub creds_store: bool,
-    /// Honours `credHelpers`.
-    #[serde(default)]
-    pub cred_helpers: bool,
-    /// Stores OAuth refresh tokens as `identitytoken`.
-    #[serde(default)]
-    pub identity_token: bool,
-    /// Prompts for username and password on a terminal.
-    #[serde(default)]
-    pub prompt: bool,
-    /// Takes the password as an argument.
-    #[serde(default)]
-    pub password_flag: bool,
-}
+#[serde(from = "BTreeMap<Capability, bool>")]
+pub struct Capabilities(u8);
 
-/// A capability a case can require.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+/// A capability a case can require, and a profile declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Capability {
-    /// See [`Capabilities::creds_store`].
+    /// Honours `credsStore`.
     CredsStore,
-    /// See [`Capabilities::cred_helpers`].
+    /// Honours `credHelpers`.
     CredHelpers,
-    /// See [`Capabilities::identity_token`].
+    /// Stores OAuth refresh tokens as `identitytoken`.
     IdentityToken,
-    /// See [`Capabilities::prompt`].
+    /// Prompts for username and password on a terminal.
     Prompt,
-    /// See [`Capabilities::password_flag`].
+    /// Takes the password as an argument.
     PasswordFlag,
+}
+
+impl From<BTreeMap<Capability, bool>> for Capabilities {
+    fn from(declared: BTreeMap<Capability, bool>) -> Self {
+        let on = declared.into_iter().filter(|(_, on)| *on);
+        Capabilities(on.fold(0, |bits, (c, _)| bits | 1 << c as u8))
+    }
 }
 
 impl Capabilities {
     /// Whether the profile declares `c`.
     pub fn has(&self, c: Capability) -> bool {
-        match c {
-            Capability::CredsStore => self.creds_store,
-            Capability::CredHelpers => self.cred_helpers,
-            Capability::IdentityToken => self.identity_token,
-            Capability::Prompt => self.prompt,
-            Capability::PasswordFlag => self.password_flag,
-        }
+        self.0 & 1 << c as u8 != 0
     }
 }
 
@@ -135,17 +122,10 @@ impl std::fmt::Display for Capability {
 /// Why a profile could not be found or read.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    /// A profile file is not valid (the error names its line and field).
+    /// A profile file or the profiles folder cannot be read or is not valid (the error names
+    /// the file, and the line and field when they are known).
     #[error(transparent)]
-    Load(crate::scenario::LoadError),
-    /// The file is not valid.
-    #[error("{file}: {message}")]
-    Invalid {
-        /// The file.
-        file: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
+    Load(LoadError),
     /// No profile has that name.
     #[error("no profile `{name}` in {dir} (known: {known})")]
     Unknown {
@@ -173,17 +153,16 @@ pub fn load_all() -> Result<Vec<Profile>, ProfileError> {
 
 /// Loads every `*.toml` profile of `dir`, sorted by name.
 fn load_folder(dir: &Folder) -> Result<Vec<Profile>, ProfileError> {
-    let files = dir.files("toml").map_err(|e| ProfileError::Invalid {
-        file: dir.path(),
-        message: format!("cannot read the profiles folder: {e}"),
+    let files = dir.files("toml").map_err(|e| {
+        let message = format!("cannot read the profiles folder: {e}");
+        ProfileError::Load(LoadError::new(&dir.path(), None, message))
     })?;
+    let load = |f: &TextFile| toml::from_str(&f.text).map_err(|e| toml_error(&f.path, &f.text, &e));
     files
         .iter()
-        .map(|f| {
-            toml::from_str::<Profile>(&f.text)
-                .map_err(|e| ProfileError::Load(crate::scenario::toml_error(&f.path, &f.text, &e)))
-        })
-        .collect()
+        .map(load)
+        .collect::<Result<_, _>>()
+        .map_err(ProfileError::Load)
 }
 
 /// The profile named `name`, or the one whose `program_names` match `program`'s file name.
@@ -224,7 +203,7 @@ fn name_matches(pattern: &str, file: &str) -> bool {
 }
 
 /// A placeholder of a profile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ProfileVar {
     /// `${config_dir}`: the sandbox's config folder.
     ConfigDir,
@@ -240,20 +219,19 @@ pub enum ProfileVar {
     Secret,
 }
 
-impl ProfileVar {
-    /// The first [`ProfileScope`] level that knows the placeholder.
-    fn level(self) -> u8 {
-        match self {
-            ProfileVar::ConfigDir | ProfileVar::AuthFile | ProfileVar::Home => 0,
-            ProfileVar::Registry => 1,
-            ProfileVar::User | ProfileVar::Secret => 2,
-        }
-    }
-}
+/// Every profile placeholder: its name, and the first [`ProfileScope`] level that knows it.
+const PROFILE_VARS: [(&str, ProfileVar, u8); 6] = [
+    ("config_dir", ProfileVar::ConfigDir, 0),
+    ("auth_file", ProfileVar::AuthFile, 0),
+    ("home", ProfileVar::Home, 0),
+    ("registry", ProfileVar::Registry, 1),
+    ("user", ProfileVar::User, 2),
+    ("secret", ProfileVar::Secret, 2),
+];
 
 /// The placeholders of a profile template: at level 0 the sandbox's paths (the config file and
 /// its variables), at 1 also `${registry}` (a logout), at 2 also `${user}` and `${secret}`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ProfileScope<const LEVEL: u8>;
 
 /// The placeholders of the config file and its variables.
@@ -271,19 +249,11 @@ impl<const LEVEL: u8> Scope for ProfileScope<LEVEL> {
         "registry, user, secret, config_dir, auth_file, home",
     ][LEVEL as usize];
     fn name(body: &str) -> Result<ProfileVar, TemplateError> {
-        let var = match body {
-            "config_dir" => ProfileVar::ConfigDir,
-            "auth_file" => ProfileVar::AuthFile,
-            "home" => ProfileVar::Home,
-            "registry" => ProfileVar::Registry,
-            "user" => ProfileVar::User,
-            "secret" => ProfileVar::Secret,
-            _ => return Err(TemplateError::unknown::<Self>(body)),
-        };
-        match var.level() <= LEVEL {
-            true => Ok(var),
-            false => Err(TemplateError::unknown::<Self>(body)),
-        }
+        PROFILE_VARS
+            .iter()
+            .find(|(name, _, level)| *name == body && *level <= LEVEL)
+            .map(|(_, var, _)| *var)
+            .ok_or_else(|| TemplateError::unknown::<Self>(body))
     }
 }
 
@@ -357,6 +327,15 @@ mod tests {
             "podman"
         );
         assert!(choose(Some("nope"), Path::new("/x/y")).is_err());
+    }
+
+    #[test]
+    fn only_the_capabilities_declared_true_are_had() {
+        let caps: Capabilities = toml::from_str("prompt = true\ncreds_store = false").unwrap();
+        assert!(caps.has(Capability::Prompt));
+        assert!(!caps.has(Capability::CredsStore) && !caps.has(Capability::PasswordFlag));
+        let err = toml::from_str::<Capabilities>("promt = true").unwrap_err();
+        assert!(err.message().contains("promt"), "{err}");
     }
 
     #[test]
