@@ -269,14 +269,7 @@ fn failed_by_strict(report: &RunReport) -> bool {
 
 /// Why a run that ended before every case ran is not conformant, `None` for a complete run.
 pub fn ended_early_sentence(report: &RunReport) -> Option<String> {
-    let not_run = report
-        .cases
-        .iter()
-        .filter(|c| {
-            c.status == Status::Skipped
-                && c.note.as_deref().is_some_and(|n| n.starts_with("not run:"))
-        })
-        .count();
+    let not_run = report.cases.iter().filter(|c| c.not_run).count();
     let what = if report.interrupted {
         "The run was interrupted"
     } else if report.max_duration_reached {
