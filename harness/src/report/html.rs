@@ -18,8 +18,8 @@ use super::{
     view::{
         accepted_words, area_tally, cleanup_sentence, display_date, disposition_slug,
         disposition_words, failing_steps, failures, get_only_sentence, group_by_area,
-        left_running_sentence, plural, repetition_words, status_slug, step_args,
-        store_damage_warning, verdict_reason, verdict_slug, verdict_words,
+        left_running_sentence, plural, repetition_words, slug, step_args, store_damage_warning,
+        verdict_reason, verdict_words,
     },
 };
 use crate::{
@@ -181,7 +181,7 @@ fn rich(text: &str) -> Markup {
 }
 
 fn verdict_banner(report: &RunReport) -> Markup {
-    let slug = verdict_slug(report.summary.verdict);
+    let slug = slug(&report.summary.verdict);
     html! {
         div id="verdict" class={ "verdict " (slug) } data-verdict=(slug) {
             div class="label" id="verdict-label" { (verdict_words(report)) }
@@ -240,21 +240,15 @@ fn target_card(report: &RunReport) -> Markup {
                 (fact("Suite", "suites", suites))
                 (fact("Date", "date", date))
                 (fact("Duration", "duration", html! { (format!("{:.1} s", report.duration_ms / 1000.0)) }))
-                (fact("Strict", "strict", html! { (strict_words(report.strict)) }))
+                (fact("Strict", "strict", html! {
+                    @if report.strict { "yes: SHOULD failures fail the run" }
+                    @else { "no: SHOULD failures are warnings" }
+                }))
                 (fact("Run ID", "run-id", html! { (report.run_id) }))
                 (fact("Seed", "seed", seed))
             }
         }
         "\n"
-    }
-}
-
-/// What the strict setting means for the run.
-fn strict_words(strict: bool) -> &'static str {
-    if strict {
-        "yes: SHOULD failures fail the run"
-    } else {
-        "no: SHOULD failures are warnings"
     }
 }
 
@@ -336,7 +330,7 @@ fn areas(report: &RunReport) -> Markup {
 }
 
 fn case_row(case: &CaseResult) -> Markup {
-    let status = status_slug(case.status);
+    let status = slug(&case.status);
     let level = case.level.to_string();
     html! {
         tr id={ "case-" (case.id) } class=(status) data-status=(status) data-level=(level) {
@@ -358,7 +352,7 @@ fn case_row(case: &CaseResult) -> Markup {
 
 /// The status word of a case; an accepted failure says why it does not fail the run.
 fn status_badge(case: &CaseResult) -> Markup {
-    let status = status_slug(case.status);
+    let status = slug(&case.status);
     html! {
         @match (&case.disposition, disposition_words(case)) {
             (Some(disposition), Some(words)) => {
@@ -372,37 +366,35 @@ fn status_badge(case: &CaseResult) -> Markup {
 
 /// The evidence cell: the steps for a pass, the mismatches for a failure, the note for a skip.
 fn evidence(case: &CaseResult) -> Markup {
-    let note = case.note.as_deref();
+    let fallback = match case.status {
+        Status::Passed => None,
+        Status::Skipped => Some("skipped"),
+        _ => case
+            .steps
+            .iter()
+            .all(|s| s.mismatches.is_empty())
+            .then_some("see the failure details"),
+    };
     html! {
-        @match case.status {
-            Status::Passed => {
-                ul class="steps" {
-                    @for group in step_groups(&case.steps) { li { (describe_group(group)) } }
+        @if case.status == Status::Passed {
+            ul class="steps" {
+                // Consecutive records of the same step (its repetitions) grouped together.
+                @for group in case.steps.chunk_by(|a, b| a.step == b.step) {
+                    li { (describe_group(group)) }
                 }
-                @if let Some(note) = note { div class="note" { (note) } }
             }
-            Status::Failed | Status::Error | Status::Blocked => {
-                @for step in &case.steps {
-                    @for m in &step.mismatches {
-                        div class="mismatch" {
-                            "step " (step.step) (repetition_words(step)) ": " strong { (m.what) }
-                            ": expected " (shorten(&m.expected)) ", got " (shorten(&m.actual))
-                        }
+        } @else if case.is_failure() {
+            @for step in &case.steps {
+                @for m in &step.mismatches {
+                    div class="mismatch" {
+                        "step " (step.step) (repetition_words(step)) ": " strong { (m.what) }
+                        ": expected " (shorten(&m.expected)) ", got " (shorten(&m.actual))
                     }
                 }
-                @if let Some(note) = note { div class="note" { (note) } }
-                @if note.is_none() && case.steps.iter().all(|s| s.mismatches.is_empty()) {
-                    div class="note" { "see the failure details" }
-                }
             }
-            Status::Skipped => div class="note" { (note.unwrap_or("skipped")) },
         }
+        @if let Some(note) = case.note.as_deref().or(fallback) { div class="note" { (note) } }
     }
-}
-
-/// Consecutive records of the same step (its repetitions) grouped together.
-fn step_groups(steps: &[StepRecord]) -> Vec<&[StepRecord]> {
-    steps.chunk_by(|a, b| a.step == b.step).collect()
 }
 
 /// `store → exit 0`, or for a repeated step `store ×20 → exit 0 (20)`.

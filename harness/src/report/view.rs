@@ -14,24 +14,11 @@ use crate::{
     target::TargetInfo,
 };
 
-/// The verdict as the JSON report spells it (`conformant`, `conformant-with-warnings`,
-/// `not-conformant`).
-pub fn verdict_slug(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Conformant => "conformant",
-        Verdict::ConformantWithWarnings => "conformant-with-warnings",
-        Verdict::NotConformant => "not-conformant",
-    }
-}
-
-/// The status as the JSON report spells it.
-pub fn status_slug(status: Status) -> &'static str {
-    match status {
-        Status::Passed => "passed",
-        Status::Failed => "failed",
-        Status::Skipped => "skipped",
-        Status::Error => "error",
-        Status::Blocked => "blocked",
+/// A verdict or status as the JSON report spells it (`not-conformant`, `passed`).
+pub fn slug(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(slug)) => slug,
+        _ => unreachable!("verdicts and statuses serialize as strings"),
     }
 }
 
@@ -105,15 +92,6 @@ pub fn disposition_words(r: &CaseResult) -> Option<String> {
         Disposition::KnownFailure => "known failure (in the baseline)".to_string(),
         Disposition::Waived { reason, expires } => format!("waived until {expires}: {reason}"),
     })
-}
-
-/// The failed count of one level, with the known and waived ones among them:
-/// `6 failed (4 known, 1 waived)`.
-pub fn failed_words(c: &Counts) -> String {
-    match accepted_words(c) {
-        None => format!("{} failed", c.failed),
-        Some(accepted) => format!("{} failed ({accepted})", c.failed),
-    }
 }
 
 /// The accepted failures of one level: `4 known, 1 waived`; `None` when there are none.
@@ -203,25 +181,24 @@ fn against_words(level: &str, c: &Counts) -> String {
     } else {
         "failed"
     };
-    let blocked = |n: usize, verb: &str| {
-        format!(
-            "{n} {level} case{} {verb} blocked (a precondition did not hold, so {} not tested)",
-            plural(n),
-            if n == 1 {
-                "its requirement was"
-            } else {
-                "their requirements were"
-            }
-        )
+    let failed = format!(
+        "{} {level} case{} {failed_word}",
+        c.failed,
+        plural(c.failed)
+    );
+    let (verb, tested) = match c.blocked {
+        1 => ("was", "its requirement was"),
+        _ => ("were", "their requirements were"),
     };
+    let blocked = format!(
+        "{} {level} case{} {verb} blocked (a precondition did not hold, so {tested} not tested)",
+        c.blocked,
+        plural(c.blocked)
+    );
     match (c.failed, c.blocked) {
-        (f, 0) => format!("{f} {level} case{} {failed_word}", plural(f)),
-        (0, b) => blocked(b, if b == 1 { "was" } else { "were" }),
-        (f, b) => format!(
-            "{f} {level} case{} {failed_word} and {}",
-            plural(f),
-            blocked(b, if b == 1 { "was" } else { "were" })
-        ),
+        (_, 0) => failed,
+        (0, _) => blocked,
+        _ => format!("{failed} and {blocked}"),
     }
 }
 
