@@ -419,11 +419,9 @@ fn describe_group(group: &[StepRecord]) -> String {
 /// Long evidence text cut for the table (the failure details show it whole).
 fn shorten(text: &str) -> String {
     const SHOWN: usize = 160;
-    if text.chars().count() <= SHOWN {
-        text.to_string()
-    } else {
-        let head: String = text.chars().take(SHOWN).collect();
-        format!("{head}…")
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
@@ -496,16 +494,12 @@ fn failing_step(step: &StepRecord) -> Markup {
 
 /// The CSS class of a line of a unified diff.
 fn diff_line_class(line: &str) -> &'static str {
-    if line.starts_with("+++") || line.starts_with("---") {
-        "file"
-    } else if line.starts_with('+') {
-        "add"
-    } else if line.starts_with('-') {
-        "del"
-    } else if line.starts_with("@@") {
-        "hunk"
-    } else {
-        "ctx"
+    match line.as_bytes() {
+        [b'+', b'+', b'+', ..] | [b'-', b'-', b'-', ..] => "file",
+        [b'+', ..] => "add",
+        [b'-', ..] => "del",
+        [b'@', b'@', ..] => "hunk",
+        _ => "ctx",
     }
 }
 

@@ -140,21 +140,18 @@ fn colour(r: &CaseResult, line: &str) -> String {
 /// Colours the verdict line of the summary (terminals only).
 fn colour_verdict(report: &RunReport, summary: &str) -> String {
     use crate::run::Verdict;
-    let colour = |line: &str| {
-        let styled = console::style(line).bold();
-        match report.summary.verdict {
-            Verdict::Conformant => styled.green(),
-            Verdict::ConformantWithWarnings => styled.yellow(),
-            Verdict::NotConformant => styled.red(),
-        }
-        .to_string()
-    };
     summary
         .lines()
-        .map(|line| match line.starts_with("verdict:") {
-            true => colour(line),
-            false => line.to_string(),
-        })
+        .map(
+            |line| match (line.starts_with("verdict:"), report.summary.verdict) {
+                (false, _) => line.to_string(),
+                (true, Verdict::Conformant) => console::style(line).green().bold().to_string(),
+                (true, Verdict::ConformantWithWarnings) => {
+                    console::style(line).yellow().bold().to_string()
+                }
+                (true, Verdict::NotConformant) => console::style(line).red().bold().to_string(),
+            },
+        )
         .collect::<Vec<_>>()
         .join("\n")
 }
