@@ -40,72 +40,8 @@ impl Format for Html {
     }
 }
 
-const STYLE: &str = r#"
-:root { --pass: #1a7f37; --fail: #cf222e; --warn: #9a6700; --skip: #6e7781;
-  --border: #d0d7de; --muted: #57606a; --bg: #f6f8fa; --text: #1f2328; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--text);
-  font: 14px/1.5 -apple-system, "Segoe UI", "Noto Sans", "DejaVu Sans", Helvetica, Arial, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
-h1 { font-size: 22px; margin: 0 0 4px; }
-h1 .tool { color: var(--muted); font-weight: 400; }
-h2 { font-size: 17px; margin: 32px 0 10px; padding-bottom: 6px; border-bottom: 1px solid var(--border); }
-h2 .meta { color: var(--muted); font-weight: 400; font-size: 13px; }
-h3 { font-size: 15px; margin: 0 0 6px; }
-code, pre, .mono { font-family: ui-monospace, SFMono-Regular, "DejaVu Sans Mono", Menlo, Consolas, monospace;
-  font-size: 12.5px; }
-.subtitle { color: var(--muted); margin: 0 0 20px; }
-.verdict { border-radius: 8px; padding: 18px 22px; color: #fff; margin: 0 0 20px; }
-.verdict .label { font-size: 26px; font-weight: 700; letter-spacing: .2px; }
-.verdict .reason { font-size: 14px; opacity: .95; }
-.verdict.conformant { background: var(--pass); }
-.verdict.conformant-with-warnings { background: #bf8700; }
-.verdict.not-conformant { background: var(--fail); }
-.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 20px; align-items: start; }
-.card { background: #fff; border: 1px solid var(--border); border-radius: 8px; padding: 14px 16px; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { border: 1px solid var(--border); padding: 6px 10px; text-align: left; vertical-align: top; }
-th { background: #f0f3f6; font-weight: 600; }
-table.facts th { width: 130px; background: transparent; border-width: 0 0 1px; color: var(--muted); font-weight: 500; }
-table.facts td { border-width: 0 0 1px; overflow-wrap: anywhere; }
-table.facts tr:last-child th, table.facts tr:last-child td { border-bottom: 0; }
-table.counts td, table.counts th { text-align: center; }
-table.counts td.n { font-size: 18px; font-weight: 600; }
-table.counts td.n.failed.nonzero, table.counts td.n.blocked.nonzero { color: var(--fail); }
-table.counts td.n.passed { color: var(--pass); }
-table.cases td.col-id { white-space: nowrap; width: 1%; }
-table.cases td.col-level, table.cases td.col-status { white-space: nowrap; width: 1%; }
-table.cases td.col-evidence { width: 36%; font-size: 12.5px; color: #333; overflow-wrap: anywhere; }
-table.cases tr.failed td, table.cases tr.error td, table.cases tr.blocked td { background: #fff8f8; }
-.status { font-weight: 600; }
-.status.passed { color: var(--pass); }
-.status.failed, .status.error { color: var(--fail); }
-.status.accepted { color: var(--warn); }
-.status.skipped { color: var(--skip); }
-.status.blocked { color: var(--warn); }
-.level { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 11.5px; font-weight: 600; }
-.level.must { background: #ddf4ff; color: #0550ae; }
-.level.should { background: #fff8c5; color: #7d4e00; }
-ul.steps { margin: 0; padding-left: 18px; }
-.mismatch { margin: 2px 0; }
-.note { color: var(--muted); font-style: italic; }
-.store-damage { color: var(--fail); }
-.failure { background: #fff; border: 1px solid var(--border); border-left: 4px solid var(--fail);
-  border-radius: 6px; padding: 12px 16px; margin: 0 0 14px; }
-.failure.should { border-left-color: #bf8700; }
-.failure .cites { color: var(--muted); margin: 0 0 8px; }
-.failure .step { margin: 10px 0 0; }
-dl.mm { display: grid; grid-template-columns: 90px minmax(0, 1fr); gap: 2px 10px; margin: 4px 0 6px 14px; }
-dl.mm dt { color: var(--muted); }
-dl.mm dd { margin: 0; overflow-wrap: anywhere; }
-pre { background: #f6f8fa; border: 1px solid var(--border); border-radius: 6px; padding: 8px 10px;
-  margin: 4px 0 8px 14px; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
-pre.diff span { display: block; }
-pre.diff .add { background: #dafbe1; color: #116329; }
-pre.diff .del { background: #ffebe9; color: #82071e; }
-pre.diff .hunk { color: #8250df; }
-footer { margin-top: 36px; color: var(--muted); font-size: 12.5px; }
-"#;
+/// The page's stylesheet, inlined into its `<style>` element.
+const STYLE: &str = include_str!("report.css");
 
 fn render(report: &RunReport) -> String {
     let title = format!(
@@ -128,7 +64,7 @@ fn render(report: &RunReport) -> String {
                 meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
                 meta name="generator" content={ "credconform " (report.tool_version) }; "\n"
                 title { (title) } "\n"
-                style { (PreEscaped(STYLE)) } "\n"
+                style { "\n" (PreEscaped(STYLE)) } "\n"
             }
             "\n"
             body {
