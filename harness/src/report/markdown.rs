@@ -170,17 +170,16 @@ fn status_cell(c: &CaseResult) -> &'static str {
 
 /// The title of a case, with why it was skipped or blocked, or why its failure is accepted.
 fn title_cell(c: &CaseResult) -> String {
-    match (&c.note, c.status) {
-        (Some(note), Status::Skipped) => {
-            format!("{} _(skipped: {})_", cell(&c.title), cell(note))
-        }
+    let why = match (&c.note, c.status) {
+        (Some(note), Status::Skipped) => Some(format!("skipped: {note}")),
         (Some(note), Status::Blocked) if c.disposition.is_none() => {
-            format!("{} _(blocked: {})_", cell(&c.title), cell(note))
+            Some(format!("blocked: {note}"))
         }
-        _ => match disposition_words(c) {
-            Some(words) => format!("{} _({})_", cell(&c.title), cell(&words)),
-            None => cell(&c.title),
-        },
+        _ => disposition_words(c),
+    };
+    match why {
+        Some(why) => format!("{} _({})_", cell(&c.title), cell(&why)),
+        None => cell(&c.title),
     }
 }
 

@@ -231,17 +231,13 @@ pub fn verdict_words(report: &RunReport) -> String {
     } else if report.max_duration_reached {
         words.push_str(" (stopped at --max-duration)");
     }
-    if failed_by_strict(report) {
+    // The run failed only because it was strict: every MUST case passed, and some SHOULD
+    // failure that neither a baseline nor a waiver accepts failed the run.
+    let s = &report.summary;
+    if report.strict && s.verdict == Verdict::ConformantWithWarnings && s.should.unaccepted() > 0 {
         words.push_str(" (--strict: SHOULD failures fail the run)");
     }
     words
-}
-
-/// True when the run failed only because it was strict: every MUST case passed, and some
-/// SHOULD failure that neither a baseline nor a waiver accepts failed the run.
-fn failed_by_strict(report: &RunReport) -> bool {
-    let s = &report.summary;
-    report.strict && s.verdict == Verdict::ConformantWithWarnings && s.should.unaccepted() > 0
 }
 
 /// Why a run that ended before every case ran is not conformant, `None` for a complete run.
