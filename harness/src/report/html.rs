@@ -44,17 +44,7 @@ impl Format for Html {
 const STYLE: &str = include_str!("report.css");
 
 fn render(report: &RunReport) -> String {
-    let title = format!(
-        "credconform: {} — {}",
-        report.target.name,
-        verdict_words(report)
-    );
-    let suites: Vec<String> = report
-        .suites
-        .iter()
-        .map(|x| format!("{} v{}", x.title, x.version))
-        .collect();
-    let page = html! {
+    html! {
         (DOCTYPE) "\n"
         html lang="en" {
             "\n"
@@ -63,7 +53,7 @@ fn render(report: &RunReport) -> String {
                 meta charset="utf-8"; "\n"
                 meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
                 meta name="generator" content={ "credconform " (report.tool_version) }; "\n"
-                title { (title) } "\n"
+                title { "credconform: " (report.target.name) " — " (verdict_words(report)) } "\n"
                 style { "\n" (PreEscaped(STYLE)) } "\n"
             }
             "\n"
@@ -77,7 +67,10 @@ fn render(report: &RunReport) -> String {
                     }
                     "\n"
                     p class="subtitle" {
-                        (suites.join(", ")) " · " (display_date(&report.started_at))
+                        @for (i, x) in report.suites.iter().enumerate() {
+                            @if i > 0 { ", " } (x.title) " v" (x.version)
+                        }
+                        " · " (display_date(&report.started_at))
                     }
                     "\n"
                     (verdict_banner(report))
@@ -98,8 +91,8 @@ fn render(report: &RunReport) -> String {
             "\n"
         }
         "\n"
-    };
-    page.into_string()
+    }
+    .into_string()
 }
 
 /// Suite text (titles, requirements) with its `backtick` spans shown as code.
