@@ -30,59 +30,56 @@ use crate::{
 /// Writes the self-contained HTML certification report.
 pub struct Html;
 
+/// The page's stylesheet, inlined into its `<style>` element.
+const STYLE: &str = include_str!("report.css");
+
 impl Format for Html {
     fn name(&self) -> &'static str {
         "HTML"
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<String> {
-        Ok(render(report))
-    }
-}
-
-/// The page's stylesheet, inlined into its `<style>` element.
-const STYLE: &str = include_str!("report.css");
-
-fn render(report: &RunReport) -> String {
-    html! {
-        (DOCTYPE) "\n"
-        html lang="en" {
-            "\n"
-            head {
+        Ok(html! {
+            (DOCTYPE) "\n"
+            html lang="en" {
                 "\n"
-                meta charset="utf-8"; "\n"
-                meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
-                meta name="generator" content={ "credconform " (report.tool_version) }; "\n"
-                title { "credconform: " (report.target.name) " — " (verdict_words(report)) } "\n"
-                style { "\n" (PreEscaped(STYLE)) } "\n"
-            }
-            "\n"
-            body {
+                head {
+                    "\n"
+                    meta charset="utf-8"; "\n"
+                    meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+                    meta name="generator" content={ "credconform " (report.tool_version) }; "\n"
+                    title { "credconform: " (report.target.name) " — " (verdict_words(report)) } "\n"
+                    style { "\n" (PreEscaped(STYLE)) } "\n"
+                }
                 "\n"
-                main {
+                body {
                     "\n"
-                    h1 {
-                        span class="tool" { "credconform certification report:" }
-                        " " (report.target.name)
-                    }
-                    "\n"
-                    p class="subtitle" {
-                        @for (i, x) in report.suites.iter().enumerate() {
-                            @if i > 0 { ", " } (x.title) " v" (x.version)
+                    main {
+                        "\n"
+                        h1 {
+                            span class="tool" { "credconform certification report:" }
+                            " " (report.target.name)
                         }
-                        " · " (display_date(&report.started_at))
-                    }
-                    "\n"
-                    (verdict_banner(report))
-                    div class="grid" { "\n" (target_card(report)) (counts_card(report)) }
-                    "\n"
-                    (areas(report))
-                    (failure_sections(report))
-                    footer {
-                        "Written by credconform " (report.tool_version) ". Secrets sent to the \
-                         target are shown redacted, e.g. " code { "<secret: 13 bytes>" }
-                        ". Reproduce the generative cases with " code { "--seed " (report.seed) }
-                        "."
+                        "\n"
+                        p class="subtitle" {
+                            @for (i, x) in report.suites.iter().enumerate() {
+                                @if i > 0 { ", " } (x.title) " v" (x.version)
+                            }
+                            " · " (display_date(&report.started_at))
+                        }
+                        "\n"
+                        (verdict_banner(report))
+                        div class="grid" { "\n" (target_card(report)) (counts_card(report)) }
+                        "\n"
+                        (areas(report))
+                        (failure_sections(report))
+                        footer {
+                            "Written by credconform " (report.tool_version) ". Secrets sent to the \
+                             target are shown redacted, e.g. " code { "<secret: 13 bytes>" }
+                            ". Reproduce the generative cases with " code { "--seed " (report.seed) }
+                            "."
+                        }
+                        "\n"
                     }
                     "\n"
                 }
@@ -90,9 +87,8 @@ fn render(report: &RunReport) -> String {
             }
             "\n"
         }
-        "\n"
+        .into_string())
     }
-    .into_string()
 }
 
 /// Suite text (titles, requirements) with its `backtick` spans shown as code.

@@ -29,19 +29,15 @@ impl Format for Markdown {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<String> {
-        Ok(render(report))
+        let mut out = String::new();
+        headline(&mut out, report);
+        target_table(&mut out, report);
+        counts_table(&mut out, report);
+        area_tables(&mut out, report);
+        failure_blocks(&mut out, report);
+        closing_lines(&mut out, report);
+        Ok(out)
     }
-}
-
-fn render(report: &RunReport) -> String {
-    let mut out = String::new();
-    headline(&mut out, report);
-    target_table(&mut out, report);
-    counts_table(&mut out, report);
-    area_tables(&mut out, report);
-    failure_blocks(&mut out, report);
-    closing_lines(&mut out, report);
-    out
 }
 
 /// The verdict with its icon, and the sentence saying why.

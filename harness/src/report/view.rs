@@ -32,8 +32,7 @@ pub fn disposition_slug(disposition: &Disposition) -> &'static str {
 
 /// `2026-01-02T03:04:05.123Z` shown as `2026-01-02 03:04:05 UTC`; anything else as it is.
 pub fn display_date(rfc3339: &str) -> String {
-    let bytes = rfc3339.as_bytes();
-    if rfc3339.len() >= 19 && rfc3339.ends_with('Z') && bytes.get(10) == Some(&b'T') {
+    if rfc3339.len() >= 19 && rfc3339.ends_with('Z') && rfc3339.as_bytes()[10] == b'T' {
         format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..19])
     } else {
         rfc3339.to_string()
@@ -78,10 +77,9 @@ pub fn step_args(step: &StepRecord) -> String {
 
 /// ` (repetition N)` for a repeated step's later runs, empty for the first.
 pub fn repetition_words(step: &StepRecord) -> String {
-    if step.repetition > 0 {
-        format!(" (repetition {})", step.repetition)
-    } else {
-        String::new()
+    match step.repetition {
+        0 => String::new(),
+        n => format!(" (repetition {n})"),
     }
 }
 
