@@ -38,8 +38,7 @@ impl Terminal {
         match &self.bar {
             Some(bar) => bar.println(line),
             None => {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
             }
         }
     }

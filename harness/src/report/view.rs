@@ -174,10 +174,9 @@ fn ungated_verdict_reason(report: &RunReport) -> String {
 /// `2 MUST cases failed or errored`, `1 SHOULD case failed`, with the blocked cases after:
 /// `and 1 was blocked (a precondition did not hold, so its requirement was not tested)`.
 fn against_words(level: &str, c: &Counts) -> String {
-    let failed_word = if level == "MUST" {
-        "failed or errored"
-    } else {
-        "failed"
+    let failed_word = match level {
+        "MUST" => "failed or errored",
+        _ => "failed",
     };
     let failed = format!(
         "{} {level} case{} {failed_word}",
