@@ -60,10 +60,8 @@ pub fn failure_details(r: &CaseResult) -> String {
             let _ = writeln!(out, "    {}:", m.what);
             let _ = writeln!(out, "      expected: {}", m.expected);
             let _ = writeln!(out, "      actual:   {}", m.actual);
-            if let Some(diff) = &m.diff {
-                for line in diff.lines() {
-                    let _ = writeln!(out, "        {line}");
-                }
+            for line in m.diff.iter().flat_map(|diff| diff.lines()) {
+                let _ = writeln!(out, "        {line}");
             }
         }
     }
