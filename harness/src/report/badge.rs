@@ -18,21 +18,14 @@ impl Format for Badge {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<String> {
-        let verdict = report.summary.verdict;
-        Ok(svg(
-            "credconform",
-            &verdict_words(report).to_lowercase(),
-            color(verdict),
-        ))
-    }
-}
-
-/// The badge colour of a verdict (shields' brightgreen, yellow and red).
-pub fn color(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Conformant => "#4c1",
-        Verdict::ConformantWithWarnings => "#dfb317",
-        Verdict::NotConformant => "#e05d44",
+        // The verdict's colour: shields' brightgreen, yellow and red.
+        let color = match report.summary.verdict {
+            Verdict::Conformant => "#4c1",
+            Verdict::ConformantWithWarnings => "#dfb317",
+            Verdict::NotConformant => "#e05d44",
+        };
+        let words = verdict_words(report).to_lowercase();
+        Ok(svg("credconform", &words, color))
     }
 }
 

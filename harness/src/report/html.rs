@@ -18,8 +18,8 @@ use super::{
     view::{
         accepted_words, area_tally, cleanup_sentence, display_date, disposition_slug,
         disposition_words, failing_steps, failures, get_only_sentence, group_by_area,
-        left_running_sentence, plural, repetition_words, status_slug, step_args,
-        store_damage_warning, verdict_reason, verdict_slug, verdict_words,
+        left_running_sentence, plural, repetition_words, slug, step_args, store_damage_warning,
+        verdict_reason, verdict_words,
     },
 };
 use crate::{
@@ -30,130 +30,56 @@ use crate::{
 /// Writes the self-contained HTML certification report.
 pub struct Html;
 
+/// The page's stylesheet, inlined into its `<style>` element.
+const STYLE: &str = include_str!("report.css");
+
 impl Format for Html {
     fn name(&self) -> &'static str {
         "HTML"
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<String> {
-        Ok(render(report))
-    }
-}
-
-const STYLE: &str = r#"
-:root { --pass: #1a7f37; --fail: #cf222e; --warn: #9a6700; --skip: #6e7781;
-  --border: #d0d7de; --muted: #57606a; --bg: #f6f8fa; --text: #1f2328; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--text);
-  font: 14px/1.5 -apple-system, "Segoe UI", "Noto Sans", "DejaVu Sans", Helvetica, Arial, sans-serif; }
-main { max-width: 1180px; margin: 0 auto; padding: 24px 28px 48px; }
-h1 { font-size: 22px; margin: 0 0 4px; }
-h1 .tool { color: var(--muted); font-weight: 400; }
-h2 { font-size: 17px; margin: 32px 0 10px; padding-bottom: 6px; border-bottom: 1px solid var(--border); }
-h2 .meta { color: var(--muted); font-weight: 400; font-size: 13px; }
-h3 { font-size: 15px; margin: 0 0 6px; }
-code, pre, .mono { font-family: ui-monospace, SFMono-Regular, "DejaVu Sans Mono", Menlo, Consolas, monospace;
-  font-size: 12.5px; }
-.subtitle { color: var(--muted); margin: 0 0 20px; }
-.verdict { border-radius: 8px; padding: 18px 22px; color: #fff; margin: 0 0 20px; }
-.verdict .label { font-size: 26px; font-weight: 700; letter-spacing: .2px; }
-.verdict .reason { font-size: 14px; opacity: .95; }
-.verdict.conformant { background: var(--pass); }
-.verdict.conformant-with-warnings { background: #bf8700; }
-.verdict.not-conformant { background: var(--fail); }
-.grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 20px; align-items: start; }
-.card { background: #fff; border: 1px solid var(--border); border-radius: 8px; padding: 14px 16px; }
-table { border-collapse: collapse; width: 100%; background: #fff; }
-th, td { border: 1px solid var(--border); padding: 6px 10px; text-align: left; vertical-align: top; }
-th { background: #f0f3f6; font-weight: 600; }
-table.facts th { width: 130px; background: transparent; border-width: 0 0 1px; color: var(--muted); font-weight: 500; }
-table.facts td { border-width: 0 0 1px; overflow-wrap: anywhere; }
-table.facts tr:last-child th, table.facts tr:last-child td { border-bottom: 0; }
-table.counts td, table.counts th { text-align: center; }
-table.counts td.n { font-size: 18px; font-weight: 600; }
-table.counts td.n.failed.nonzero, table.counts td.n.blocked.nonzero { color: var(--fail); }
-table.counts td.n.passed { color: var(--pass); }
-table.cases td.col-id { white-space: nowrap; width: 1%; }
-table.cases td.col-level, table.cases td.col-status { white-space: nowrap; width: 1%; }
-table.cases td.col-evidence { width: 36%; font-size: 12.5px; color: #333; overflow-wrap: anywhere; }
-table.cases tr.failed td, table.cases tr.error td, table.cases tr.blocked td { background: #fff8f8; }
-.status { font-weight: 600; }
-.status.passed { color: var(--pass); }
-.status.failed, .status.error { color: var(--fail); }
-.status.accepted { color: var(--warn); }
-.status.skipped { color: var(--skip); }
-.status.blocked { color: var(--warn); }
-.level { display: inline-block; border-radius: 10px; padding: 0 8px; font-size: 11.5px; font-weight: 600; }
-.level.must { background: #ddf4ff; color: #0550ae; }
-.level.should { background: #fff8c5; color: #7d4e00; }
-ul.steps { margin: 0; padding-left: 18px; }
-.mismatch { margin: 2px 0; }
-.note { color: var(--muted); font-style: italic; }
-.store-damage { color: var(--fail); }
-.failure { background: #fff; border: 1px solid var(--border); border-left: 4px solid var(--fail);
-  border-radius: 6px; padding: 12px 16px; margin: 0 0 14px; }
-.failure.should { border-left-color: #bf8700; }
-.failure .cites { color: var(--muted); margin: 0 0 8px; }
-.failure .step { margin: 10px 0 0; }
-dl.mm { display: grid; grid-template-columns: 90px minmax(0, 1fr); gap: 2px 10px; margin: 4px 0 6px 14px; }
-dl.mm dt { color: var(--muted); }
-dl.mm dd { margin: 0; overflow-wrap: anywhere; }
-pre { background: #f6f8fa; border: 1px solid var(--border); border-radius: 6px; padding: 8px 10px;
-  margin: 4px 0 8px 14px; overflow-x: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
-pre.diff span { display: block; }
-pre.diff .add { background: #dafbe1; color: #116329; }
-pre.diff .del { background: #ffebe9; color: #82071e; }
-pre.diff .hunk { color: #8250df; }
-footer { margin-top: 36px; color: var(--muted); font-size: 12.5px; }
-"#;
-
-fn render(report: &RunReport) -> String {
-    let title = format!(
-        "credconform: {} — {}",
-        report.target.name,
-        verdict_words(report)
-    );
-    let suites: Vec<String> = report
-        .suites
-        .iter()
-        .map(|x| format!("{} v{}", x.title, x.version))
-        .collect();
-    let page = html! {
-        (DOCTYPE) "\n"
-        html lang="en" {
-            "\n"
-            head {
+        Ok(html! {
+            (DOCTYPE) "\n"
+            html lang="en" {
                 "\n"
-                meta charset="utf-8"; "\n"
-                meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
-                meta name="generator" content={ "credconform " (report.tool_version) }; "\n"
-                title { (title) } "\n"
-                style { (PreEscaped(STYLE)) } "\n"
-            }
-            "\n"
-            body {
+                head {
+                    "\n"
+                    meta charset="utf-8"; "\n"
+                    meta name="viewport" content="width=device-width, initial-scale=1"; "\n"
+                    meta name="generator" content={ "credconform " (report.tool_version) }; "\n"
+                    title { "credconform: " (report.target.name) " — " (verdict_words(report)) } "\n"
+                    style { "\n" (PreEscaped(STYLE)) } "\n"
+                }
                 "\n"
-                main {
+                body {
                     "\n"
-                    h1 {
-                        span class="tool" { "credconform certification report:" }
-                        " " (report.target.name)
-                    }
-                    "\n"
-                    p class="subtitle" {
-                        (suites.join(", ")) " · " (display_date(&report.started_at))
-                    }
-                    "\n"
-                    (verdict_banner(report))
-                    div class="grid" { "\n" (target_card(report)) (counts_card(report)) }
-                    "\n"
-                    (areas(report))
-                    (failure_sections(report))
-                    footer {
-                        "Written by credconform " (report.tool_version) ". Secrets sent to the \
-                         target are shown redacted, e.g. " code { "<secret: 13 bytes>" }
-                        ". Reproduce the generative cases with " code { "--seed " (report.seed) }
-                        "."
+                    main {
+                        "\n"
+                        h1 {
+                            span class="tool" { "credconform certification report:" }
+                            " " (report.target.name)
+                        }
+                        "\n"
+                        p class="subtitle" {
+                            @for (i, x) in report.suites.iter().enumerate() {
+                                @if i > 0 { ", " } (x.title) " v" (x.version)
+                            }
+                            " · " (display_date(&report.started_at))
+                        }
+                        "\n"
+                        (verdict_banner(report))
+                        div class="grid" { "\n" (target_card(report)) (counts_card(report)) }
+                        "\n"
+                        (areas(report))
+                        (failure_sections(report))
+                        footer {
+                            "Written by credconform " (report.tool_version) ". Secrets sent to the \
+                             target are shown redacted, e.g. " code { "<secret: 13 bytes>" }
+                            ". Reproduce the generative cases with " code { "--seed " (report.seed) }
+                            "."
+                        }
+                        "\n"
                     }
                     "\n"
                 }
@@ -161,9 +87,8 @@ fn render(report: &RunReport) -> String {
             }
             "\n"
         }
-        "\n"
-    };
-    page.into_string()
+        .into_string())
+    }
 }
 
 /// Suite text (titles, requirements) with its `backtick` spans shown as code.
@@ -181,7 +106,7 @@ fn rich(text: &str) -> Markup {
 }
 
 fn verdict_banner(report: &RunReport) -> Markup {
-    let slug = verdict_slug(report.summary.verdict);
+    let slug = slug(&report.summary.verdict);
     html! {
         div id="verdict" class={ "verdict " (slug) } data-verdict=(slug) {
             div class="label" id="verdict-label" { (verdict_words(report)) }
@@ -240,21 +165,15 @@ fn target_card(report: &RunReport) -> Markup {
                 (fact("Suite", "suites", suites))
                 (fact("Date", "date", date))
                 (fact("Duration", "duration", html! { (format!("{:.1} s", report.duration_ms / 1000.0)) }))
-                (fact("Strict", "strict", html! { (strict_words(report.strict)) }))
+                (fact("Strict", "strict", html! {
+                    @if report.strict { "yes: SHOULD failures fail the run" }
+                    @else { "no: SHOULD failures are warnings" }
+                }))
                 (fact("Run ID", "run-id", html! { (report.run_id) }))
                 (fact("Seed", "seed", seed))
             }
         }
         "\n"
-    }
-}
-
-/// What the strict setting means for the run.
-fn strict_words(strict: bool) -> &'static str {
-    if strict {
-        "yes: SHOULD failures fail the run"
-    } else {
-        "no: SHOULD failures are warnings"
     }
 }
 
@@ -336,7 +255,7 @@ fn areas(report: &RunReport) -> Markup {
 }
 
 fn case_row(case: &CaseResult) -> Markup {
-    let status = status_slug(case.status);
+    let status = slug(&case.status);
     let level = case.level.to_string();
     html! {
         tr id={ "case-" (case.id) } class=(status) data-status=(status) data-level=(level) {
@@ -358,7 +277,7 @@ fn case_row(case: &CaseResult) -> Markup {
 
 /// The status word of a case; an accepted failure says why it does not fail the run.
 fn status_badge(case: &CaseResult) -> Markup {
-    let status = status_slug(case.status);
+    let status = slug(&case.status);
     html! {
         @match (&case.disposition, disposition_words(case)) {
             (Some(disposition), Some(words)) => {
@@ -372,37 +291,35 @@ fn status_badge(case: &CaseResult) -> Markup {
 
 /// The evidence cell: the steps for a pass, the mismatches for a failure, the note for a skip.
 fn evidence(case: &CaseResult) -> Markup {
-    let note = case.note.as_deref();
+    let fallback = match case.status {
+        Status::Passed => None,
+        Status::Skipped => Some("skipped"),
+        _ => case
+            .steps
+            .iter()
+            .all(|s| s.mismatches.is_empty())
+            .then_some("see the failure details"),
+    };
     html! {
-        @match case.status {
-            Status::Passed => {
-                ul class="steps" {
-                    @for group in step_groups(&case.steps) { li { (describe_group(group)) } }
+        @if case.status == Status::Passed {
+            ul class="steps" {
+                // Consecutive records of the same step (its repetitions) grouped together.
+                @for group in case.steps.chunk_by(|a, b| a.step == b.step) {
+                    li { (describe_group(group)) }
                 }
-                @if let Some(note) = note { div class="note" { (note) } }
             }
-            Status::Failed | Status::Error | Status::Blocked => {
-                @for step in &case.steps {
-                    @for m in &step.mismatches {
-                        div class="mismatch" {
-                            "step " (step.step) (repetition_words(step)) ": " strong { (m.what) }
-                            ": expected " (shorten(&m.expected)) ", got " (shorten(&m.actual))
-                        }
+        } @else if case.is_failure() {
+            @for step in &case.steps {
+                @for m in &step.mismatches {
+                    div class="mismatch" {
+                        "step " (step.step) (repetition_words(step)) ": " strong { (m.what) }
+                        ": expected " (shorten(&m.expected)) ", got " (shorten(&m.actual))
                     }
                 }
-                @if let Some(note) = note { div class="note" { (note) } }
-                @if note.is_none() && case.steps.iter().all(|s| s.mismatches.is_empty()) {
-                    div class="note" { "see the failure details" }
-                }
             }
-            Status::Skipped => div class="note" { (note.unwrap_or("skipped")) },
         }
+        @if let Some(note) = case.note.as_deref().or(fallback) { div class="note" { (note) } }
     }
-}
-
-/// Consecutive records of the same step (its repetitions) grouped together.
-fn step_groups(steps: &[StepRecord]) -> Vec<&[StepRecord]> {
-    steps.chunk_by(|a, b| a.step == b.step).collect()
 }
 
 /// `store → exit 0`, or for a repeated step `store ×20 → exit 0 (20)`.
@@ -427,11 +344,9 @@ fn describe_group(group: &[StepRecord]) -> String {
 /// Long evidence text cut for the table (the failure details show it whole).
 fn shorten(text: &str) -> String {
     const SHOWN: usize = 160;
-    if text.chars().count() <= SHOWN {
-        text.to_string()
-    } else {
-        let head: String = text.chars().take(SHOWN).collect();
-        format!("{head}…")
+    match text.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
@@ -504,16 +419,12 @@ fn failing_step(step: &StepRecord) -> Markup {
 
 /// The CSS class of a line of a unified diff.
 fn diff_line_class(line: &str) -> &'static str {
-    if line.starts_with("+++") || line.starts_with("---") {
-        "file"
-    } else if line.starts_with('+') {
-        "add"
-    } else if line.starts_with('-') {
-        "del"
-    } else if line.starts_with("@@") {
-        "hunk"
-    } else {
-        "ctx"
+    match line.as_bytes() {
+        [b'+', b'+', b'+', ..] | [b'-', b'-', b'-', ..] => "file",
+        [b'+', ..] => "add",
+        [b'-', ..] => "del",
+        [b'@', b'@', ..] => "hunk",
+        _ => "ctx",
     }
 }
 

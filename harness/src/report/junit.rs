@@ -22,10 +22,11 @@ impl Format for Junit {
     fn render(&self, report: &RunReport) -> anyhow::Result<String> {
         let mut junit = Report::new(format!("credconform: {}", report.target.name));
         junit.set_time(ms(report.duration_ms));
+        let ended_early = ended_early_sentence(report);
         for suite in &report.suites {
             let mut ts = TestSuite::new(suite.name.clone());
-            if let Some(why) = ended_early_sentence(report) {
-                ts.add_property(quick_junit::Property::new("ended-early", why));
+            if let Some(why) = &ended_early {
+                ts.add_property(quick_junit::Property::new("ended-early", why.clone()));
             }
             for r in report.cases.iter().filter(|c| c.suite == suite.name) {
                 let mut status = match r.status {
@@ -39,22 +40,19 @@ impl Format for Junit {
                     Status::Blocked => TestCaseStatus::non_success(NonSuccessKind::Failure),
                 };
                 if r.status != Status::Passed {
-                    status.set_message(format!("[{}] {}", r.level, r.title));
+                    let message = match (disposition_words(r), r.status, &r.note) {
+                        (Some(words), ..) => format!("[{}] {}: {words}", r.level, r.title),
+                        (None, Status::Skipped, Some(note)) => note.clone(),
+                        (None, Status::Blocked, Some(note)) => {
+                            format!("[{}] blocked: {note}", r.level)
+                        }
+                        _ => format!("[{}] {}", r.level, r.title),
+                    };
+                    status.set_message(message);
                     status.set_description(failure_details(r));
-                }
-                if r.status == Status::Skipped
-                    && let Some(note) = &r.note
-                {
-                    status.set_message(note.clone());
                 }
                 if r.status == Status::Blocked && r.disposition.is_none() {
                     status.set_type("blocked");
-                    if let Some(note) = &r.note {
-                        status.set_message(format!("[{}] blocked: {note}", r.level));
-                    }
-                }
-                if let Some(words) = disposition_words(r) {
-                    status.set_message(format!("[{}] {}: {words}", r.level, r.title));
                 }
                 let mut tc = TestCase::new(r.id.clone(), status);
                 tc.set_classname(format!("{}.{}", suite.name, r.area));

@@ -29,19 +29,15 @@ impl Format for Markdown {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<String> {
-        Ok(render(report))
+        let mut out = String::new();
+        headline(&mut out, report);
+        target_table(&mut out, report);
+        counts_table(&mut out, report);
+        area_tables(&mut out, report);
+        failure_blocks(&mut out, report);
+        closing_lines(&mut out, report);
+        Ok(out)
     }
-}
-
-fn render(report: &RunReport) -> String {
-    let mut out = String::new();
-    headline(&mut out, report);
-    target_table(&mut out, report);
-    counts_table(&mut out, report);
-    area_tables(&mut out, report);
-    failure_blocks(&mut out, report);
-    closing_lines(&mut out, report);
-    out
 }
 
 /// The verdict with its icon, and the sentence saying why.
@@ -70,40 +66,39 @@ fn target_table(out: &mut String, report: &RunReport) {
         code(&t.name),
         cell(&t.kind.to_string())
     );
-    let _ = writeln!(out, "| path | {} |", code(&t.path));
-    let _ = writeln!(out, "| sha256 | {} |", code(&t.sha256));
-    let _ = writeln!(out, "| suites sha256 | {} |", code(&cert.suites_sha256));
-    let _ = writeln!(
-        out,
-        "| platform | {} {} |",
-        cell(&cert.os),
-        cell(&cert.arch)
-    );
-    let _ = writeln!(out, "| command | {} |", code(&cert.command_line.join(" ")));
     let version = t
         .version
         .as_deref()
         .map_or_else(|| "_`version` did not succeed_".to_string(), code);
-    let _ = writeln!(out, "| version | {version} |");
-    if let Some(mode) = get_only_sentence(t) {
-        let _ = writeln!(out, "| mode | {} |", cell(mode));
-    }
     let suites: Vec<String> = report
         .suites
         .iter()
         .map(|x| format!("{} (`{}` v{})", inline(&x.title), x.name, x.version))
         .collect();
-    let _ = writeln!(out, "| suite | {} |", cell(&suites.join(", ")));
-    let _ = writeln!(
-        out,
-        "| started | {} |",
-        cell(&display_date(&report.started_at))
-    );
-    let _ = writeln!(
-        out,
-        "| strict | {} |\n",
-        if report.strict { "yes" } else { "no" }
-    );
+    let rows = [
+        ("path", Some(code(&t.path))),
+        ("sha256", Some(code(&t.sha256))),
+        ("suites sha256", Some(code(&cert.suites_sha256))),
+        (
+            "platform",
+            Some(format!("{} {}", cell(&cert.os), cell(&cert.arch))),
+        ),
+        ("command", Some(code(&cert.command_line.join(" ")))),
+        ("version", Some(version)),
+        ("mode", get_only_sentence(t).map(cell)),
+        ("suite", Some(cell(&suites.join(", ")))),
+        ("started", Some(cell(&display_date(&report.started_at)))),
+        (
+            "strict",
+            Some((if report.strict { "yes" } else { "no" }).to_string()),
+        ),
+    ];
+    for (name, value) in rows {
+        if let Some(value) = value {
+            let _ = writeln!(out, "| {name} | {value} |");
+        }
+    }
+    out.push('\n');
 }
 
 /// Counts per level, with the accepted failures beside the failed.
@@ -171,17 +166,16 @@ fn status_cell(c: &CaseResult) -> &'static str {
 
 /// The title of a case, with why it was skipped or blocked, or why its failure is accepted.
 fn title_cell(c: &CaseResult) -> String {
-    match (&c.note, c.status) {
-        (Some(note), Status::Skipped) => {
-            format!("{} _(skipped: {})_", cell(&c.title), cell(note))
-        }
+    let why = match (&c.note, c.status) {
+        (Some(note), Status::Skipped) => Some(format!("skipped: {note}")),
         (Some(note), Status::Blocked) if c.disposition.is_none() => {
-            format!("{} _(blocked: {})_", cell(&c.title), cell(note))
+            Some(format!("blocked: {note}"))
         }
-        _ => match disposition_words(c) {
-            Some(words) => format!("{} _({})_", cell(&c.title), cell(&words)),
-            None => cell(&c.title),
-        },
+        _ => disposition_words(c),
+    };
+    match why {
+        Some(why) => format!("{} _({})_", cell(&c.title), cell(&why)),
+        None => cell(&c.title),
     }
 }
 
@@ -195,11 +189,10 @@ fn failure_blocks(out: &mut String, report: &RunReport) {
     for c in failed {
         let details = failure_details(c);
         let fence = "`".repeat(longest_backtick_run(&details).max(2) + 1);
-        let summary = html! { (case_line(c)) };
         let _ = writeln!(
             out,
             "<details><summary>{}</summary>\n\n{fence}text\n{}{fence}\n\n</details>\n",
-            summary.into_string(),
+            html! { (case_line(c)) }.into_string(),
             details
         );
     }

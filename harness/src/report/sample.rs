@@ -57,6 +57,7 @@ pub fn case(
         note: None,
         steps,
         disposition: None,
+        not_run: false,
     }
 }
 
@@ -249,6 +250,7 @@ pub fn interrupted_report() -> RunReport {
     let not_run = |id: &str| {
         let mut c = case(id, "Erase", Level::Must, Status::Skipped, vec![]);
         c.note = Some(crate::run::limits::INTERRUPTED_NOTE.to_string());
+        c.not_run = true;
         c
     };
     let mut r = report(vec![

@@ -38,8 +38,7 @@ impl Terminal {
         match &self.bar {
             Some(bar) => bar.println(line),
             None => {
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
             }
         }
     }
@@ -53,17 +52,13 @@ impl Default for Terminal {
 
 impl Reporter for Terminal {
     fn started(&mut self, target: &TargetInfo, cases: usize, seed: u64) {
+        let version = target.version.as_deref();
         self.say(&format!(
             "credconform {}: certifying {} ({}), version: {}",
             env!("CARGO_PKG_VERSION"),
             visible(&target.name),
             visible(&target.path),
-            visible(
-                target
-                    .version
-                    .as_deref()
-                    .unwrap_or("(version action failed)")
-            )
+            visible(version.unwrap_or("(version action failed)"))
         ));
         if let Some(mode) = get_only_sentence(target) {
             self.say(mode);
@@ -102,10 +97,10 @@ impl Reporter for Terminal {
             bar.finish_and_clear();
         }
         let closing = closing_text(report);
-        match self.interactive {
-            true => self.say(&colour_verdict(report, &closing)),
-            false => self.say(&closing),
-        }
+        self.say(&match self.interactive {
+            true => colour_verdict(report, &closing),
+            false => closing,
+        });
     }
 }
 

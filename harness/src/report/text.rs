@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::view::{
-    cleanup_sentence, disposition_words, failed_words, failing_steps, gate_sentence,
+    accepted_words, cleanup_sentence, disposition_words, failing_steps, gate_sentence,
     left_running_sentence, repetition_words, step_args, store_damage_warning, verdict_words,
 };
 use crate::{
@@ -60,10 +60,8 @@ pub fn failure_details(r: &CaseResult) -> String {
             let _ = writeln!(out, "    {}:", m.what);
             let _ = writeln!(out, "      expected: {}", m.expected);
             let _ = writeln!(out, "      actual:   {}", m.actual);
-            if let Some(diff) = &m.diff {
-                for line in diff.lines() {
-                    let _ = writeln!(out, "        {line}");
-                }
+            for line in m.diff.iter().flat_map(|diff| diff.lines()) {
+                let _ = writeln!(out, "        {line}");
             }
         }
     }
@@ -75,26 +73,27 @@ pub fn summary(report: &RunReport) -> String {
     let s = &report.summary;
     let mut out = String::new();
     for (level, c) in [("MUST:  ", &s.must), ("SHOULD:", &s.should)] {
+        let accepted = accepted_words(c).map(|a| format!(" ({a})"));
         let _ = writeln!(
             out,
-            "{level} {} passed, {}, {} skipped, {} blocked",
+            "{level} {} passed, {} failed{}, {} skipped, {} blocked",
             c.passed,
-            failed_words(c),
+            c.failed,
+            accepted.unwrap_or_default(),
             c.skipped,
             c.blocked
         );
     }
-    if let Some(line) = gate_sentence(report) {
-        let _ = writeln!(out, "gate: {line}");
-    }
-    if let Some(line) = cleanup_sentence(report) {
-        let _ = writeln!(out, "cleanup: {line}");
-    }
-    if let Some(line) = left_running_sentence(report) {
-        let _ = writeln!(out, "left running: {line}");
-    }
-    if let Some(warning) = store_damage_warning(report) {
-        let _ = writeln!(out, "WARNING: {warning}");
+    let lines = [
+        ("gate", gate_sentence(report)),
+        ("cleanup", cleanup_sentence(report)),
+        ("left running", left_running_sentence(report)),
+        ("WARNING", store_damage_warning(report)),
+    ];
+    for (label, line) in lines {
+        if let Some(line) = line {
+            let _ = writeln!(out, "{label}: {line}");
+        }
     }
     let _ = writeln!(
         out,

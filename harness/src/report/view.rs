@@ -14,24 +14,11 @@ use crate::{
     target::TargetInfo,
 };
 
-/// The verdict as the JSON report spells it (`conformant`, `conformant-with-warnings`,
-/// `not-conformant`).
-pub fn verdict_slug(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Conformant => "conformant",
-        Verdict::ConformantWithWarnings => "conformant-with-warnings",
-        Verdict::NotConformant => "not-conformant",
-    }
-}
-
-/// The status as the JSON report spells it.
-pub fn status_slug(status: Status) -> &'static str {
-    match status {
-        Status::Passed => "passed",
-        Status::Failed => "failed",
-        Status::Skipped => "skipped",
-        Status::Error => "error",
-        Status::Blocked => "blocked",
+/// A verdict or status as the JSON report spells it (`not-conformant`, `passed`).
+pub fn slug(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(slug)) => slug,
+        _ => unreachable!("verdicts and statuses serialize as strings"),
     }
 }
 
@@ -45,8 +32,7 @@ pub fn disposition_slug(disposition: &Disposition) -> &'static str {
 
 /// `2026-01-02T03:04:05.123Z` shown as `2026-01-02 03:04:05 UTC`; anything else as it is.
 pub fn display_date(rfc3339: &str) -> String {
-    let bytes = rfc3339.as_bytes();
-    if rfc3339.len() >= 19 && rfc3339.ends_with('Z') && bytes.get(10) == Some(&b'T') {
+    if rfc3339.len() >= 19 && rfc3339.ends_with('Z') && rfc3339.as_bytes()[10] == b'T' {
         format!("{} {} UTC", &rfc3339[..10], &rfc3339[11..19])
     } else {
         rfc3339.to_string()
@@ -91,10 +77,9 @@ pub fn step_args(step: &StepRecord) -> String {
 
 /// ` (repetition N)` for a repeated step's later runs, empty for the first.
 pub fn repetition_words(step: &StepRecord) -> String {
-    if step.repetition > 0 {
-        format!(" (repetition {})", step.repetition)
-    } else {
-        String::new()
+    match step.repetition {
+        0 => String::new(),
+        n => format!(" (repetition {n})"),
     }
 }
 
@@ -105,15 +90,6 @@ pub fn disposition_words(r: &CaseResult) -> Option<String> {
         Disposition::KnownFailure => "known failure (in the baseline)".to_string(),
         Disposition::Waived { reason, expires } => format!("waived until {expires}: {reason}"),
     })
-}
-
-/// The failed count of one level, with the known and waived ones among them:
-/// `6 failed (4 known, 1 waived)`.
-pub fn failed_words(c: &Counts) -> String {
-    match accepted_words(c) {
-        None => format!("{} failed", c.failed),
-        Some(accepted) => format!("{} failed ({accepted})", c.failed),
-    }
 }
 
 /// The accepted failures of one level: `4 known, 1 waived`; `None` when there are none.
@@ -198,30 +174,28 @@ fn ungated_verdict_reason(report: &RunReport) -> String {
 /// `2 MUST cases failed or errored`, `1 SHOULD case failed`, with the blocked cases after:
 /// `and 1 was blocked (a precondition did not hold, so its requirement was not tested)`.
 fn against_words(level: &str, c: &Counts) -> String {
-    let failed_word = if level == "MUST" {
-        "failed or errored"
-    } else {
-        "failed"
+    let failed_word = match level {
+        "MUST" => "failed or errored",
+        _ => "failed",
     };
-    let blocked = |n: usize, verb: &str| {
-        format!(
-            "{n} {level} case{} {verb} blocked (a precondition did not hold, so {} not tested)",
-            plural(n),
-            if n == 1 {
-                "its requirement was"
-            } else {
-                "their requirements were"
-            }
-        )
+    let failed = format!(
+        "{} {level} case{} {failed_word}",
+        c.failed,
+        plural(c.failed)
+    );
+    let (verb, tested) = match c.blocked {
+        1 => ("was", "its requirement was"),
+        _ => ("were", "their requirements were"),
     };
+    let blocked = format!(
+        "{} {level} case{} {verb} blocked (a precondition did not hold, so {tested} not tested)",
+        c.blocked,
+        plural(c.blocked)
+    );
     match (c.failed, c.blocked) {
-        (f, 0) => format!("{f} {level} case{} {failed_word}", plural(f)),
-        (0, b) => blocked(b, if b == 1 { "was" } else { "were" }),
-        (f, b) => format!(
-            "{f} {level} case{} {failed_word} and {}",
-            plural(f),
-            blocked(b, if b == 1 { "was" } else { "were" })
-        ),
+        (_, 0) => failed,
+        (0, _) => blocked,
+        _ => format!("{failed} and {blocked}"),
     }
 }
 
@@ -254,29 +228,18 @@ pub fn verdict_words(report: &RunReport) -> String {
     } else if report.max_duration_reached {
         words.push_str(" (stopped at --max-duration)");
     }
-    if failed_by_strict(report) {
+    // The run failed only because it was strict: every MUST case passed, and some SHOULD
+    // failure that neither a baseline nor a waiver accepts failed the run.
+    let s = &report.summary;
+    if report.strict && s.verdict == Verdict::ConformantWithWarnings && s.should.unaccepted() > 0 {
         words.push_str(" (--strict: SHOULD failures fail the run)");
     }
     words
 }
 
-/// True when the run failed only because it was strict: every MUST case passed, and some
-/// SHOULD failure that neither a baseline nor a waiver accepts failed the run.
-fn failed_by_strict(report: &RunReport) -> bool {
-    let s = &report.summary;
-    report.strict && s.verdict == Verdict::ConformantWithWarnings && s.should.unaccepted() > 0
-}
-
 /// Why a run that ended before every case ran is not conformant, `None` for a complete run.
 pub fn ended_early_sentence(report: &RunReport) -> Option<String> {
-    let not_run = report
-        .cases
-        .iter()
-        .filter(|c| {
-            c.status == Status::Skipped
-                && c.note.as_deref().is_some_and(|n| n.starts_with("not run:"))
-        })
-        .count();
+    let not_run = report.cases.iter().filter(|c| c.not_run).count();
     let what = if report.interrupted {
         "The run was interrupted"
     } else if report.max_duration_reached {

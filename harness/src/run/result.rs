@@ -109,6 +109,10 @@ pub struct CaseResult {
     /// a case that did not fail.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disposition: Option<Disposition>,
+    /// The run ended early (interrupted, or `--max-duration` reached) before this case ran or
+    /// before it finished: it is skipped, its note says why. Not part of the JSON report.
+    #[serde(skip)]
+    pub not_run: bool,
 }
 
 /// Why a failed case does not fail the run. The case still counts as failed in the verdict.
@@ -141,6 +145,15 @@ impl CaseResult {
             note: None,
             steps: Vec::new(),
             disposition: None,
+            not_run: false,
+        }
+    }
+
+    /// A skipped result for `case`, which the run did not run because it ended early (`why`).
+    pub fn not_run(case: &Case, why: impl Into<String>) -> Self {
+        CaseResult {
+            not_run: true,
+            ..CaseResult::new(case, Status::Skipped).with_note(why)
         }
     }
 
@@ -487,6 +500,7 @@ mod tests {
             note: None,
             steps: vec![],
             disposition: None,
+            not_run: false,
         }
     }
 

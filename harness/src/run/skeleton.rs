@@ -124,12 +124,11 @@ fn run_pool(
             s.spawn(move || {
                 while let Some(p) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let result = match limits.refusal() {
-                        Some(why) => CaseResult::new(p.case, Status::Skipped).with_note(why),
+                        Some(why) => CaseResult::not_run(p.case, why),
                         None => {
                             let result = run_one(p);
                             match interrupt::interrupted() {
-                                true => CaseResult::new(p.case, Status::Skipped)
-                                    .with_note(limits::INTERRUPTED_NOTE),
+                                true => CaseResult::not_run(p.case, limits::INTERRUPTED_NOTE),
                                 false => result,
                             }
                         }
