@@ -19,7 +19,7 @@ use credconform::{
     bundled::{BundledPrograms, LoginVariant},
     report::Silent,
     run::{self, LoginOptions, RunOptions, RunReport, Selection, Status},
-    scenario,
+    scenario::{self, TargetKind},
     target::LoginCliTarget,
 };
 
@@ -137,7 +137,7 @@ fn measure(
             max_duration: None,
         };
         let started = Instant::now();
-        let plan = run::Plan::login_cli(suites, &Selection::default());
+        let plan = run::Plan::new(TargetKind::LoginCli, suites, &Selection::default(), false);
         let report = run::certify_login_cli(
             &plan,
             target.clone(),

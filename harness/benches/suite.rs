@@ -17,7 +17,7 @@ use credconform::{
     drive::{self, Invocation},
     report::Silent,
     run::{self, RunOptions, Selection},
-    scenario,
+    scenario::{self, TargetKind},
     target::HelperTarget,
 };
 
@@ -86,7 +86,7 @@ fn measure(
         };
         drive::start_trace();
         let started = Instant::now();
-        let plan = run::Plan::helper(suites, &Selection::default(), false);
+        let plan = run::Plan::new(TargetKind::Helper, suites, &Selection::default(), false);
         let report = run::certify_helper(&plan, target, options, &mut Silent);
         let suite = started.elapsed();
         let trace = drive::take_trace();

@@ -29,6 +29,22 @@ pub struct Mismatch {
     pub diff: Option<String>,
 }
 
+impl Mismatch {
+    /// A mismatch without a diff.
+    pub fn new(
+        what: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
+        Mismatch {
+            what: what.into(),
+            expected: expected.into(),
+            actual: actual.into(),
+            diff: None,
+        }
+    }
+}
+
 /// What checking needs besides the expectation and the outcome.
 pub struct CheckContext<'a> {
     /// Replaces secrets in everything a mismatch shows.
@@ -71,15 +87,16 @@ pub fn check(
 
 /// The exit status is the expected one, or (with none expected) a normal exit.
 pub fn check_ending(exit: Option<ExitExpect>, ending: &Ending, out: &mut Vec<Mismatch>) {
-    if let Some(exit) = exit {
-        check_exit(exit, ending, out);
-    } else if !matches!(ending, Ending::Exited(_)) {
-        out.push(Mismatch {
-            what: "exit status".into(),
-            expected: "a normal exit".into(),
-            actual: ending.to_string(),
-            diff: None,
-        });
+    let (ok, expected) = match exit {
+        None => (matches!(ending, Ending::Exited(_)), "a normal exit".into()),
+        Some(ExitExpect::Code(want)) => (*ending == Ending::Exited(want), format!("exit {want}")),
+        Some(ExitExpect::Word(ExitWord::Nonzero)) => (
+            matches!(ending, Ending::Exited(got) if *got != 0),
+            "a non-zero exit".into(),
+        ),
+    };
+    if !ok {
+        out.push(Mismatch::new("exit status", expected, ending.to_string()));
     }
 }
 
@@ -103,31 +120,8 @@ fn check_any_of(
             .collect();
         missed.push(format!("alternative {}: {}", n + 1, what.join(", ")));
     }
-    out.push(Mismatch {
-        what: "any_of".into(),
-        expected: format!("one of {} alternatives to hold", alternatives.len()),
-        actual: missed.join("; "),
-        diff: None,
-    });
-}
-
-fn check_exit(expected: ExitExpect, ending: &Ending, out: &mut Vec<Mismatch>) {
-    let ok = match (expected, ending) {
-        (ExitExpect::Code(want), &Ending::Exited(got)) => want == got,
-        (ExitExpect::Word(ExitWord::Nonzero), &Ending::Exited(got)) => got != 0,
-        _ => false,
-    };
-    if !ok {
-        out.push(Mismatch {
-            what: "exit status".into(),
-            expected: match expected {
-                ExitExpect::Code(c) => format!("exit {c}"),
-                ExitExpect::Word(ExitWord::Nonzero) => "a non-zero exit".into(),
-            },
-            actual: ending.to_string(),
-            diff: None,
-        });
-    }
+    let expected = format!("one of {} alternatives to hold", alternatives.len());
+    out.push(Mismatch::new("any_of", expected, missed.join("; ")));
 }
 
 /// Checks the matchers of one text stream, named `stream` in mismatches.
@@ -147,10 +141,8 @@ pub fn check_text<S: Scope>(
     let shown = || cx.redactor.redact(text);
     let mut push = |what: String, expected: String, diff: Option<String>| {
         out.push(Mismatch {
-            what,
-            expected,
-            actual: quote(&shown()),
             diff,
+            ..Mismatch::new(what, expected, quote(&shown()))
         })
     };
     if let Some(empty) = m.empty
@@ -203,14 +195,16 @@ pub fn check_text<S: Scope>(
     }
 }
 
-/// Parses the whole of stdout as exactly one JSON object, naming what is wrong otherwise.
-fn parse_object(stdout: &str) -> Result<Map<String, Value>, String> {
-    match serde_json::from_str::<Value>(stdout.trim()) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(format!("a JSON {} instead of an object", kind(&other))),
-        Err(e) if stdout.trim().is_empty() => Err(format!("no output ({e})")),
-        Err(e) => Err(format!("not exactly one JSON object: {e}")),
-    }
+/// Parses the whole of stdout as exactly one JSON object; otherwise says what is wrong and
+/// shows stdout.
+fn parse_object(stdout: &str, cx: &CheckContext<'_>) -> Result<Map<String, Value>, String> {
+    let why = match serde_json::from_str::<Value>(stdout.trim()) {
+        Ok(Value::Object(map)) => return Ok(map),
+        Ok(other) => format!("a JSON {} instead of an object", kind(&other)),
+        Err(e) if stdout.trim().is_empty() => format!("no output ({e})"),
+        Err(e) => format!("not exactly one JSON object: {e}"),
+    };
+    Err(format!("{why}: {}", quote(&cx.redactor.redact(stdout))))
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -233,15 +227,14 @@ fn check_json(
 ) {
     let fields = &fields.expand(vars);
     let expected_shown = cx.redactor.redact_json(&Value::Object(fields.clone()));
-    let actual = match parse_object(stdout) {
+    let actual = match parse_object(stdout, cx) {
         Ok(map) => map,
-        Err(why) => {
-            out.push(Mismatch {
-                what: "stdout as JSON".into(),
-                expected: expected_shown.to_string(),
-                actual: format!("{why}: {}", quote(&cx.redactor.redact(stdout))),
-                diff: None,
-            });
+        Err(actual) => {
+            out.push(Mismatch::new(
+                "stdout as JSON",
+                expected_shown.to_string(),
+                actual,
+            ));
             return;
         }
     };
@@ -261,10 +254,12 @@ fn check_json(
     }
     let actual_shown = cx.redactor.redact_json(&Value::Object(actual));
     out.push(Mismatch {
-        what: "stdout as JSON".into(),
-        expected: expected_shown.to_string(),
-        actual: format!("{} ({})", actual_shown, wrong.join("; ")),
         diff: unified(&pretty(&expected_shown), &pretty(&actual_shown)),
+        ..Mismatch::new(
+            "stdout as JSON",
+            expected_shown.to_string(),
+            format!("{} ({})", actual_shown, wrong.join("; ")),
+        )
     });
 }
 
@@ -277,15 +272,11 @@ fn check_list(
 ) {
     let includes = list.includes.expand(vars);
     let excludes: Vec<String> = list.excludes.iter().map(|t| t.expand(vars)).collect();
-    let entries = match parse_object(stdout) {
+    let entries = match parse_object(stdout, cx) {
         Ok(map) => map,
-        Err(why) => {
-            out.push(Mismatch {
-                what: "list answer".into(),
-                expected: "one JSON object mapping server URL to username".into(),
-                actual: format!("{why}: {}", quote(&cx.redactor.redact(stdout))),
-                diff: None,
-            });
+        Err(actual) => {
+            let expected = "one JSON object mapping server URL to username";
+            out.push(Mismatch::new("list answer", expected, actual));
             return;
         }
     };
@@ -311,19 +302,16 @@ fn check_list(
         return;
     }
     let shown = cx.redactor.redact_json(&Value::Object(ours));
-    out.push(Mismatch {
-        what: "list answer (run namespace only)".into(),
-        expected: cx
-            .redactor
-            .redact_json(&serde_json::json!({"includes": includes, "excludes": excludes}))
-            .to_string(),
-        actual: format!(
+    let expected = serde_json::json!({"includes": includes, "excludes": excludes});
+    out.push(Mismatch::new(
+        "list answer (run namespace only)",
+        cx.redactor.redact_json(&expected).to_string(),
+        format!(
             "{} ({})",
             cx.redactor.redact(&shown.to_string()),
             cx.redactor.redact(&wrong.join("; "))
         ),
-        diff: None,
-    });
+    ));
 }
 
 fn pretty(v: &Value) -> String {

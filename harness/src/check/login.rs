@@ -12,8 +12,8 @@ use super::{Mismatch, Redactor, quote};
 use crate::{
     bundled::spy::{SpyCall, secret_hash},
     scenario::login::{
-        AuthExpect, ConfigExpect, FileMode, JournalExpect, LoginTemplate, LoginVars, RequestMatch,
-        SpyCallMatch, SpyExpect,
+        AuthExpect, ConfigExpect, FileMode, JournalExpect, LoginVars, RequestMatch, SpyCallMatch,
+        SpyExpect,
     },
 };
 
@@ -42,21 +42,6 @@ impl ConfigState {
             dir_mode: path.parent().and_then(mode_of),
         }
     }
-
-    fn json(&self) -> Option<Value> {
-        self.bytes
-            .as_deref()
-            .and_then(|b| serde_json::from_slice(b).ok())
-    }
-}
-
-fn mismatch(what: &str, expected: impl Into<String>, actual: impl Into<String>) -> Mismatch {
-    Mismatch {
-        what: what.into(),
-        expected: expected.into(),
-        actual: actual.into(),
-        diff: None,
-    }
 }
 
 /// What checking a config file needs besides the expectation.
@@ -81,22 +66,14 @@ impl ConfigCheck<'_> {
     /// The file's bytes as text, redacted.
     fn text(&self, bytes: Option<&[u8]>) -> String {
         let raw = String::from_utf8_lossy(bytes.unwrap_or_default());
-        self.redactor.redact(&super::snapshot::redact_config_text(
-            &raw,
-            &Default::default(),
-        ))
+        self.redactor
+            .redact(&super::snapshot::redact_config_text(&raw))
     }
 
     /// The file for a mismatch: `no file`, or its redacted text quoted.
     fn show(&self, bytes: &Option<Vec<u8>>) -> String {
-        match bytes {
-            None => "no file".to_string(),
-            Some(b) => quote(&self.text(Some(b))),
-        }
-    }
-
-    fn expand(&self, t: &LoginTemplate) -> String {
-        t.expand(self.vars)
+        let text = |b: &Vec<u8>| quote(&self.text(Some(b)));
+        bytes.as_ref().map_or("no file".to_string(), text)
     }
 }
 
@@ -105,10 +82,11 @@ pub fn check_config(e: &ConfigExpect, cx: &ConfigCheck<'_>) -> Vec<Mismatch> {
     let mut out = Vec::new();
     check_presence(e, cx, &mut out);
     check_modes(e, cx, &mut out);
-    let json = cx.after.json();
+    let json = cx.after.bytes.as_deref();
+    let json = json.and_then(|b| serde_json::from_slice::<Value>(b).ok());
     let needs_json = !e.auths.is_empty() || !e.no_auths.is_empty() || !e.keep.is_empty();
     if needs_json && json.is_none() {
-        out.push(mismatch(
+        out.push(Mismatch::new(
             "config file",
             "a JSON object",
             cx.show(&cx.after.bytes),
@@ -135,10 +113,14 @@ fn check_presence(e: &ConfigExpect, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch
         } else {
             "a config file"
         };
-        out.push(mismatch("config file", expected, cx.show(&after.bytes)));
+        out.push(Mismatch::new(
+            "config file",
+            expected,
+            cx.show(&after.bytes),
+        ));
     }
     if e.unchanged && cx.before.bytes != after.bytes {
-        let mut m = mismatch(
+        let mut m = Mismatch::new(
             "config file unchanged",
             cx.show(&cx.before.bytes),
             cx.show(&after.bytes),
@@ -168,7 +150,7 @@ fn check_modes(e: &ConfigExpect, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) 
             && got != Some(want)
         {
             let got = got.map_or("missing".into(), |g| format!("{g:04o}"));
-            out.push(mismatch(what, format!("{want:04o}"), got));
+            out.push(Mismatch::new(what, format!("{want:04o}"), got));
         }
     }
 }
@@ -176,16 +158,20 @@ fn check_modes(e: &ConfigExpect, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) 
 /// `auths` entries present (and as expected) and absent.
 fn check_auths(e: &ConfigExpect, json: &Value, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) {
     for (key, want) in &e.auths {
-        let key = cx.expand(key);
-        match json.pointer(&pointer(&["auths", &key])) {
-            None => out.push(mismatch(&format!("auths[{key}]"), "an entry", "none")),
+        let key = key.expand(cx.vars);
+        match json["auths"].get(&key) {
+            None => out.push(Mismatch::new(format!("auths[{key}]"), "an entry", "none")),
             Some(entry) => check_entry(&key, want, entry, cx.redactor, out),
         }
     }
     for key in &e.no_auths {
-        let key = cx.expand(key);
-        if json.pointer(&pointer(&["auths", &key])).is_some() {
-            out.push(mismatch(&format!("auths[{key}]"), "no entry", "an entry"));
+        let key = key.expand(cx.vars);
+        if json["auths"].get(&key).is_some() {
+            out.push(Mismatch::new(
+                format!("auths[{key}]"),
+                "no entry",
+                "an entry",
+            ));
         }
     }
 }
@@ -193,24 +179,24 @@ fn check_auths(e: &ConfigExpect, json: &Value, cx: &ConfigCheck<'_>, out: &mut V
 /// Settings kept from the starting config, and settings that must not exist.
 fn check_settings(e: &ConfigExpect, json: &Value, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>) {
     for p in &e.keep {
-        let p = cx.expand(p);
+        let p = p.expand(cx.vars);
         let before = cx.initial.and_then(|i| i.pointer(&p));
         let now = json.pointer(&p);
         if before != now {
             let shown = |v: Option<&Value>| {
                 v.map_or("absent".into(), |v| cx.redactor.redact_json(v).to_string())
             };
-            out.push(mismatch(
-                &format!("setting {p} kept"),
+            out.push(Mismatch::new(
+                format!("setting {p} kept"),
                 shown(before),
                 shown(now),
             ));
         }
     }
     for p in &e.lacks {
-        let p = cx.expand(p);
+        let p = p.expand(cx.vars);
         if json.pointer(&p).is_some() {
-            out.push(mismatch(&format!("setting {p}"), "absent", "present"));
+            out.push(Mismatch::new(format!("setting {p}"), "absent", "present"));
         }
     }
 }
@@ -227,7 +213,7 @@ fn check_no_secrets(json: &Value, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>)
             && (text.contains(s.as_str()) || decoded.iter().any(|d| d.contains(s.as_str())))
     });
     if leaked {
-        out.push(mismatch(
+        out.push(Mismatch::new(
             "config file holds no secret",
             "no secret of the case, in clear or base64",
             "a secret of the case (redacted)",
@@ -235,11 +221,10 @@ fn check_no_secrets(json: &Value, cx: &ConfigCheck<'_>, out: &mut Vec<Mismatch>)
     }
 }
 
-fn pointer(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .map(|p| format!("/{}", p.replace('~', "~0").replace('/', "~1")))
-        .collect()
+/// The text a base64 `auth` value decodes to.
+fn decode_auth(value: &str) -> Option<String> {
+    let bytes = STANDARD.decode(value).ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 fn decoded_auth_values(v: &Value) -> Vec<String> {
@@ -248,12 +233,7 @@ fn decoded_auth_values(v: &Value) -> Vec<String> {
         Value::Object(m) => {
             for (k, v) in m {
                 match (k.as_str(), v) {
-                    ("auth", Value::String(s)) => out.extend(
-                        STANDARD
-                            .decode(s)
-                            .ok()
-                            .map(|b| String::from_utf8_lossy(&b).into_owned()),
-                    ),
+                    ("auth", Value::String(s)) => out.extend(decode_auth(s)),
                     _ => out.extend(decoded_auth_values(v)),
                 }
             }
@@ -269,8 +249,8 @@ fn check_entry(key: &str, want: &AuthExpect, entry: &Value, r: &Redactor, out: &
     let shown = r.redact_json(entry).to_string();
     let obj = entry.as_object();
     if want.empty && obj.is_none_or(|m| !m.is_empty()) {
-        out.push(mismatch(
-            &what,
+        out.push(Mismatch::new(
+            what.clone(),
             "{} (the secret is with the helper)",
             r.redact(&shown),
         ));
@@ -278,30 +258,27 @@ fn check_entry(key: &str, want: &AuthExpect, entry: &Value, r: &Redactor, out: &
     let decoded = entry
         .get("auth")
         .and_then(Value::as_str)
-        .and_then(|a| STANDARD.decode(a).ok())
-        .map(|b| String::from_utf8_lossy(&b).into_owned());
-    let (user, secret) = match decoded.as_deref().and_then(|d| d.split_once(':')) {
-        Some((u, s)) => (Some(u.to_string()), Some(s.to_string())),
-        None => (None, None),
-    };
+        .and_then(decode_auth);
+    let pair = decoded.as_deref().and_then(|d| d.split_once(':'));
+    let (user, secret) = (pair.map(|(u, _)| u), pair.map(|(_, s)| s));
     if let Some(u) = &want.user
-        && user.as_deref() != Some(u)
+        && user != Some(u.as_str())
     {
-        out.push(mismatch(
-            &format!("{what} auth username"),
+        out.push(Mismatch::new(
+            format!("{what} auth username"),
             quote(u),
-            user.map_or("no decodable auth".into(), |u| quote(&r.redact(&u))),
+            user.map_or("no decodable auth".into(), |u| quote(&r.redact(u))),
         ));
     }
     if let Some(s) = &want.secret
-        && secret.as_deref() != Some(s)
+        && secret != Some(s.as_str())
     {
-        let actual = match &secret {
+        let actual = match secret {
             None => "no decodable auth".into(),
             Some(a) => super::redact::describe_secret_difference(s, a),
         };
-        out.push(mismatch(
-            &format!("{what} auth secret"),
+        out.push(Mismatch::new(
+            format!("{what} auth secret"),
             super::redact::placeholder(s),
             actual,
         ));
@@ -312,8 +289,8 @@ fn check_entry(key: &str, want: &AuthExpect, entry: &Value, r: &Redactor, out: &
             .and_then(Value::as_str)
             .is_some_and(|t| !t.is_empty());
         if has != want_token {
-            out.push(mismatch(
-                &format!("{what} identitytoken"),
+            out.push(Mismatch::new(
+                format!("{what} identitytoken"),
                 if want_token { "present" } else { "absent" },
                 if has { "present" } else { "absent" },
             ));
@@ -359,22 +336,20 @@ fn describe_calls(calls: &[SpyCall], r: &Redactor) -> String {
     if calls.is_empty() {
         return "no helper call".into();
     }
-    calls
-        .iter()
-        .map(|c| {
-            format!(
-                "{} {} {}{}",
-                c.helper,
-                c.action,
-                r.redact(c.server_url.as_deref().unwrap_or("")),
-                c.username
-                    .as_deref()
-                    .map(|u| format!(" Username={}", r.redact(u)))
-                    .unwrap_or_default()
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
+    let line = |c: &SpyCall| {
+        let url = r.redact(c.server_url.as_deref().unwrap_or(""));
+        let user = c
+            .username
+            .as_deref()
+            .map(|u| format!(" Username={}", r.redact(u)));
+        format!(
+            "{} {} {url}{}",
+            c.helper,
+            c.action,
+            user.unwrap_or_default()
+        )
+    };
+    calls.iter().map(line).collect::<Vec<_>>().join("; ")
 }
 
 /// Checks the spy helpers' calls made during a step.
@@ -384,26 +359,23 @@ pub fn check_spy(
     calls: &[SpyCall],
     r: &Redactor,
 ) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    for m in &e.calls {
-        if !calls.iter().any(|c| call_matches(m, vars, c)) {
-            out.push(mismatch(
+    let made = e.calls.iter().map(|m| (m, true));
+    let expected = made.chain(e.no_calls.iter().map(|m| (m, false)));
+    expected
+        .filter(|(m, made)| calls.iter().any(|c| call_matches(m, vars, c)) != *made)
+        .map(|(m, made)| {
+            let call = describe_call(m, vars, r);
+            let expected = match made {
+                true => call,
+                false => format!("no {}", call.trim_start_matches("a ")),
+            };
+            Mismatch::new(
                 "credential helper calls",
-                describe_call(m, vars, r),
+                expected,
                 describe_calls(calls, r),
-            ));
-        }
-    }
-    for m in &e.no_calls {
-        if calls.iter().any(|c| call_matches(m, vars, c)) {
-            out.push(mismatch(
-                "credential helper calls",
-                format!("no {}", describe_call(m, vars, r).trim_start_matches("a ")),
-                describe_calls(calls, r),
-            ));
-        }
-    }
-    out
+            )
+        })
+        .collect()
 }
 
 fn request_matches(m: &RequestMatch, e: &JournalEntry) -> bool {
@@ -423,51 +395,45 @@ fn request_matches(m: &RequestMatch, e: &JournalEntry) -> bool {
 /// registry's journal).
 pub fn check_journal(e: &JournalExpect, entries: &[JournalEntry], r: &Redactor) -> Vec<Mismatch> {
     let seen = || {
-        entries
-            .iter()
-            .map(|e| {
-                format!(
-                    "{} {}{} -> {}",
-                    e.method,
-                    e.path,
-                    e.query
-                        .as_deref()
-                        .map(|q| format!("?{q}"))
-                        .unwrap_or_default(),
-                    e.status.map_or("closed".into(), |s| s.to_string())
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
+        let line = |e: &JournalEntry| {
+            let query = e.query.as_deref().map(|q| format!("?{q}"));
+            let status = e.status.map_or("closed".into(), |s| s.to_string());
+            format!(
+                "{} {}{} -> {status}",
+                e.method,
+                e.path,
+                query.unwrap_or_default()
+            )
+        };
+        entries.iter().map(line).collect::<Vec<_>>().join("\n")
     };
     e.requests
         .iter()
         .filter(|m| !entries.iter().any(|x| request_matches(m, x)))
         .map(|m| Mismatch {
-            what: "registry requests".into(),
-            expected: format!(
-                "a request{}{}{}{}",
-                m.method
-                    .as_deref()
-                    .map(|x| format!(" {x}"))
-                    .unwrap_or_default(),
-                m.path
-                    .as_deref()
-                    .map(|x| format!(" {x}"))
-                    .unwrap_or_default(),
-                if m.query_contains.is_empty() {
-                    String::new()
-                } else {
-                    format!(" with {}", m.query_contains.join(", "))
-                },
-                m.status
-                    .map(|s| format!(" answered {s}"))
-                    .unwrap_or_default(),
-            ),
-            actual: format!("{} requests", entries.len()),
             diff: Some(r.redact(&seen())),
+            ..Mismatch::new(
+                "registry requests",
+                describe_request(m),
+                format!("{} requests", entries.len()),
+            )
         })
         .collect()
+}
+
+/// `a request GET /v2/ with scope answered 401`.
+fn describe_request(m: &RequestMatch) -> String {
+    let mut out = String::from("a request");
+    for part in [&m.method, &m.path].into_iter().flatten() {
+        out += &format!(" {part}");
+    }
+    if !m.query_contains.is_empty() {
+        out += &format!(" with {}", m.query_contains.join(", "));
+    }
+    if let Some(status) = m.status {
+        out += &format!(" answered {status}");
+    }
+    out
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@
 //! run, not inside `cargo test`, and accepted with `--update-snapshots` (into a folder on disk).
 
 use base64::{Engine, engine::general_purpose::STANDARD};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::{Mismatch, diff::unified};
 use crate::assets::Folder;
@@ -59,33 +59,27 @@ impl Normalizer {
             (_, Value::Array(items)) => {
                 Value::Array(items.iter().map(|i| self.value(None, i)).collect())
             }
-            (_, Value::Object(map)) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                let mut out = Map::new();
-                for k in keys {
-                    out.insert(self.text(k), self.value(Some(k), &map[k]));
-                }
-                Value::Object(out)
-            }
+            // A `Map` keeps its keys sorted (serde_json without `preserve_order`).
+            (_, Value::Object(map)) => Value::Object(
+                map.iter()
+                    .map(|(k, v)| (self.text(k), self.value(Some(k), v)))
+                    .collect(),
+            ),
             (_, other) => other.clone(),
         }
     }
 
     /// An `auth` value shown as `base64(user:[name of the secret])`.
     fn auth(&self, encoded: &str) -> String {
-        match STANDARD
-            .decode(encoded)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-        {
-            Some(decoded) => match decoded.split_once(':') {
-                Some((user, secret)) => {
-                    format!("base64({}:{})", self.text(user), self.secret_name(secret))
-                }
-                None => format!("base64({}) without a colon", self.secret_name(&decoded)),
-            },
-            None => format!("[not base64: {} bytes]", encoded.len()),
+        let decoded = STANDARD.decode(encoded).ok();
+        let Some(decoded) = decoded.and_then(|b| String::from_utf8(b).ok()) else {
+            return format!("[not base64: {} bytes]", encoded.len());
+        };
+        match decoded.split_once(':') {
+            Some((user, secret)) => {
+                format!("base64({}:{})", self.text(user), self.secret_name(secret))
+            }
+            None => format!("base64({}) without a colon", self.secret_name(&decoded)),
         }
     }
 
@@ -94,30 +88,19 @@ impl Normalizer {
         let Some(bytes) = content else {
             return "(no file)\n".into();
         };
-        let mut out = match mode {
-            Some(m) => format!("mode: {m:04o}\n"),
-            None => String::new(),
+        let mode = mode.map(|m| format!("mode: {m:04o}\n"));
+        let content = match serde_json::from_slice::<Value>(bytes) {
+            Ok(v) => serde_json::to_string_pretty(&self.value(None, &v)).unwrap_or_default(),
+            Err(_) => format!("(not JSON)\n{}", self.text(&String::from_utf8_lossy(bytes))),
         };
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(v) => {
-                let shown = self.value(None, &v);
-                out.push_str(&serde_json::to_string_pretty(&shown).unwrap_or_default());
-                out.push('\n');
-            }
-            Err(_) => {
-                out.push_str("(not JSON)\n");
-                out.push_str(&self.text(&String::from_utf8_lossy(bytes)));
-                out.push('\n');
-            }
-        }
-        out
+        format!("{}{content}\n", mode.unwrap_or_default())
     }
 }
 
 /// Config text as it is (same bytes, same layout), with every credential value replaced: `auth`
 /// values shown decoded with the secret described, identity and registry tokens masked. For
 /// showing files whose exact bytes matter (an "unchanged" check) without showing secrets.
-pub fn redact_config_text(raw: &str, normalizer: &Normalizer) -> String {
+pub fn redact_config_text(raw: &str) -> String {
     fn collect(key: Option<&str>, v: &Value, out: &mut Vec<(String, String)>, n: &Normalizer) {
         match (key, v) {
             (Some("auth"), Value::String(s)) if !s.is_empty() => out.push((s.clone(), n.auth(s))),
@@ -131,6 +114,7 @@ pub fn redact_config_text(raw: &str, normalizer: &Normalizer) -> String {
             _ => {}
         }
     }
+    let normalizer = &Normalizer::default();
     let Ok(value) = serde_json::from_str::<Value>(raw) else {
         return normalizer.text(raw);
     };
@@ -163,11 +147,6 @@ pub struct SnapshotStore {
     pub update: bool,
 }
 
-/// The header and content of an insta `.snap` file.
-pub fn render_snap(source: &str, expression: &str, content: &str) -> String {
-    format!("---\nsource: {source}\nexpression: {expression}\n---\n{content}")
-}
-
 /// The content of an insta `.snap` file (after its header).
 pub fn parse_snap(text: &str) -> &str {
     text.strip_prefix("---\n")
@@ -193,15 +172,11 @@ impl SnapshotStore {
             return None;
         }
         if self.update {
-            let write = self
-                .dir
-                .write(&file_name, &render_snap(source, expression, content));
-            return write.err().map(|e| Mismatch {
-                what: "snapshot".into(),
-                expected: format!("{} written", file.display()),
-                actual: e.to_string(),
-                diff: None,
-            });
+            // An insta `.snap` file: its header, then the content.
+            let snap = format!("---\nsource: {source}\nexpression: {expression}\n---\n{content}");
+            let expected = format!("{} written", file.display());
+            let write = self.dir.write(&file_name, &snap).err();
+            return write.map(|e| Mismatch::new("snapshot", expected, e.to_string()));
         }
         Some(match expected {
             None => Mismatch {
@@ -232,7 +207,7 @@ mod tests {
     #[test]
     fn credential_values_are_replaced_and_the_layout_kept() {
         let raw = "{\n\t\"auths\": {\"h\": {\"auth\": \"b3RoZXI6b3RoZXItc2VjcmV0\", \"identitytoken\": \"tok-123\"}},\n\t\"psFormat\": \"x\"\n}";
-        let shown = redact_config_text(raw, &Normalizer::default());
+        let shown = redact_config_text(raw);
         assert!(
             !shown.contains("b3RoZXI6b3RoZXItc2VjcmV0") && !shown.contains("tok-123"),
             "{shown}"

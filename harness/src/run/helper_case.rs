@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::{
     HelperRun,
     result::{CaseResult, Status, StepEnding, StepRecord, millis},
+    skeleton,
 };
 use crate::{
     check::{self, CheckContext},
@@ -66,21 +67,17 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
     };
     let prepared = match prepare_case(case, cx, &base) {
         Ok(p) => p,
-        Err(result) => return *result,
+        Err((status, note)) => return CaseResult::new(case, status).with_note(note),
     };
-    let secrets: Vec<String> = prepared
-        .iter()
-        .flatten()
-        .filter_map(|p| p.secret.clone())
-        .collect();
+    let mut secrets = Vec::new();
     for p in prepared.iter().flatten() {
-        if let Some(secret) = &p.secret {
-            let username = p.json.as_ref().and_then(|j| j.get("Username"));
-            match username.and_then(Value::as_str) {
-                Some(user) => cx.redactor.register_credentials(user, secret),
-                None => cx.redactor.register(secret),
-            }
+        let Some(secret) = &p.secret else { continue };
+        let username = p.json.as_ref().and_then(|j| j.get("Username"));
+        match username.and_then(Value::as_str) {
+            Some(user) => cx.redactor.register_credentials(user, secret),
+            None => cx.redactor.register(secret),
         }
+        secrets.push(secret.clone());
     }
     let owns = |url: &str| cx.namespace.owns_case(url, &case.id);
     let check_cx = CheckContext {
@@ -98,23 +95,25 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
             let record = match outcome {
                 Ok(outcome) => {
                     let mismatches = check::check(&step.expect, &p.vars, &outcome, &check_cx);
-                    after_success(p, &outcome, cx);
-                    record(
-                        p,
-                        cx,
-                        Some(&outcome.ending),
-                        millis(outcome.elapsed),
-                        mismatches,
-                    )
+                    // Keeps the ledger exact: an entry erased by the case itself needs no
+                    // cleanup.
+                    if p.action == Some(&Action::Erase)
+                        && outcome.ending == Ending::Exited(0)
+                        && let Some(url) = &p.url
+                    {
+                        cx.ledger.forget(url);
+                    }
+                    record(p, cx, Some(&outcome), mismatches)
                 }
                 Err(e) => {
                     result.status = Status::Error;
-                    result.note = Some(cx.redactor.redact(&e.to_string()));
-                    record(p, cx, None, 0.0, Vec::new())
+                    result.note = Some(e.to_string());
+                    record(p, cx, None, Vec::new())
                 }
             };
             if !record.mismatches.is_empty() && result.status == Status::Passed {
-                set_unmet(&mut result, step, p);
+                let precondition = step.precondition.as_ref();
+                skeleton::unmet(&mut result, p.step, step.action_name(), precondition);
             }
             result.steps.push(record);
         }
@@ -142,37 +141,31 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
 }
 
 /// Expands every step of the case, refusing URLs outside the namespace and skipping the case
-/// when it would use a host that already holds a user's entry.
+/// when it would use a host that already holds a user's entry: the case's status and note then.
 fn prepare_case<'a>(
     case: &'a Case,
     cx: &HelperRun,
     base: &Vars<'a>,
-) -> Result<Vec<Vec<Prepared<'a>>>, Box<CaseResult>> {
-    let mut all = Vec::with_capacity(case.steps().len());
-    for (n, step) in case.steps().iter().enumerate() {
-        let mut group = Vec::with_capacity(step.repeat);
-        for i in 0..step.repeat {
-            let p = prepare(step, n + 1, Vars { i, ..base.clone() });
-            if let Some(url) = &p.url {
-                if !cx.namespace.owns(url) {
-                    return Err(Box::new(CaseResult::new(case, Status::Error).with_note(
-                        format!(
-                            "refused: step {} names `{url}`, outside the run namespace",
-                            n + 1
-                        ),
-                    )));
+) -> Result<Vec<Vec<Prepared<'a>>>, (Status, String)> {
+    let prepare_step = |(step, n): (&'a Step, usize)| {
+        (0..step.repeat)
+            .map(|i| {
+                let p = prepare(step, n, Vars { i, ..base.clone() });
+                if let Some(url) = &p.url {
+                    if !cx.namespace.owns(url) {
+                        let why =
+                            format!("refused: step {n} names `{url}`, outside the run namespace");
+                        return Err((Status::Error, why));
+                    }
+                    if let Some(why) = cx.foreign_hosts.conflict(url) {
+                        return Err((Status::Skipped, why));
+                    }
                 }
-                if let Some(why) = cx.foreign_hosts.conflict(url) {
-                    return Err(Box::new(
-                        CaseResult::new(case, Status::Skipped).with_note(why),
-                    ));
-                }
-            }
-            group.push(p);
-        }
-        all.push(group);
-    }
-    Ok(all)
+                Ok(p)
+            })
+            .collect()
+    };
+    case.steps().iter().zip(1..).map(prepare_step).collect()
 }
 
 fn prepare<'a>(step: &'a Step, n: usize, vars: Vars<'a>) -> Prepared<'a> {
@@ -260,43 +253,21 @@ fn execute(
         *timeouts += outcomes.iter().filter(|r| timed_out(r)).count();
         outcomes
     } else {
-        let mut outcomes = Vec::with_capacity(group.len());
-        for p in group {
-            if *timeouts >= TIMEOUT_BUDGET {
-                break;
-            }
-            let outcome = run_one(p);
+        let within_budget = |p| {
+            let outcome = (*timeouts < TIMEOUT_BUDGET).then(|| run_one(p))?;
             *timeouts += usize::from(timed_out(&outcome));
-            outcomes.push(outcome);
-        }
-        outcomes
+            Some(outcome)
+        };
+        group.iter().map_while(within_budget).collect()
     }
 }
 
-/// Ends the case at a step whose expectations did not hold: failed, or blocked with a note
-/// naming the step when the step is a precondition (the requirement was then not tested).
-fn set_unmet(result: &mut CaseResult, step: &Step, p: &Prepared) {
-    match &step.precondition {
-        None => result.status = Status::Failed,
-        Some(needed) => result.block(p.step, step.action_name(), needed.as_str()),
-    }
-}
-
-/// Keeps the ledger exact: an entry erased by the case itself needs no cleanup.
-fn after_success(p: &Prepared, outcome: &Outcome, cx: &HelperRun) {
-    if p.action == Some(&Action::Erase)
-        && outcome.ending == Ending::Exited(0)
-        && let Some(url) = &p.url
-    {
-        cx.ledger.forget(url);
-    }
-}
-
+/// The record of an invocation: its stdin shown with the secret of a payload described (every
+/// other string is redacted once the case ends); `None` when it could not be started.
 fn record(
     p: &Prepared,
     cx: &HelperRun,
-    ending: Option<&Ending>,
-    elapsed_ms: f64,
+    outcome: Option<&Outcome>,
     mismatches: Vec<check::Mismatch>,
 ) -> StepRecord {
     let stdin = match &p.json {
@@ -304,17 +275,17 @@ fn record(
             .redactor
             .redact_json(&Value::Object(map.clone()))
             .to_string(),
-        None => cx.redactor.redact(&p.stdin),
+        None => p.stdin.clone(),
     };
     StepRecord {
         step: p.step,
         repetition: p.repetition,
-        args: p.args.iter().map(|a| cx.redactor.redact(a)).collect(),
+        args: p.args.clone(),
         stdin,
-        ending: ending.map_or(StepEnding::NotStarted, |e| {
-            StepEnding::Ran(cx.redactor.redact(&e.to_string()))
+        ending: outcome.map_or(StepEnding::NotStarted, |o| {
+            StepEnding::Ran(o.ending.to_string())
         }),
-        elapsed_ms,
+        elapsed_ms: outcome.map_or(0.0, |o| millis(o.elapsed)),
         mismatches,
     }
 }

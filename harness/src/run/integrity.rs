@@ -15,23 +15,18 @@ pub struct ForeignEntries(Option<BTreeMap<String, String>>);
 impl ForeignEntries {
     /// Reads the helper's `list` and keeps the entries the run does not own.
     pub fn read(target: &HelperTarget, ns: &Namespace) -> Self {
-        let Ok(out) = target.call_for_cleanup("list", "") else {
-            return ForeignEntries(None);
-        };
-        if out.ending != Ending::Exited(0) {
-            return ForeignEntries(None);
-        }
-        let Ok(map) =
-            serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&out.stdout)
-        else {
-            return ForeignEntries(None);
-        };
-        let entries = map
-            .into_iter()
-            .filter(|(url, _)| !ns.owns(url))
-            .map(|(url, user)| (url, user.as_str().unwrap_or_default().to_string()))
-            .collect();
-        ForeignEntries(Some(entries))
+        let listed = target
+            .call_for_cleanup("list", "")
+            .ok()
+            .filter(|out| out.ending == Ending::Exited(0))
+            .and_then(|out| serde_json::from_slice::<serde_json::Map<_, _>>(&out.stdout).ok());
+        let foreign = |(url, _): &(String, serde_json::Value)| !ns.owns(url);
+        ForeignEntries(listed.map(|map| {
+            map.into_iter()
+                .filter(foreign)
+                .map(|(url, user)| (url, user.as_str().unwrap_or_default().to_string()))
+                .collect()
+        }))
     }
 
     /// The hosts these entries use, for skipping cases that could collide with them.

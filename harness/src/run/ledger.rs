@@ -207,8 +207,8 @@ impl Ledger {
         }
         let mut report = CleanupReport::default();
         let mut budget = Budget::new(CLEANUP_TIMEOUTS);
-        let recorded: Vec<String> = std::mem::take(&mut *self.urls()).into_iter().collect();
-        let recorded: Vec<&String> = recorded.iter().filter(|u| self.namespace.owns(u)).collect();
+        let recorded = std::mem::take(&mut *self.urls()).into_iter();
+        let recorded: Vec<String> = recorded.filter(|u| self.namespace.owns(u)).collect();
         let mut attempted = 0;
         for url in &recorded {
             if budget.exhausted().is_some() {
@@ -250,14 +250,6 @@ impl Ledger {
 
 /// Erases every listed entry that `ours` accepts, then lists again to find what is left.
 /// Answers the URLs erased.
-pub fn sweep(
-    helper: &HelperTarget,
-    ours: &dyn Fn(&str) -> bool,
-    report: &mut CleanupReport,
-) -> Vec<String> {
-    sweep_within(helper, ours, report, &mut Budget::new(CLEANUP_TIMEOUTS))
-}
-
 fn sweep_within(
     helper: &HelperTarget,
     ours: &dyn Fn(&str) -> bool,
@@ -299,7 +291,7 @@ pub struct CleanOutcome {
 
 /// Erases what earlier runs against `helper` left: first exactly the URLs their ledger files
 /// (in `state_dir`) name, each still checked to be a URL of that run, then every listed entry of
-/// any run (see [`namespace::is_any_run_url`]) except those of runs still in progress. Ledger
+/// any run (see [`namespace::run_id_of`]) except those of runs still in progress. Ledger
 /// files whose entries are all gone are removed.
 pub fn clean_earlier_runs(helper: &HelperTarget, state_dir: Option<&Path>) -> CleanOutcome {
     let mut outcome = CleanOutcome::default();

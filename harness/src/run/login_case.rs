@@ -157,7 +157,26 @@ impl skeleton::TargetRun for LoginRun {
 
     /// Every case has a registry and a sandbox of its own, shut down when it ends.
     fn run_case(&self, case: &Case) -> CaseResult {
-        run(case, self)
+        let started = Instant::now();
+        let CaseBody::Login(spec) = &case.body else {
+            return CaseResult::new(case, Status::Error).with_note("not a login case");
+        };
+        let caps = self.target.profile.capabilities;
+        if let Some(missing) = spec.requires.iter().find(|c| !caps.has(**c)) {
+            return CaseResult::new(case, Status::Skipped).with_note(format!(
+                "the {} profile declares no support for {missing}",
+                self.target.profile.name
+            ));
+        }
+        let mut run = match CaseRun::setup(case, spec, self) {
+            Ok(run) => run,
+            Err(e) => return CaseResult::new(case, Status::Error).with_note(e.to_string()),
+        };
+        let mut result = run.run_steps();
+        drop(run.sandbox);
+        self.runtime.block_on(run.registry.shutdown());
+        result.duration_ms = millis(started.elapsed());
+        result
     }
 }
 
@@ -174,34 +193,26 @@ fn seed_secrets(seed: &Seed) -> Vec<(String, String)> {
     users.chain(tokens).collect()
 }
 
-/// One case's live pieces.
-struct Live {
+/// One case's live pieces and what its steps share.
+struct CaseRun<'a> {
+    case: &'a Case,
+    spec: &'a LoginCase,
+    cx: &'a LoginRun,
     registry: RunningRegistry,
     sandbox: Sandbox,
     config_file: PathBuf,
     host: String,
     url: String,
     port: u16,
+    /// The starting config, expanded (for `keep`).
+    initial: Option<Value>,
+    /// The secrets the steps so far handed over.
+    secrets: Vec<String>,
 }
 
-impl Live {
-    /// The case's placeholder values.
-    fn vars(&self) -> LoginVars<'_> {
-        LoginVars {
-            host: &self.host,
-            url: &self.url,
-            port: self.port,
-        }
-    }
-
-    /// The profile placeholders of the sandbox, with no login values.
-    fn sandbox_values(&self) -> profile::ProfileValues<'_> {
-        sandbox_values(&self.sandbox)
-    }
-}
-
+/// The profile placeholders of the sandbox, with no login values.
 fn sandbox_values(sandbox: &Sandbox) -> profile::ProfileValues<'_> {
-    fn text(p: &std::path::Path) -> &str {
+    fn text(p: &Path) -> &str {
         p.to_str().unwrap_or_default()
     }
     profile::ProfileValues {
@@ -246,115 +257,20 @@ enum CaseError {
     },
 }
 
-fn run(case: &Case, cx: &LoginRun) -> CaseResult {
-    let started = Instant::now();
-    let CaseBody::Login(spec) = &case.body else {
-        return CaseResult::new(case, Status::Error).with_note("not a login case");
-    };
-    let caps = cx.target.profile.capabilities;
-    if let Some(missing) = spec.requires.iter().find(|c| !caps.has(**c)) {
-        return CaseResult::new(case, Status::Skipped).with_note(format!(
-            "the {} profile declares no support for {missing}",
-            cx.target.profile.name
-        ));
-    }
-    let live = match setup(spec, cx) {
-        Ok(l) => l,
-        Err(e) => {
-            return CaseResult::new(case, Status::Error)
-                .with_note(cx.redactor.redact(&e.to_string()));
-        }
-    };
-    let mut result = run_steps(case, spec, cx, &live);
-    drop(live.sandbox);
-    cx.runtime.block_on(live.registry.shutdown());
-    result.duration_ms = millis(started.elapsed());
-    result
-}
-
-fn setup(spec: &LoginCase, cx: &LoginRun) -> Result<Live, CaseError> {
-    let mode = match spec.registry.auth {
-        RegistryAuth::Bearer => AuthMode::Bearer,
-        RegistryAuth::Basic => AuthMode::Basic,
-    };
-    let registry = cx
-        .runtime
-        .block_on(
-            FakeRegistry::builder()
-                .seed(cx.seed.clone())
-                .auth_mode(mode)
-                .start(),
-        )
-        .map_err(CaseError::Registry)?;
-    let mut sandbox =
-        Sandbox::new(&cx.target.path, cx.programs.dir()).map_err(CaseError::Sandbox)?;
-    let profile = &cx.target.profile;
-    let paths = sandbox_values(&sandbox);
-    let config_file = PathBuf::from(profile.config.file.expand(&paths));
-    let env: Vec<(String, String)> = profile
-        .config
-        .env
-        .iter()
-        .map(|(k, v)| (k.clone(), v.expand(&paths)))
-        .collect();
-    for (k, v) in env {
-        sandbox.set_env(k, v);
-    }
-    if !spec.spy.fail.is_empty() {
-        sandbox.set_env(spy::FAIL_ENV, spec.spy.fail.join(","));
-    }
-    let live = Live {
-        host: registry.host(),
-        url: registry.url(),
-        port: registry.addr().port(),
-        registry,
-        sandbox,
-        config_file,
-    };
-    if spec.config_dir_exists || spec.config.is_some() {
-        let dir = live.config_file.parent().unwrap_or(live.sandbox.root());
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|source| CaseError::Write {
-                path: dir.to_path_buf(),
-                source,
-            })?;
-    }
-    if let Some(config) = &spec.config {
-        write_config(
-            &live.config_file,
-            &Value::Object(config.expand(&live.vars())),
-        )?;
-    }
-    Ok(live)
-}
-
 /// Writes the starting config file, readable by its owner only.
-fn write_config(file: &std::path::Path, json: &Value) -> Result<(), CaseError> {
+fn write_config(file: &Path, json: &Value) -> Result<(), CaseError> {
     let text = serde_json::to_string_pretty(json).unwrap_or_default() + "\n";
     let write = || {
         fs::write(file, text)?;
         fs::set_permissions(file, fs::Permissions::from_mode(0o600))
     };
-    write().map_err(|source| CaseError::Write {
-        path: file.to_path_buf(),
-        source,
-    })
+    write().map_err(write_error(file))
 }
 
-/// What the steps of one case share.
-struct CaseRun<'a> {
-    case: &'a Case,
-    spec: &'a LoginCase,
-    cx: &'a LoginRun,
-    live: &'a Live,
-    vars: LoginVars<'a>,
-    /// The starting config, expanded (for `keep`).
-    initial: Option<Value>,
-    /// How many steps take a snapshot (their names then carry the step).
-    snapshot_steps: usize,
+/// The error of writing `path`.
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> CaseError {
+    let path = path.to_path_buf();
+    move |source| CaseError::Write { path, source }
 }
 
 /// Where the sandbox stood before a step, so the step's effects can be told apart.
@@ -364,71 +280,139 @@ struct Before {
     journal_entries: usize,
 }
 
-fn run_steps(case: &Case, spec: &LoginCase, cx: &LoginRun, live: &Live) -> CaseResult {
-    let vars = live.vars();
-    let run = CaseRun {
-        case,
-        spec,
-        cx,
-        live,
-        initial: spec.config.as_ref().map(|c| Value::Object(c.expand(&vars))),
-        snapshot_steps: spec
-            .steps
-            .iter()
-            .filter(|s| s.expect.config.as_ref().is_some_and(|c| c.snapshot))
-            .count(),
-        vars,
-    };
-    let mut result = CaseResult::new(case, Status::Passed);
-    let mut case_secrets: Vec<String> = Vec::new();
-    for (n, step) in spec.steps.iter().enumerate() {
-        let before = Before {
-            config: ConfigState::read(&live.config_file),
-            spy_calls: spy::read_calls(&live.sandbox.spy_dir).len(),
-            journal_entries: live.registry.state().journal().entries().len(),
+/// What a step ran.
+struct Done {
+    args: Vec<String>,
+    stdin: String,
+    outcome: Option<Outcome>,
+}
+
+impl Done {
+    /// The record of step `n`.
+    fn record(self, n: usize, mismatches: Vec<Mismatch>) -> StepRecord {
+        StepRecord {
+            step: n,
+            repetition: 0,
+            args: self.args,
+            stdin: self.stdin,
+            ending: self
+                .outcome
+                .as_ref()
+                .map_or(StepEnding::RegistryChanged, |o| {
+                    StepEnding::Ran(o.ending.to_string())
+                }),
+            elapsed_ms: self.outcome.as_ref().map_or(0.0, |o| millis(o.elapsed)),
+            mismatches,
+        }
+    }
+}
+
+impl<'a> CaseRun<'a> {
+    /// Starts the case's registry, makes its sandbox and writes its starting config.
+    fn setup(case: &'a Case, spec: &'a LoginCase, cx: &'a LoginRun) -> Result<Self, CaseError> {
+        let mode = match spec.registry.auth {
+            RegistryAuth::Bearer => AuthMode::Bearer,
+            RegistryAuth::Basic => AuthMode::Basic,
         };
-        let done = match run_step(step, n + 1, cx, live, &run.vars, &mut case_secrets) {
-            Ok(d) => d,
-            Err(e) => {
-                result.status = Status::Error;
-                result.note = Some(cx.redactor.redact(&e.to_string()));
+        let registry = cx
+            .runtime
+            .block_on(
+                FakeRegistry::builder()
+                    .seed(cx.seed.clone())
+                    .auth_mode(mode)
+                    .start(),
+            )
+            .map_err(CaseError::Registry)?;
+        let mut sandbox =
+            Sandbox::new(&cx.target.path, cx.programs.dir()).map_err(CaseError::Sandbox)?;
+        let profile = &cx.target.profile;
+        let paths = sandbox_values(&sandbox);
+        let config_file = PathBuf::from(profile.config.file.expand(&paths));
+        let env: Vec<(String, String)> = profile
+            .config
+            .env
+            .iter()
+            .map(|(k, v)| (k.clone(), v.expand(&paths)))
+            .collect();
+        for (k, v) in env {
+            sandbox.set_env(k, v);
+        }
+        if !spec.spy.fail.is_empty() {
+            sandbox.set_env(spy::FAIL_ENV, spec.spy.fail.join(","));
+        }
+        let mut run = CaseRun {
+            case,
+            spec,
+            cx,
+            host: registry.host(),
+            url: registry.url(),
+            port: registry.addr().port(),
+            registry,
+            sandbox,
+            config_file,
+            initial: None,
+            secrets: Vec::new(),
+        };
+        run.initial = spec
+            .config
+            .as_ref()
+            .map(|c| Value::Object(c.expand(&run.vars())));
+        if run.makes_config_dir() {
+            let dir = run.config_file.parent().unwrap_or(run.sandbox.root());
+            let mut builder = fs::DirBuilder::new();
+            builder.recursive(true).mode(0o700);
+            builder.create(dir).map_err(write_error(dir))?;
+        }
+        if let Some(initial) = &run.initial {
+            write_config(&run.config_file, initial)?;
+        }
+        Ok(run)
+    }
+
+    /// The case's placeholder values.
+    fn vars(&self) -> LoginVars<'_> {
+        LoginVars {
+            host: &self.host,
+            url: &self.url,
+            port: self.port,
+        }
+    }
+
+    /// True when the config folder exists before the first step (made by the runner).
+    fn makes_config_dir(&self) -> bool {
+        self.spec.config_dir_exists || self.spec.config.is_some()
+    }
+
+    /// Runs the steps until one does not pass.
+    fn run_steps(&mut self) -> CaseResult {
+        let mut result = CaseResult::new(self.case, Status::Passed);
+        let spec = self.spec;
+        for (n, step) in (1..).zip(&spec.steps) {
+            let before = Before {
+                config: ConfigState::read(&self.config_file),
+                spy_calls: spy::read_calls(&self.sandbox.spy_dir).len(),
+                journal_entries: self.registry.state().journal().entries().len(),
+            };
+            let done = match self.run_step(step, n) {
+                Ok(d) => d,
+                Err(e) => {
+                    result.status = Status::Error;
+                    result.note = Some(e.to_string());
+                    break;
+                }
+            };
+            let mismatches = self.check_step(step, n, &done, &before);
+            if !mismatches.is_empty() {
+                skeleton::unmet(&mut result, n, step.kind(), step.precondition.as_ref());
+            }
+            result.steps.push(done.record(n, mismatches));
+            if result.status != Status::Passed {
                 break;
             }
-        };
-        let mismatches = run.check_step(step, n + 1, &done, &before, &case_secrets);
-        if !mismatches.is_empty() {
-            match &step.precondition {
-                None => result.status = Status::Failed,
-                Some(needed) => result.block(n + 1, step.kind(), needed.as_str()),
-            }
         }
-        result.steps.push(record(&done, cx, mismatches));
-        if result.status != Status::Passed {
-            break;
-        }
+        result
     }
-    result
-}
 
-/// The record of a step that ran.
-fn record(done: &Done, cx: &LoginRun, mismatches: Vec<Mismatch>) -> StepRecord {
-    StepRecord {
-        step: done.step,
-        repetition: 0,
-        args: done.args.iter().map(|a| cx.redactor.redact(a)).collect(),
-        stdin: cx.redactor.redact(&done.stdin),
-        ending: done
-            .outcome
-            .as_ref()
-            .map_or(StepEnding::RegistryChanged, |o| {
-                StepEnding::Ran(o.ending.to_string())
-            }),
-        elapsed_ms: done.outcome.as_ref().map_or(0.0, |o| millis(o.elapsed)),
-        mismatches,
-    }
-}
-
-impl CaseRun<'_> {
     /// Every expectation of step `n` that did not hold.
     fn check_step(
         &self,
@@ -436,40 +420,52 @@ impl CaseRun<'_> {
         n: usize,
         done: &Done,
         before: &Before,
-        case_secrets: &[String],
     ) -> Vec<Mismatch> {
-        let (cx, live) = (self.cx, self.live);
+        let redactor = &self.cx.redactor;
         let mut mismatches = Vec::new();
         if let Some(outcome) = &done.outcome {
-            mismatches.extend(check_process(
-                &step.expect,
-                outcome,
-                cx,
-                &self.vars,
-                case_secrets,
-            ));
+            mismatches.extend(self.check_process(&step.expect, outcome));
         }
         if let Some(c) = &step.expect.config {
-            mismatches.extend(self.check_config(c, n, &before.config, case_secrets));
+            mismatches.extend(self.check_config(c, n, &before.config));
         }
         if let Some(e) = &step.expect.spy {
-            let calls = spy::read_calls(&live.sandbox.spy_dir);
-            mismatches.extend(check::login::check_spy(
-                e,
-                &self.vars,
-                &calls[before.spy_calls.min(calls.len())..],
-                &cx.redactor,
-            ));
+            let calls = spy::read_calls(&self.sandbox.spy_dir);
+            let new = &calls[before.spy_calls.min(calls.len())..];
+            mismatches.extend(check::login::check_spy(e, &self.vars(), new, redactor));
         }
         if let Some(e) = &step.expect.journal {
-            let entries = live.registry.state().journal().entries();
-            mismatches.extend(check::login::check_journal(
-                e,
-                &entries[before.journal_entries.min(entries.len())..],
-                &cx.redactor,
-            ));
+            let entries = self.registry.state().journal().entries();
+            let new = &entries[before.journal_entries.min(entries.len())..];
+            mismatches.extend(check::login::check_journal(e, new, redactor));
         }
         mismatches
+    }
+
+    /// Exit, stdout, stderr and the two streams together (`output`).
+    fn check_process(&self, e: &model::LoginExpect, outcome: &Outcome) -> Vec<Mismatch> {
+        let owns = |_: &str| true;
+        let ccx = CheckContext {
+            redactor: &self.cx.redactor,
+            case_secrets: &self.secrets,
+            owns: &owns,
+        };
+        let vars = &self.vars();
+        let mut out = Vec::new();
+        check::expect::check_ending(e.exit, &outcome.ending, &mut out);
+        let both = [outcome.stdout.as_slice(), &outcome.stderr].concat();
+        let streams = [
+            ("stdout", &e.stdout, &outcome.stdout),
+            ("stderr", &e.stderr, &outcome.stderr),
+            ("output", &e.output, &both),
+        ];
+        for (stream, m, bytes) in streams {
+            if let Some(m) = m {
+                let text = String::from_utf8_lossy(bytes);
+                check::expect::check_text(stream, m, vars, &text, &ccx, &mut out);
+            }
+        }
+        out
     }
 
     /// The config file after step `n`: its structure, then its snapshot.
@@ -478,262 +474,193 @@ impl CaseRun<'_> {
         c: &model::ConfigExpect,
         n: usize,
         before: &ConfigState,
-        case_secrets: &[String],
     ) -> Vec<Mismatch> {
-        let after = ConfigState::read(&self.live.config_file);
+        let after = ConfigState::read(&self.config_file);
         let ccx = ConfigCheck {
             before,
             after: &after,
             initial: self.initial.as_ref(),
-            secrets: case_secrets,
+            secrets: &self.secrets,
             redactor: &self.cx.redactor,
-            dir_created_by_cli: !(self.spec.config_dir_exists || self.spec.config.is_some()),
-            vars: &self.vars,
+            dir_created_by_cli: !self.makes_config_dir(),
+            vars: &self.vars(),
         };
         let mut mismatches = check::login::check_config(c, &ccx);
         if c.snapshot {
-            mismatches.extend(self.check_snapshot(n, &after, case_secrets));
+            mismatches.extend(self.check_snapshot(n, &after));
         }
         mismatches
     }
 
-    /// The normalized config file after step `n` against its stored snapshot.
-    fn check_snapshot(
-        &self,
-        n: usize,
-        after: &ConfigState,
-        case_secrets: &[String],
-    ) -> Option<Mismatch> {
+    /// The normalized config file after step `n` against its stored snapshot; the name carries
+    /// the step when more than one step takes a snapshot.
+    fn check_snapshot(&self, n: usize, after: &ConfigState) -> Option<Mismatch> {
         let case = self.case;
-        let name = if self.snapshot_steps > 1 {
+        let snapshot_steps = self.spec.steps.iter();
+        let snapshot_steps = snapshot_steps
+            .filter(|s| s.expect.config.as_ref().is_some_and(|c| c.snapshot))
+            .count();
+        let name = if snapshot_steps > 1 {
             format!("{}.step{n}", case.id)
         } else {
             case.id.clone()
         };
-        let content =
-            normalizer(self.cx, self.live, case_secrets).config(after.bytes.as_deref(), after.mode);
+        let content = self.normalizer().config(after.bytes.as_deref(), after.mode);
         let source = case.source.file.display().to_string();
         let expression = format!("config file after step {n} of {}: {}", case.id, case.title);
         self.cx
             .snapshots
             .check(&name, &source, &expression, &content)
     }
-}
 
-fn normalizer(cx: &LoginRun, live: &Live, case_secrets: &[String]) -> Normalizer {
-    let mut secrets = cx.named_secrets.clone();
-    for s in case_secrets {
-        if !secrets.iter().any(|(k, _)| k == s) {
-            secrets.push((s.clone(), format!("secret of the case: {} bytes", s.len())));
-        }
-    }
-    Normalizer {
-        replacements: vec![
-            (
-                live.sandbox.root().display().to_string(),
-                "[sandbox]".into(),
-            ),
-            (live.host.clone(), "[registry]".into()),
-            (format!(":{}", live.port), ":[port]".into()),
-        ],
-        secrets,
-    }
-}
-
-/// What a step ran.
-struct Done {
-    step: usize,
-    args: Vec<String>,
-    stdin: String,
-    outcome: Option<Outcome>,
-}
-
-fn run_step(
-    step: &LoginStep,
-    n: usize,
-    cx: &LoginRun,
-    live: &Live,
-    vars: &LoginVars<'_>,
-    case_secrets: &mut Vec<String>,
-) -> Result<Done, CaseError> {
-    match &step.kind {
-        LoginStepKind::Admin(admin) => run_admin(admin, n, live),
-        LoginStepKind::Logout(logout) => {
-            let values = profile::ProfileValues {
-                registry: &logout.registry.expand(vars),
-                ..live.sandbox_values()
-            };
-            let args = profile::expand_args(&cx.target.profile.logout.args, &values);
-            let outcome = run_cli(cx, live, args.clone(), Vec::new())?;
-            Ok(Done {
-                step: n,
-                args,
-                stdin: String::new(),
-                outcome: Some(outcome),
-            })
-        }
-        LoginStepKind::Login(login) => {
-            let secret = login.secret.expand(vars);
-            cx.redactor.register(&secret);
-            case_secrets.push(secret.clone());
-            let user = login.user.expand(vars);
-            let values = profile::ProfileValues {
-                registry: &login.registry.expand(vars),
-                user: &user,
-                secret: &secret,
-                ..live.sandbox_values()
-            };
-            run_login(login, n, cx, live, &values)
-        }
-    }
-}
-
-/// Steers the registry; no CLI runs.
-fn run_admin(admin: &AdminAction, n: usize, live: &Live) -> Result<Done, CaseError> {
-    let state = live.registry.state();
-    let failed = |what| {
-        move |source| CaseError::Admin {
-            step: n,
-            what,
-            source,
-        }
-    };
-    let what = match admin {
-        AdminAction::Fault(fault) => {
-            state.faults().add(fault.clone()).map_err(failed("fault"))?;
-            format!("fault {}", fault.describe())
-        }
-        AdminAction::DeleteToken { user, uuid } => {
-            state
-                .delete_token(user, *uuid)
-                .map_err(failed("delete_token"))?;
-            format!("deleted PAT {uuid} of {user}")
-        }
-    };
-    Ok(Done {
-        step: n,
-        args: vec!["admin".into(), what],
-        stdin: String::new(),
-        outcome: None,
-    })
-}
-
-/// Runs the CLI in the sandbox with `args` and `stdin`.
-fn run_cli(
-    cx: &LoginRun,
-    live: &Live,
-    args: Vec<String>,
-    stdin: Vec<u8>,
-) -> Result<Outcome, CaseError> {
-    let mut inv = live.sandbox.invocation(args, stdin);
-    inv.timeout = cx.target.timeout;
-    Ok(drive::run(&inv)?)
-}
-
-/// Logs in, handing the secret over the way the step says.
-fn run_login(
-    login: &model::LoginAction,
-    n: usize,
-    cx: &LoginRun,
-    live: &Live,
-    values: &profile::ProfileValues<'_>,
-) -> Result<Done, CaseError> {
-    let profile = &cx.target.profile;
-    let missing = |what| CaseError::NoTemplate {
-        step: n,
-        profile: profile.name.clone(),
-        what,
-    };
-    let (args, stdin, outcome) = match login.via {
-        SecretVia::Stdin => {
-            let args = profile::expand_args(&profile.login.stdin, values);
-            let mut stdin = values.secret.to_string();
-            if login.newline {
-                stdin.push('\n');
+    /// Stands names for the sandbox, the registry's address and every known secret.
+    fn normalizer(&self) -> Normalizer {
+        let mut secrets = self.cx.named_secrets.clone();
+        for s in &self.secrets {
+            if !secrets.iter().any(|(k, _)| k == s) {
+                secrets.push((s.clone(), format!("secret of the case: {} bytes", s.len())));
             }
-            let outcome = run_cli(cx, live, args.clone(), stdin.clone().into_bytes())?;
-            (args, stdin, outcome)
         }
-        SecretVia::Flag => {
-            let flag = profile.login.flag.as_ref().ok_or_else(|| missing("flag"))?;
-            let args = profile::expand_args(flag, values);
-            let outcome = run_cli(cx, live, args.clone(), Vec::new())?;
-            (args, String::new(), outcome)
+        Normalizer {
+            replacements: vec![
+                (
+                    self.sandbox.root().display().to_string(),
+                    "[sandbox]".into(),
+                ),
+                (self.host.clone(), "[registry]".into()),
+                (format!(":{}", self.port), ":[port]".into()),
+            ],
+            secrets,
         }
-        SecretVia::Prompt => {
-            let prompt = profile
-                .login
-                .prompt
-                .as_ref()
-                .ok_or_else(|| missing("prompt"))?;
-            let args = profile::expand_args(prompt, values);
-            let outcome = pty::run(&prompt_invocation(cx, live, &args, values))?;
-            let typed = format!("(typed at the prompts: {}, then the secret)", values.user);
-            (args, typed, outcome)
-        }
-    };
-    Ok(Done {
-        step: n,
-        args,
-        stdin,
-        outcome: Some(outcome),
-    })
-}
+    }
 
-/// A login on a terminal: the username at `Username:`, the secret at `Password:`.
-fn prompt_invocation(
-    cx: &LoginRun,
-    live: &Live,
-    args: &[String],
-    values: &profile::ProfileValues<'_>,
-) -> PtyInvocation {
-    PtyInvocation {
-        program: live.sandbox.program.clone(),
-        args: args.iter().map(Into::into).collect(),
-        env: live.sandbox.env().to_vec(),
-        cwd: Some(live.sandbox.home.clone()),
-        answers: vec![
-            Answer {
-                prompt: "Username:".into(),
-                reply: values.user.to_string(),
-                secret: false,
-            },
-            Answer {
-                prompt: "Password:".into(),
-                reply: values.secret.to_string(),
-                secret: true,
-            },
-        ],
-        timeout: cx.target.timeout,
+    /// Runs step `n`.
+    fn run_step(&mut self, step: &LoginStep, n: usize) -> Result<Done, CaseError> {
+        let profile = &self.cx.target.profile;
+        match &step.kind {
+            LoginStepKind::Admin(admin) => self.run_admin(admin, n),
+            LoginStepKind::Logout(logout) => {
+                let values = profile::ProfileValues {
+                    registry: &logout.registry.expand(&self.vars()),
+                    ..sandbox_values(&self.sandbox)
+                };
+                self.run_cli(profile::expand_args(&profile.logout.args, &values), "")
+            }
+            LoginStepKind::Login(login) => {
+                let secret = login.secret.expand(&self.vars());
+                self.cx.redactor.register(&secret);
+                self.secrets.push(secret.clone());
+                let vars = self.vars();
+                let values = profile::ProfileValues {
+                    registry: &login.registry.expand(&vars),
+                    user: &login.user.expand(&vars),
+                    secret: &secret,
+                    ..sandbox_values(&self.sandbox)
+                };
+                self.run_login(login, n, &values)
+            }
+        }
     }
-}
 
-/// Exit, stdout, stderr and the two streams together (`output`).
-fn check_process(
-    e: &model::LoginExpect,
-    outcome: &Outcome,
-    cx: &LoginRun,
-    vars: &LoginVars<'_>,
-    case_secrets: &[String],
-) -> Vec<Mismatch> {
-    let owns = |_: &str| true;
-    let ccx = CheckContext {
-        redactor: &cx.redactor,
-        case_secrets,
-        owns: &owns,
-    };
-    let mut out = Vec::new();
-    check::expect::check_ending(e.exit, &outcome.ending, &mut out);
-    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
-    if let Some(m) = &e.stdout {
-        check::expect::check_text("stdout", m, vars, &text(&outcome.stdout), &ccx, &mut out);
+    /// Steers the registry; no CLI runs.
+    fn run_admin(&self, admin: &AdminAction, n: usize) -> Result<Done, CaseError> {
+        let state = self.registry.state();
+        let failed = |what| {
+            move |source| CaseError::Admin {
+                step: n,
+                what,
+                source,
+            }
+        };
+        let what = match admin {
+            AdminAction::Fault(fault) => {
+                state.faults().add(fault.clone()).map_err(failed("fault"))?;
+                format!("fault {}", fault.describe())
+            }
+            AdminAction::DeleteToken { user, uuid } => {
+                state
+                    .delete_token(user, *uuid)
+                    .map_err(failed("delete_token"))?;
+                format!("deleted PAT {uuid} of {user}")
+            }
+        };
+        Ok(Done {
+            args: vec!["admin".into(), what],
+            stdin: String::new(),
+            outcome: None,
+        })
     }
-    if let Some(m) = &e.stderr {
-        check::expect::check_text("stderr", m, vars, &text(&outcome.stderr), &ccx, &mut out);
+
+    /// Runs the CLI in the sandbox with `args` and `stdin`.
+    fn run_cli(&self, args: Vec<String>, stdin: &str) -> Result<Done, CaseError> {
+        let mut inv = self
+            .sandbox
+            .invocation(args.clone(), stdin.as_bytes().to_vec());
+        inv.timeout = self.cx.target.timeout;
+        Ok(Done {
+            args,
+            stdin: stdin.to_string(),
+            outcome: Some(drive::run(&inv)?),
+        })
     }
-    if let Some(m) = &e.output {
-        let both = [outcome.stdout.as_slice(), &outcome.stderr].concat();
-        check::expect::check_text("output", m, vars, &text(&both), &ccx, &mut out);
+
+    /// Logs in, handing the secret over the way the step says.
+    fn run_login(
+        &self,
+        login: &model::LoginAction,
+        n: usize,
+        values: &profile::ProfileValues<'_>,
+    ) -> Result<Done, CaseError> {
+        let profile = &self.cx.target.profile;
+        let missing = |what| CaseError::NoTemplate {
+            step: n,
+            profile: profile.name.clone(),
+            what,
+        };
+        match login.via {
+            SecretVia::Stdin => {
+                let newline = if login.newline { "\n" } else { "" };
+                let stdin = format!("{}{newline}", values.secret);
+                self.run_cli(profile::expand_args(&profile.login.stdin, values), &stdin)
+            }
+            SecretVia::Flag => {
+                let flag = profile.login.flag.as_ref().ok_or_else(|| missing("flag"))?;
+                self.run_cli(profile::expand_args(flag, values), "")
+            }
+            SecretVia::Prompt => {
+                let prompt = profile.login.prompt.as_ref();
+                let args = profile::expand_args(prompt.ok_or_else(|| missing("prompt"))?, values);
+                let outcome = pty::run(&self.prompt_invocation(&args, values))?;
+                Ok(Done {
+                    args,
+                    stdin: format!("(typed at the prompts: {}, then the secret)", values.user),
+                    outcome: Some(outcome),
+                })
+            }
+        }
     }
-    out
+
+    /// A login on a terminal: the username at `Username:`, the secret at `Password:`.
+    fn prompt_invocation(
+        &self,
+        args: &[String],
+        values: &profile::ProfileValues<'_>,
+    ) -> PtyInvocation {
+        let answer = |prompt: &str, reply: &str, secret| Answer {
+            prompt: prompt.into(),
+            reply: reply.to_string(),
+            secret,
+        };
+        PtyInvocation {
+            program: self.sandbox.program.clone(),
+            args: args.iter().map(Into::into).collect(),
+            env: self.sandbox.env().to_vec(),
+            cwd: Some(self.sandbox.home.clone()),
+            answers: vec![
+                answer("Username:", values.user, false),
+                answer("Password:", values.secret, true),
+            ],
+            timeout: self.cx.target.timeout,
+        }
+    }
 }

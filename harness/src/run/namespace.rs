@@ -43,12 +43,9 @@ impl Namespace {
         let body: Vec<u8> = (0..BODY)
             .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())])
             .collect();
-        let mut run_id = String::with_capacity(RUN_ID_LEN);
-        run_id.push_str("cc");
-        run_id.extend(body.iter().map(|&b| b as char));
-        run_id.push(check_char(&body) as char);
+        let body_text: String = body.iter().map(|&b| b as char).collect();
         Namespace {
-            run_id,
+            run_id: format!("cc{body_text}{}", check_char(&body) as char),
             port: rng.random_range(20000..60000),
         }
     }
@@ -113,26 +110,20 @@ pub fn is_run_id(s: &str) -> bool {
 /// True when `s` is a case ID as a run writes it, in lower case: two letters, then one or more
 /// `-`-separated groups of letters and digits (`hp-key-006`).
 fn is_case_label(s: &str) -> bool {
-    let mut parts = s.split('-');
-    let prefix = parts.next().unwrap_or("");
-    let rest: Vec<&str> = parts.collect();
+    let Some((prefix, rest)) = s.split_once('-') else {
+        return false;
+    };
     prefix.len() == 2
         && prefix.bytes().all(|b| b.is_ascii_lowercase())
-        && !rest.is_empty()
         && rest
-            .iter()
+            .split('-')
             .all(|p| !p.is_empty() && p.bytes().all(|b| ALPHABET.contains(&b)))
 }
 
-/// A server URL cut at its parts, as far as [`run_id_of`] needs them.
-struct Parts<'a> {
-    host: String,
-    path: &'a str,
-}
-
-/// Splits `[scheme://]host[:port][/path]`; `None` for another scheme, user info, a bad port
-/// or surrounding whitespace.
-fn parts(url: &str) -> Option<Parts<'_>> {
+/// Splits `[scheme://]host[:port][/path]` into its host (lower case) and path, as far as
+/// [`run_id_of`] needs them; `None` for another scheme, user info, a bad port or surrounding
+/// whitespace.
+fn parts(url: &str) -> Option<(String, &str)> {
     let rest = match url.split_once("://") {
         Some((scheme, rest))
             if scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http") =>
@@ -160,10 +151,7 @@ fn parts(url: &str) -> Option<Parts<'_>> {
     if port.is_some_and(|p| p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
-    Some(Parts {
-        host: host.to_ascii_lowercase(),
-        path,
-    })
+    Some((host.to_ascii_lowercase(), path))
 }
 
 /// The run identifier of `url` when it has exactly one of the shapes a run writes (see the
@@ -175,32 +163,21 @@ pub fn run_id_of(url: &str) -> Option<String> {
 
 /// The run identifier and the case label (lower case) of `url`, as for [`run_id_of`].
 fn run_and_case_of(url: &str) -> Option<(String, String)> {
-    let p = parts(url)?;
-    let labels: Vec<&str> = p.host.split('.').collect();
+    let (host, path) = parts(url)?;
+    let labels: Vec<&str> = host.split('.').collect();
     if let [.., case, run, "credconform", "test"] = labels.as_slice() {
         return (is_case_label(case) && is_run_id(run))
             .then(|| (run.to_string(), case.to_string()));
     }
-    if !matches!(p.host.as_str(), "localhost" | "127.0.0.1" | "::1") {
+    if !matches!(host.as_str(), "localhost" | "127.0.0.1" | "::1") {
         return None;
     }
-    let segment = p.path.strip_prefix('/')?;
+    let segment = path.strip_prefix('/')?;
     let segment = segment.strip_suffix('/').unwrap_or(segment);
     let (run, case) = segment.split_at_checked(RUN_ID_LEN)?;
     let case = case.strip_prefix('-')?.to_ascii_lowercase();
     let run = run.to_ascii_lowercase();
     (is_run_id(&run) && is_case_label(&case)).then_some((run, case))
-}
-
-/// True when `url` belongs to some credconform run (see [`run_id_of`]).
-pub fn is_any_run_url(url: &str) -> bool {
-    run_id_of(url).is_some()
-}
-
-/// True when a URL's host is under the reserved domain (so no real registry can share it).
-pub fn is_reserved_host(url: &str) -> bool {
-    let host = host_of(url);
-    host == DOMAIN || host.ends_with(&format!(".{DOMAIN}"))
 }
 
 /// The host of a server URL as helpers see it: scheme, user info, port and path removed,
@@ -244,10 +221,11 @@ impl ForeignHosts {
 
     /// Why using `url` could touch a user's entry, or `None` when it cannot.
     pub fn conflict(&self, url: &str) -> Option<String> {
-        if is_reserved_host(url) {
+        let host = host_of(url);
+        // No real registry can share a host under the reserved domain.
+        if host == DOMAIN || host.ends_with(&format!(".{DOMAIN}")) {
             return None;
         }
-        let host = host_of(url);
         match &self.hosts {
             None => Some(format!(
                 "the helper's list did not answer before the run, so it cannot be shown that \
@@ -305,10 +283,10 @@ mod tests {
             format!("localhost:4000/x/{segment}"),
         ];
         for url in foreign {
-            assert!(!is_any_run_url(&url), "{url}");
+            assert!(run_id_of(&url).is_none(), "{url}");
         }
         let others = format!("https://hp-x-1.{}.credconform.test", other.run_id());
-        assert!(is_any_run_url(&others) && !ns.owns(&others));
+        assert!(run_id_of(&others).is_some() && !ns.owns(&others));
     }
 
     #[test]
@@ -499,7 +477,7 @@ mod tests {
                 scheme in scheme(), host in registry_host(), port in port(), path in path()
             ) {
                 let url = format!("{scheme}{host}{port}{path}");
-                prop_assert!(!is_any_run_url(&url), "{}", url);
+                prop_assert!(run_id_of(&url).is_none(), "{}", url);
             }
 
             #[test]
@@ -510,7 +488,7 @@ mod tests {
                 path in loopback_path(),
             ) {
                 let url = format!("{scheme}{host}{port}{path}");
-                prop_assert!(!is_any_run_url(&url), "{}", url);
+                prop_assert!(run_id_of(&url).is_none(), "{}", url);
             }
 
             #[test]

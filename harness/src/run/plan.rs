@@ -26,14 +26,13 @@ impl FromStr for Partition {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || PartitionError(s.to_string());
         let (i, n) = s.split_once('/').ok_or_else(bad)?;
-        let (index, total) = (
-            i.trim().parse().map_err(|_| bad())?,
-            n.trim().parse().map_err(|_| bad())?,
-        );
-        if index == 0 || total == 0 || index > total {
-            return Err(bad());
+        let number = |t: &str| t.trim().parse::<usize>().ok();
+        match (number(i), number(n)) {
+            (Some(index), Some(total)) if (1..=total).contains(&index) => {
+                Ok(Partition { index, total })
+            }
+            _ => Err(bad()),
         }
-        Ok(Partition { index, total })
     }
 }
 
@@ -72,13 +71,8 @@ impl Selection {
         if let Some(p) = self.partition {
             let mut ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
             ids.sort_unstable();
-            let mine: std::collections::HashSet<&str> = ids
-                .into_iter()
-                .enumerate()
-                .filter(|(k, _)| k % p.total == p.index - 1)
-                .map(|(_, id)| id)
-                .collect();
-            cases.retain(|c| mine.contains(c.id.as_str()));
+            let rank = |c: &&Case| ids.binary_search(&c.id.as_str()).unwrap_or_default();
+            cases.retain(|c| rank(c) % p.total == p.index - 1);
         }
         cases
     }
@@ -136,32 +130,26 @@ pub struct Plan<'a> {
 }
 
 impl<'a> Plan<'a> {
-    /// The helper cases `selection` takes that apply to a helper that is, or is not, declared
-    /// get-only (see [`Case::applies_to_helper`]); a get-only helper skips the cases that write.
-    pub fn helper(suites: &'a [Suite], selection: &Selection, get_only: bool) -> Self {
-        let mut plan = Plan::of_kind(TargetKind::Helper, suites, selection);
-        plan.cases.retain(|p| p.case.applies_to_helper(get_only));
-        for p in plan
-            .cases
-            .iter_mut()
-            .filter(|p| p.case.needs_writing_helper())
-        {
-            p.skip = get_only.then_some(SkipReason::NeedsWritingHelper);
-        }
-        plan
-    }
-
-    /// The login-CLI cases `selection` takes.
-    pub fn login_cli(suites: &'a [Suite], selection: &Selection) -> Self {
-        Plan::of_kind(TargetKind::LoginCli, suites, selection)
-    }
-
-    fn of_kind(kind: TargetKind, suites: &'a [Suite], selection: &Selection) -> Self {
+    /// The cases of `kind` that `selection` takes. For a helper: those that apply to a helper
+    /// that is, or is not, declared get-only (see [`Case::applies_to_helper`]); a get-only
+    /// helper skips the cases that write.
+    pub fn new(
+        kind: TargetKind,
+        suites: &'a [Suite],
+        selection: &Selection,
+        get_only: bool,
+    ) -> Self {
+        let helper = kind == TargetKind::Helper;
         let suites: Vec<&Suite> = suites.iter().filter(|s| s.header.target == kind).collect();
         let cases = selection
             .select(&suites)
             .into_iter()
-            .map(|case| Planned { case, skip: None })
+            .filter(|case| !helper || case.applies_to_helper(get_only))
+            .map(|case| Planned {
+                case,
+                skip: (helper && get_only && case.needs_writing_helper())
+                    .then_some(SkipReason::NeedsWritingHelper),
+            })
             .collect();
         Plan {
             kind,
@@ -187,7 +175,7 @@ impl<'a> Plan<'a> {
         let (alone, mut shared): (Vec<&Planned>, Vec<&Planned>) = self
             .cases
             .iter()
-            .partition(|p| runs_alone(self.kind, p.case));
+            .partition(|p| self.kind == TargetKind::Helper && p.case.runs_alone());
         shared.sort_by_key(|p| std::cmp::Reverse(estimated_invocations(p.case)));
         [(shared, false), (alone, true)]
             .into_iter()
@@ -198,12 +186,6 @@ impl<'a> Plan<'a> {
             })
             .collect()
     }
-}
-
-/// True when `case` must have the target to itself: a helper case that needs the helper's
-/// `list` (or is declared exclusive).
-fn runs_alone(kind: TargetKind, case: &Case) -> bool {
-    kind == TargetKind::Helper && case.runs_alone()
 }
 
 /// A rough count of the invocations a case makes, for scheduling.
@@ -256,10 +238,7 @@ pub fn plans<'a>(
     kinds: &[TargetKind],
     get_only: bool,
 ) -> Result<Vec<Plan<'a>>, EmptyPlan> {
-    let plan = |kind| match kind {
-        TargetKind::Helper => Plan::helper(suites, selection, get_only),
-        TargetKind::LoginCli => Plan::login_cli(suites, selection),
-    };
+    let plan = |kind| Plan::new(kind, suites, selection, get_only);
     let plans: Vec<Plan> = kinds
         .iter()
         .map(|&k| plan(k))
@@ -344,7 +323,7 @@ mod tests {
                 partition: Some(Partition { index, total: 3 }),
                 ..Default::default()
             };
-            let plan = Plan::helper(&suites, &sel, false);
+            let plan = Plan::new(TargetKind::Helper, &suites, &sel, false);
             seen.extend(ids(&plan).into_iter().map(String::from));
         }
         seen.sort();
@@ -359,7 +338,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            ids(&Plan::helper(&suites, &sel, false)),
+            ids(&Plan::new(TargetKind::Helper, &suites, &sel, false)),
             ["HP-A-3", "HP-A-1", "HP-A-2"]
         );
         let sel = Selection {
@@ -367,16 +346,19 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            ids(&Plan::helper(&suites, &sel, false)),
+            ids(&Plan::new(TargetKind::Helper, &suites, &sel, false)),
             ["HP-B-2", "HP-A-2"]
         );
-        assert_eq!(ids(&Plan::login_cli(&suites, &sel)), Vec::<&str>::new());
+        assert_eq!(
+            ids(&Plan::new(TargetKind::LoginCli, &suites, &sel, false)),
+            Vec::<&str>::new()
+        );
     }
 
     #[test]
     fn a_get_only_helper_skips_the_cases_that_write_with_the_reason() {
         let suites = suites();
-        let plan = Plan::helper(&suites, &Selection::default(), true);
+        let plan = Plan::new(TargetKind::Helper, &suites, &Selection::default(), true);
         let skipped: Vec<(&str, SkipReason)> = plan
             .cases
             .iter()
@@ -388,7 +370,7 @@ mod tests {
                 .to_string()
                 .contains("--get-only")
         );
-        let writing = Plan::helper(&suites, &Selection::default(), false);
+        let writing = Plan::new(TargetKind::Helper, &suites, &Selection::default(), false);
         assert!(writing.cases.iter().all(|p| p.skip.is_none()));
     }
 
@@ -404,11 +386,11 @@ mod tests {
     #[test]
     fn exclusive_cases_run_alone_after_the_others() {
         let suites = suites();
-        let plan = Plan::helper(&suites, &Selection::default(), false);
+        let plan = Plan::new(TargetKind::Helper, &suites, &Selection::default(), false);
         assert_eq!(shape(&plan), [(4, false), (1, true)]);
         assert_eq!(plan.batches()[1].cases[0].case.id, "HP-A-1");
         // A login CLI has no shared store: its cases all run on the workers.
-        let login = Plan::login_cli(&suites, &Selection::default());
+        let login = Plan::new(TargetKind::LoginCli, &suites, &Selection::default(), false);
         assert_eq!(shape(&login), [(1, false)]);
     }
 

@@ -15,7 +15,7 @@ use super::{
     shrink::{Calls, Stop, Trials},
 };
 use crate::{
-    check::redact::placeholder,
+    check::{Mismatch, redact::placeholder},
     drive::{Ending, Outcome},
     scenario::{Case, Property, PropertyKind},
 };
@@ -46,21 +46,19 @@ impl fmt::Debug for Credential {
 /// Describes a generated secret without showing it: its size and the classes of its characters,
 /// with whitespace and control characters named by code point (the usual culprits).
 pub fn describe_generated_secret(secret: &str) -> String {
-    let mut classes = Vec::new();
-    let mut add = |c: String| {
-        if !classes.contains(&c) {
-            classes.push(c);
-        }
-    };
+    let mut classes: Vec<String> = Vec::new();
     for ch in secret.chars() {
-        if ch.is_whitespace() || ch.is_control() {
-            add(format!("U+{:04X}", ch as u32));
+        let class = if ch.is_whitespace() || ch.is_control() {
+            format!("U+{:04X}", ch as u32)
         } else if ch.is_ascii_alphanumeric() {
-            add("ASCII letters/digits".into());
+            "ASCII letters/digits".into()
         } else if ch.is_ascii() {
-            add("ASCII punctuation".into());
+            "ASCII punctuation".into()
         } else {
-            add("non-ASCII".into());
+            "non-ASCII".into()
+        };
+        if !classes.contains(&class) {
+            classes.push(class);
         }
     }
     let first_last = match (secret.chars().next(), secret.chars().last()) {
@@ -91,23 +89,11 @@ fn url_strategy(host: String) -> impl Strategy<Value = String> {
         any::<bool>(),
     )
         .prop_map(move |(scheme, label, port, path, slash)| {
-            let mut url = scheme.to_string();
-            if let Some(label) = label {
-                url.push_str(&label);
-                url.push('.');
-            }
-            url.push_str(&host);
-            if let Some(port) = port {
-                url.push_str(&format!(":{port}"));
-            }
-            for seg in path {
-                url.push('/');
-                url.push_str(&seg);
-            }
-            if slash {
-                url.push('/');
-            }
-            url
+            let label = label.map(|l| format!("{l}.")).unwrap_or_default();
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let path: String = path.iter().map(|seg| format!("/{seg}")).collect();
+            let slash = if slash { "/" } else { "" };
+            format!("{scheme}{label}{host}{port}{path}{slash}")
         })
 }
 
@@ -152,18 +138,16 @@ pub fn case_seed(run_seed: u64, case_id: &str) -> [u8; 32] {
 pub fn run(case: &Case, property: &Property, cx: &HelperRun) -> CaseResult {
     let started = Instant::now();
     let host = cx.namespace.case_host(&case.id);
+    let cases = cx.options.prop_cases.unwrap_or(property.cases);
     let config = Config {
-        cases: cx.options.prop_cases.unwrap_or(property.cases),
+        cases,
         failure_persistence: None,
         max_shrink_iters: 512,
         ..Config::default()
     };
     let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &case_seed(cx.options.seed, &case.id));
     let mut runner = TestRunner::new_with_rng(config, rng);
-    let trials = Trials::new(
-        cx.options.prop_cases.unwrap_or(property.cases),
-        calls_per_trial(property.kind),
-    );
+    let trials = Trials::new(cases, calls_per_trial(property.kind));
     let pcx = Ctx {
         run: cx,
         calls: &trials.calls,
@@ -185,10 +169,9 @@ pub fn run(case: &Case, property: &Property, cx: &HelperRun) -> CaseResult {
         Ok(()) => {
             result.note = Some(format!("{} random inputs held", trials.trials()));
         }
-        Err(Failure::Fail { reason, input }) => {
+        Err(TestError::Fail(reason, input)) => {
+            let reason = reason.message().to_string();
             result.status = Status::Failed;
-            let input = cx.redactor.redact(&input);
-            let reason = cx.redactor.redact(&reason);
             let n = trials.trials();
             result.note = Some(match trials.stop() {
                 None => format!("minimal failing input after {n} trials: {input}; {reason}"),
@@ -208,17 +191,16 @@ pub fn run(case: &Case, property: &Property, cx: &HelperRun) -> CaseResult {
                 stdin: input,
                 ending: StepEnding::PropertyFailed,
                 elapsed_ms: 0.0,
-                mismatches: vec![crate::check::Mismatch {
-                    what: "property".into(),
-                    expected: property_text(property.kind).into(),
-                    actual: reason,
-                    diff: None,
-                }],
+                mismatches: vec![Mismatch::new(
+                    "property",
+                    property_text(property.kind),
+                    reason,
+                )],
             });
         }
-        Err(Failure::Abort(reason)) => {
+        Err(TestError::Abort(reason)) => {
             result.status = Status::Error;
-            result.note = Some(cx.redactor.redact(&reason));
+            result.note = Some(reason.message().to_string());
         }
     }
     result.duration_ms = millis(started.elapsed());
@@ -239,26 +221,11 @@ struct Ctx<'a> {
     calls: &'a Calls,
 }
 
-impl std::ops::Deref for Ctx<'_> {
-    type Target = HelperRun;
-    fn deref(&self) -> &HelperRun {
-        self.run
-    }
-}
-
-/// A property failure with its (shrunk) input rendered for display.
-enum Failure {
-    Fail { reason: String, input: String },
-    Abort(String),
-}
-
-fn conclude<T: fmt::Debug>(outcome: Result<(), TestError<T>>) -> Result<(), Failure> {
+/// A property's outcome with its failing (shrunk) input rendered for display.
+fn conclude<T: fmt::Debug>(outcome: Result<(), TestError<T>>) -> Result<(), TestError<String>> {
     outcome.map_err(|e| match e {
-        TestError::Fail(reason, input) => Failure::Fail {
-            reason: reason.message().to_string(),
-            input: format!("{input:?}"),
-        },
-        TestError::Abort(reason) => Failure::Abort(reason.message().to_string()),
+        TestError::Fail(reason, input) => TestError::Fail(reason, format!("{input:?}")),
+        TestError::Abort(reason) => TestError::Abort(reason),
     })
 }
 
@@ -276,6 +243,7 @@ fn property_text(kind: PropertyKind) -> &'static str {
 /// Calls the helper, failing the trial when it cannot be started or does not exit normally.
 fn call(cx: &Ctx<'_>, action: &str, stdin: &str) -> Result<Outcome, TestCaseError> {
     let out = cx
+        .run
         .target
         .call(action, stdin)
         .map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -287,8 +255,8 @@ fn call(cx: &Ctx<'_>, action: &str, stdin: &str) -> Result<Outcome, TestCaseErro
 }
 
 fn store(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
-    cx.redactor.register_credentials(&c.username, &c.secret);
-    cx.ledger.record(&c.url);
+    cx.run.redactor.register_credentials(&c.username, &c.secret);
+    cx.run.ledger.record(&c.url);
     let payload =
         serde_json::json!({"ServerURL": c.url, "Username": c.username, "Secret": c.secret});
     let out = call(cx, "store", &payload.to_string())?;
@@ -348,7 +316,7 @@ fn erase(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
             c.url, out.ending
         )));
     }
-    cx.ledger.forget(&c.url);
+    cx.run.ledger.forget(&c.url);
     Ok(())
 }
 
@@ -369,10 +337,10 @@ fn tidy(creds: &[&Credential], cx: &Ctx<'_>) {
         return;
     }
     for c in creds {
-        if let Ok(out) = cx.target.call("erase", &c.url)
+        if let Ok(out) = cx.run.target.call("erase", &c.url)
             && out.ending == Ending::Exited(0)
         {
-            cx.ledger.forget(&c.url);
+            cx.run.ledger.forget(&c.url);
         }
     }
 }
@@ -382,10 +350,7 @@ fn round_trip(c: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
         .and_then(|()| expect_get(c, cx))
         .and_then(|()| erase(c, cx))
         .and_then(|()| expect_gone(c, cx));
-    if result.is_err() {
-        tidy(&[c], cx);
-    }
-    result
+    result.inspect_err(|_| tidy(&[c], cx))
 }
 
 fn isolation(a: &Credential, b: &Credential, cx: &Ctx<'_>) -> Result<(), TestCaseError> {
@@ -396,10 +361,7 @@ fn isolation(a: &Credential, b: &Credential, cx: &Ctx<'_>) -> Result<(), TestCas
         .and_then(|()| erase(a, cx))
         .and_then(|()| expect_get(b, cx))
         .and_then(|()| erase(b, cx));
-    if result.is_err() {
-        tidy(&[a, b], cx);
-    }
-    result
+    result.inspect_err(|_| tidy(&[a, b], cx))
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ use super::{
 use crate::{
     check::{Redactor, visible},
     report::Reporter,
-    scenario::Case,
+    scenario::{Case, Precondition},
     target::TargetInfo,
 };
 
@@ -60,7 +60,11 @@ pub fn run<R: TargetRun, E>(
     let digest = crate::target::sha256_in_background(cx.binary().to_path_buf());
     reporter.started(&info, plan.len(), options.seed);
     let limits = Limits::new(started, options.max_duration);
-    let results = run_batches(plan, &cx, options.jobs, &limits, reporter);
+    let mut results = Vec::with_capacity(plan.len());
+    for batch in plan.batches() {
+        let workers = if batch.one_at_a_time { 1 } else { options.jobs };
+        results.extend(run_pool(&batch.cases, &cx, &limits, workers, reporter));
+    }
     let mut cleanup = cx.finish();
     cleanup.left_running = left_running(cx.redactor());
     info.sha256 = digest.join().unwrap_or_default();
@@ -83,35 +87,22 @@ pub fn run<R: TargetRun, E>(
     Ok(report)
 }
 
-/// Runs the plan's batches one after another, handing each result to the reporter as it comes.
-fn run_batches(
-    plan: &Plan<'_>,
-    cx: &impl TargetRun,
-    jobs: usize,
-    limits: &Limits,
-    reporter: &mut dyn Reporter,
-) -> Vec<CaseResult> {
-    let run_one = |p: &Planned| {
-        guarded(p.case, cx.redactor(), || match p.skip {
-            Some(why) => CaseResult::new(p.case, Status::Skipped).with_note(why.to_string()),
-            None => cx.run_case(p.case),
-        })
-    };
-    let mut results = Vec::with_capacity(plan.len());
-    for batch in plan.batches() {
-        let workers = if batch.one_at_a_time { 1 } else { jobs };
-        results.extend(run_pool(&batch.cases, limits, workers, &run_one, reporter));
-    }
-    results
+/// Runs one case of the plan, or reports it skipped for the plan's reason.
+fn run_planned(p: &Planned, cx: &impl TargetRun) -> CaseResult {
+    guarded(p.case, cx.redactor(), || match p.skip {
+        Some(why) => CaseResult::new(p.case, Status::Skipped).with_note(why.to_string()),
+        None => cx.run_case(p.case),
+    })
 }
 
-/// Runs `cases` on `jobs` workers. Once `limits` refuse, the cases left are reported as not run,
-/// and so is a case that finished after an interrupt (its processes were killed under it).
+/// Runs `cases` of one batch on `jobs` workers, handing each result to the reporter as it
+/// comes. Once `limits` refuse, the cases left are reported as not run, and so is a case that
+/// finished after an interrupt (its processes were killed under it).
 fn run_pool(
     cases: &[&Planned<'_>],
+    cx: &impl TargetRun,
     limits: &Limits,
     jobs: usize,
-    run_one: &(dyn Fn(&Planned) -> CaseResult + Sync),
     reporter: &mut dyn Reporter,
 ) -> Vec<CaseResult> {
     let next = AtomicUsize::new(0);
@@ -125,13 +116,12 @@ fn run_pool(
                 while let Some(p) = cases.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let result = match limits.refusal() {
                         Some(why) => CaseResult::not_run(p.case, why),
-                        None => {
-                            let result = run_one(p);
-                            match interrupt::interrupted() {
-                                true => CaseResult::not_run(p.case, limits::INTERRUPTED_NOTE),
-                                false => result,
+                        None => match run_planned(p, cx) {
+                            _ if interrupt::interrupted() => {
+                                CaseResult::not_run(p.case, limits::INTERRUPTED_NOTE)
                             }
-                        }
+                            result => result,
+                        },
                     };
                     if tx.send(result).is_err() {
                         break;
@@ -180,4 +170,19 @@ fn left_running(redactor: &Redactor) -> Vec<crate::drive::LeftRunning> {
             l
         })
         .collect()
+}
+
+/// Ends a case at step `step` (its `action`), whose expectations did not hold: failed, or
+/// blocked with a note naming the step when the step is a precondition (the requirement was
+/// then not tested).
+pub fn unmet(
+    result: &mut CaseResult,
+    step: usize,
+    action: &str,
+    precondition: Option<&Precondition>,
+) {
+    match precondition {
+        None => result.status = Status::Failed,
+        Some(needed) => result.block(step, action, needed.as_str()),
+    }
 }
