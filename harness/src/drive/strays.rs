@@ -84,14 +84,45 @@ fn stat(pid: i32) -> Option<Stat> {
     })
 }
 
-/// The pids under /proc, optionally only those above `after`.
-fn pids(after: i32) -> impl Iterator<Item = i32> {
+/// The pids under /proc.
+fn pids() -> impl Iterator<Item = i32> {
     fs::read_dir("/proc")
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(move |&pid| pid > after)
+}
+
+/// The pids handed out after `after`, up to the last one handed out: the system counts pids up
+/// and wraps at its maximum, so a process created since `after` has one of these.
+#[derive(Debug, Clone, Copy)]
+struct HandedOutSince {
+    after: i32,
+    /// The last pid handed out; `i32::MAX` when unknown (every pid above `after` then counts).
+    last: i32,
+}
+
+impl HandedOutSince {
+    fn now(after: i32) -> Self {
+        let last = fs::read_to_string("/proc/sys/kernel/ns_last_pid")
+            .ok()
+            .and_then(|t| t.trim().parse().ok());
+        HandedOutSince {
+            after,
+            last: last.unwrap_or(i32::MAX),
+        }
+    }
+
+    fn is_empty(self) -> bool {
+        self.last == self.after
+    }
+
+    fn contains(self, pid: i32) -> bool {
+        match self.last >= self.after {
+            true => pid > self.after && pid <= self.last,
+            false => pid > self.after || pid <= self.last,
+        }
+    }
 }
 
 /// A process's command line, shortened; its name in brackets when it has none (a zombie).
@@ -138,25 +169,25 @@ fn kill(pid: i32) {
 }
 
 /// Records and kills whatever still runs in process group `pgid` once its leader has exited
-/// (the leader, a zombie, still holds the group's ID, so the ID names no one else). Only pids
-/// above the leader's are looked at for the record (a descendant is younger than its
-/// ancestor unless the pid counter wrapped); the kill reaches the whole group either way.
+/// (the leader, a zombie, still holds the group's ID, so the ID names no one else, and the kill
+/// is sent whatever the search finds). A member is a descendant of the leader, so its pid was
+/// handed out after the leader's: only those pids are looked at, and none at all when no pid
+/// was handed out since (the common case of a helper that starts nothing).
 pub(super) fn end_group(pgid: i32) {
-    let mut found = false;
-    for pid in pids(pgid) {
+    let since = HandedOutSince::now(pgid);
+    if since.is_empty() {
+        return;
+    }
+    for pid in pids().filter(|&pid| since.contains(pid)) {
         if let Some(s) = stat(pid)
             && s.pgrp == pgid
             && s.state != 'Z'
+            && let Some(command) = command_line(pid)
         {
-            found = true;
-            if let Some(command) = command_line(pid) {
-                record(command);
-            }
+            record(command);
         }
     }
-    if found {
-        super::kill_group(pgid);
-    }
+    super::kill_group(pgid);
 }
 
 /// Ends every process that reparented to this (subreaper) process and that the runner did not
@@ -174,7 +205,7 @@ pub fn end_orphans() {
         let strays: Vec<Stat> = {
             let _paused = pause_starts();
             let gate = gate();
-            pids(0)
+            pids()
                 .filter_map(stat)
                 .filter(|s| s.ppid == me && !gate.owned.contains(&s.pid))
                 .collect()
@@ -238,7 +269,7 @@ pub(super) fn holder_of(fd: BorrowedFd<'_>) -> Option<Holder> {
     let inode = rustix::fs::fstat(fd).ok()?.st_ino;
     let wanted = format!("pipe:[{inode}]");
     let me = std::process::id() as i32;
-    pids(0).filter(|&pid| pid != me).find_map(|pid| {
+    pids().filter(|&pid| pid != me).find_map(|pid| {
         let fds = fs::read_dir(format!("/proc/{pid}/fd")).ok()?;
         fds.flatten()
             .any(|e| fs::read_link(e.path()).is_ok_and(|l| l.as_os_str() == wanted.as_str()))
@@ -260,6 +291,37 @@ mod tests {
         assert_eq!(short.chars().count(), COMMAND_CHARS + 1);
         assert!(short.ends_with('…'));
         assert_eq!(shorten("sleep 5"), "sleep 5");
+    }
+
+    #[test]
+    fn pids_handed_out_since_wrap_at_the_maximum() {
+        let since = HandedOutSince {
+            after: 100,
+            last: 105,
+        };
+        assert!(since.contains(101) && since.contains(105));
+        assert!(!since.contains(100) && !since.contains(106) && !since.contains(5));
+        let wrapped = HandedOutSince {
+            after: 32000,
+            last: 40,
+        };
+        assert!(wrapped.contains(32767) && wrapped.contains(1) && wrapped.contains(40));
+        assert!(!wrapped.contains(41) && !wrapped.contains(32000) && !wrapped.contains(15000));
+        let unknown = HandedOutSince {
+            after: 100,
+            last: i32::MAX,
+        };
+        assert!(unknown.contains(101) && !unknown.contains(99) && !unknown.is_empty());
+        assert!(HandedOutSince { after: 7, last: 7 }.is_empty());
+    }
+
+    #[test]
+    fn a_pid_handed_out_later_is_seen() {
+        let me = std::process::id() as i32;
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let since = HandedOutSince::now(me);
+        let _ = child.wait();
+        assert!(since.contains(child.id() as i32) || since.last == i32::MAX);
     }
 
     #[test]
