@@ -124,7 +124,9 @@ impl Gate {
         let Some(used) = self.mark(&mut report.cases, version.as_deref()) else {
             return;
         };
-        report.summary = Summary::of(&report.cases).with_store_damage(report.summary.store_damaged);
+        report.summary = Summary::of(&report.cases)
+            .with_store_damage(report.summary.store_damaged)
+            .with_incomplete(report.summary.incomplete);
         report.gate = Some(used);
     }
 
@@ -208,6 +210,23 @@ mod tests {
         let used = report.gate.unwrap();
         assert_eq!(used.baseline.unwrap().now_passing, ["HP-A-4"]);
         assert_eq!(used.waivers.unwrap().waived, ["HP-A-2"]);
+    }
+
+    #[test]
+    fn a_gated_run_that_ended_early_stays_not_conformant() {
+        let mut report = sample::report(vec![sample::failed("HP-A-1", "a", Level::Must)]);
+        report.summary = report.summary.with_incomplete(true);
+        let gate = Gate {
+            baseline: Some(Baseline {
+                file: "old.json".into(),
+                failing: ["HP-A-1"].map(String::from).into(),
+            }),
+            ..Gate::default()
+        };
+        gate.apply(&mut report);
+        assert!(report.summary.incomplete);
+        assert_eq!(report.summary.verdict, Verdict::NotConformant);
+        assert_eq!(report.summary.exit_code(false), 1);
     }
 
     #[test]
