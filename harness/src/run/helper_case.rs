@@ -7,7 +7,6 @@ use serde_json::{Map, Value};
 use super::{
     HelperRun,
     result::{CaseResult, Status, StepEnding, StepRecord, millis},
-    skeleton,
 };
 use crate::{
     check::{self, CheckContext},
@@ -113,7 +112,7 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
             };
             if !record.mismatches.is_empty() && result.status == Status::Passed {
                 let precondition = step.precondition.as_ref();
-                skeleton::unmet(&mut result, p.step, step.action_name(), precondition);
+                result.unmet(p.step, step.action_name(), precondition);
             }
             result.steps.push(record);
         }

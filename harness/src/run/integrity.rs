@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use super::namespace::{ForeignHosts, Namespace};
-use crate::{drive::Ending, target::HelperTarget};
+use crate::target::{HelperTarget, list_entries};
 
 /// Entries outside the run namespace, URL -> username; `None` when `list` did not answer.
 #[derive(Debug, Clone, Default)]
@@ -18,8 +18,7 @@ impl ForeignEntries {
         let listed = target
             .call_for_cleanup("list", "")
             .ok()
-            .filter(|out| out.ending == Ending::Exited(0))
-            .and_then(|out| serde_json::from_slice::<serde_json::Map<_, _>>(&out.stdout).ok());
+            .and_then(|out| list_entries(&out));
         let foreign = |(url, _): &(String, serde_json::Value)| !ns.owns(url);
         ForeignEntries(listed.map(|map| {
             map.into_iter()

@@ -403,7 +403,7 @@ impl<'a> CaseRun<'a> {
             };
             let mismatches = self.check_step(step, n, &done, &before);
             if !mismatches.is_empty() {
-                skeleton::unmet(&mut result, n, step.kind(), step.precondition.as_ref());
+                result.unmet(n, step.kind(), step.precondition.as_ref());
             }
             result.steps.push(done.record(n, mismatches));
             if result.status != Status::Passed {

@@ -9,7 +9,7 @@ use super::{RunOptions, ledger::CleanupReport};
 use crate::{
     check::Mismatch,
     gate::{Certificate, GateUse},
-    scenario::{Case, Level, Suite},
+    scenario::{Case, Level, Precondition, Suite},
     target::TargetInfo,
 };
 
@@ -161,6 +161,15 @@ impl CaseResult {
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
         self
+    }
+
+    /// Ends the case at step `step` (its `action`), whose expectations did not hold: failed, or
+    /// blocked (see [`CaseResult::block`]) when the step is a precondition.
+    pub fn unmet(&mut self, step: usize, action: &str, precondition: Option<&Precondition>) {
+        match precondition {
+            None => self.status = Status::Failed,
+            Some(needed) => self.block(step, action, needed.as_str()),
+        }
     }
 
     /// Ends the case blocked at precondition step `step` (its `action`), which had to show

@@ -22,7 +22,7 @@ use super::{
 use crate::{
     check::{Redactor, visible},
     report::Reporter,
-    scenario::{Case, Precondition},
+    scenario::Case,
     target::TargetInfo,
 };
 
@@ -170,19 +170,4 @@ fn left_running(redactor: &Redactor) -> Vec<crate::drive::LeftRunning> {
             l
         })
         .collect()
-}
-
-/// Ends a case at step `step` (its `action`), whose expectations did not hold: failed, or
-/// blocked with a note naming the step when the step is a precondition (the requirement was
-/// then not tested).
-pub fn unmet(
-    result: &mut CaseResult,
-    step: usize,
-    action: &str,
-    precondition: Option<&Precondition>,
-) {
-    match precondition {
-        None => result.status = Status::Failed,
-        Some(needed) => result.block(step, action, needed.as_str()),
-    }
 }

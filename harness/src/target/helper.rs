@@ -89,7 +89,9 @@ impl StoreTurns {
             let started = self.started.load(Ordering::SeqCst);
             let busy = self.under_way.load(Ordering::SeqCst) > 0;
             let out = f();
-            if listed(&out) || !(busy || self.started.load(Ordering::SeqCst) != started) {
+            if out.as_ref().is_ok_and(|o| list_entries(o).is_some())
+                || !(busy || self.started.load(Ordering::SeqCst) != started)
+            {
                 return out;
             }
         }
@@ -98,13 +100,12 @@ impl StoreTurns {
     }
 }
 
-/// True when a `list` call answered: exit 0 and a JSON object on stdout.
-fn listed(out: &Result<Outcome, SpawnError>) -> bool {
-    out.as_ref().is_ok_and(|o| {
-        o.ending == Ending::Exited(0)
-            && serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(&o.stdout)
-                .is_ok()
-    })
+/// The entries a `list` call answered, server URL -> username: `None` unless it exited 0 with a
+/// JSON object on stdout.
+pub fn list_entries(out: &Outcome) -> Option<serde_json::Map<String, serde_json::Value>> {
+    (out.ending == Ending::Exited(0))
+        .then(|| serde_json::from_slice(&out.stdout).ok())
+        .flatten()
 }
 
 impl HelperTarget {
