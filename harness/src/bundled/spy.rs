@@ -28,7 +28,7 @@ pub const LABELS: [&str; 2] = ["a", "b"];
 pub const LOG_FILE: &str = "calls.jsonl";
 
 /// One recorded call.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpyCall {
     /// The helper's suffix, as a config names it (`ccspy-a`).
     pub helper: String,
@@ -73,7 +73,6 @@ type Entries = BTreeMap<String, (String, String)>;
 /// Runs the spy named `label` for one invocation; returns the exit code.
 pub fn run(label: &str, args: &[String], stdin: &mut dyn Read, stdout: &mut dyn Write) -> i32 {
     let dir = std::env::var_os(DIR_ENV).map_or_else(std::env::temp_dir, PathBuf::from);
-    let failing = std::env::var(FAIL_ENV).unwrap_or_default();
     let action = args.first().cloned().unwrap_or_default();
     let mut input = String::new();
     let _ = stdin.read_to_string(&mut input);
@@ -81,16 +80,14 @@ pub fn run(label: &str, args: &[String], stdin: &mut dyn Read, stdout: &mut dyn 
     let mut call = SpyCall {
         helper: helper.clone(),
         action: action.clone(),
-        server_url: None,
-        username: None,
-        secret_sha256: None,
-        exit: 0,
+        ..SpyCall::default()
     };
     let store_file = dir.join(format!("{helper}.json"));
     let mut entries: Entries = fs::read(&store_file)
         .ok()
         .and_then(|b| serde_json::from_slice(&b).ok())
         .unwrap_or_default();
+    let failing = std::env::var(FAIL_ENV).unwrap_or_default();
     let fails = failing.split(',').any(|a| a.trim() == action);
     let (code, answer) = match action.as_str() {
         "store" => match serde_json::from_str::<StorePayload>(&input) {

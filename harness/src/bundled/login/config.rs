@@ -35,28 +35,21 @@ pub struct Config {
 impl Config {
     /// Reads the file; a missing file is an empty config.
     pub fn load(path: PathBuf) -> Result<Config, String> {
-        match fs::read(&path) {
-            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => Ok(Config {
-                path,
-                existed: true,
-                root: Map::new(),
-            }),
+        let (existed, root) = match fs::read(&path) {
+            Ok(bytes) if bytes.iter().all(u8::is_ascii_whitespace) => (true, Map::new()),
             Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
-                Ok(Value::Object(root)) => Ok(Config {
-                    path,
-                    existed: true,
-                    root,
-                }),
-                Ok(_) => Err(format!("{}: not a JSON object", path.display())),
-                Err(e) => Err(format!("{}: {e}", path.display())),
+                Ok(Value::Object(root)) => (true, root),
+                Ok(_) => return Err(format!("{}: not a JSON object", path.display())),
+                Err(e) => return Err(format!("{}: {e}", path.display())),
             },
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Config {
-                path,
-                existed: false,
-                root: Map::new(),
-            }),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
-        }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => (false, Map::new()),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        Ok(Config {
+            path,
+            existed,
+            root,
+        })
     }
 
     /// The credential helper for `key`: its `credHelpers` entry, else `credsStore`.

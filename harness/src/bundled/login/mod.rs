@@ -10,10 +10,7 @@ mod helper;
 mod prompt;
 mod registry;
 
-use std::{
-    io::{Read, Write},
-    str::FromStr,
-};
+use std::io::{Read, Write};
 
 use config::{Config, Stored};
 use registry::Refused;
@@ -22,99 +19,57 @@ use registry::Refused;
 pub const REFERENCE_NAME: &str = "credconform-login-ref";
 const MUTANT_PREFIX: &str = "credconform-login-mutant-";
 
-/// A client with one deliberate fault.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum LoginMutant {
+macro_rules! login_mutants {
+    ($($(#[doc = $doc:literal])* $variant:ident = $name:literal: $rule:literal,)*) => {
+        /// A client with one deliberate fault.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum LoginMutant {
+            $($(#[doc = $doc])* $variant,)*
+        }
+
+        impl LoginMutant {
+            /// Every mutant.
+            pub const ALL: &'static [LoginMutant] = &[$(LoginMutant::$variant,)*];
+
+            /// The mutant's name in its program name.
+            pub fn name(self) -> &'static str {
+                match self { $(LoginMutant::$variant => $name,)* }
+            }
+
+            /// The rule it breaks, for test output.
+            pub fn rule_broken(self) -> &'static str {
+                match self { $(LoginMutant::$variant => $rule,)* }
+            }
+        }
+    };
+}
+
+login_mutants! {
     /// Exits 0 when the registry refuses the login.
-    ExitZeroOnRefusal,
+    ExitZeroOnRefusal = "exit-zero-on-refusal": "a refused login exits non-zero",
     /// Writes the config file world-readable (0644) and a new folder 0755.
-    WorldReadable,
+    WorldReadable = "world-readable": "the config file is 0600, a new folder 0700",
     /// Writes the secret into the file even when a credential helper stores it.
-    SecretInFile,
+    SecretInFile = "secret-in-file": "with a credential helper the secret is not in the file",
     /// Keeps only `auths`, `credsStore` and `credHelpers`, dropping every other setting.
-    DropsSettings,
+    DropsSettings = "drops-settings": "a login keeps every other setting",
     /// Truncates the config file before logging in, leaving it empty when the login fails.
-    PartialFileOnFailure,
+    PartialFileOnFailure = "partial-file-on-failure": "a failed login leaves the file unchanged",
     /// Uses `credsStore` even for registries that have a `credHelpers` entry.
-    IgnoresCredHelpers,
+    IgnoresCredHelpers = "ignores-cred-helpers": "credHelpers wins over credsStore",
     /// Stores the password although the registry returned an identity token.
-    PasswordOverIdentityToken,
+    PasswordOverIdentityToken = "password-over-identity-token":
+        "a refresh token is stored, not the password",
     /// Logs out without asking the credential helper to erase the secret.
-    NoEraseOnLogout,
+    NoEraseOnLogout = "no-erase-on-logout": "logout erases the secret from the helper",
     /// Logs out of every registry at once.
-    LogoutRemovesAll,
+    LogoutRemovesAll = "logout-removes-all": "logout removes only that registry's entry",
     /// Keeps the trailing newline of `--password-stdin` input as part of the secret.
-    KeepsNewline,
+    KeepsNewline = "keeps-newline": "--password-stdin drops the trailing newline",
     /// Stores the entry under the registry argument as typed (`http://host:port/`).
-    KeyAsTyped,
+    KeyAsTyped = "key-as-typed": "entries are keyed host:port",
     /// Takes `--password` without warning that it is insecure.
-    SilentPasswordFlag,
-}
-
-impl LoginMutant {
-    /// Every mutant.
-    pub const ALL: &'static [LoginMutant] = &[
-        LoginMutant::ExitZeroOnRefusal,
-        LoginMutant::WorldReadable,
-        LoginMutant::SecretInFile,
-        LoginMutant::DropsSettings,
-        LoginMutant::PartialFileOnFailure,
-        LoginMutant::IgnoresCredHelpers,
-        LoginMutant::PasswordOverIdentityToken,
-        LoginMutant::NoEraseOnLogout,
-        LoginMutant::LogoutRemovesAll,
-        LoginMutant::KeepsNewline,
-        LoginMutant::KeyAsTyped,
-        LoginMutant::SilentPasswordFlag,
-    ];
-
-    /// The mutant's name in its program name.
-    pub fn name(self) -> &'static str {
-        match self {
-            LoginMutant::ExitZeroOnRefusal => "exit-zero-on-refusal",
-            LoginMutant::WorldReadable => "world-readable",
-            LoginMutant::SecretInFile => "secret-in-file",
-            LoginMutant::DropsSettings => "drops-settings",
-            LoginMutant::PartialFileOnFailure => "partial-file-on-failure",
-            LoginMutant::IgnoresCredHelpers => "ignores-cred-helpers",
-            LoginMutant::PasswordOverIdentityToken => "password-over-identity-token",
-            LoginMutant::NoEraseOnLogout => "no-erase-on-logout",
-            LoginMutant::LogoutRemovesAll => "logout-removes-all",
-            LoginMutant::KeepsNewline => "keeps-newline",
-            LoginMutant::KeyAsTyped => "key-as-typed",
-            LoginMutant::SilentPasswordFlag => "silent-password-flag",
-        }
-    }
-
-    /// The rule it breaks, for test output.
-    pub fn rule_broken(self) -> &'static str {
-        match self {
-            LoginMutant::ExitZeroOnRefusal => "a refused login exits non-zero",
-            LoginMutant::WorldReadable => "the config file is 0600, a new folder 0700",
-            LoginMutant::SecretInFile => "with a credential helper the secret is not in the file",
-            LoginMutant::DropsSettings => "a login keeps every other setting",
-            LoginMutant::PartialFileOnFailure => "a failed login leaves the file unchanged",
-            LoginMutant::IgnoresCredHelpers => "credHelpers wins over credsStore",
-            LoginMutant::PasswordOverIdentityToken => "a refresh token is stored, not the password",
-            LoginMutant::NoEraseOnLogout => "logout erases the secret from the helper",
-            LoginMutant::LogoutRemovesAll => "logout removes only that registry's entry",
-            LoginMutant::KeepsNewline => "--password-stdin drops the trailing newline",
-            LoginMutant::KeyAsTyped => "entries are keyed host:port",
-            LoginMutant::SilentPasswordFlag => "--password warns that it is insecure",
-        }
-    }
-}
-
-impl FromStr for LoginMutant {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        LoginMutant::ALL
-            .iter()
-            .copied()
-            .find(|m| m.name() == s)
-            .ok_or_else(|| format!("no login mutant `{s}`"))
-    }
+    SilentPasswordFlag = "silent-password-flag": "--password warns that it is insecure",
 }
 
 /// The reference client or one of its mutants.
@@ -129,12 +84,7 @@ pub enum LoginVariant {
 impl LoginVariant {
     /// The variant a program name stands for.
     pub fn from_program_name(name: &str) -> Option<LoginVariant> {
-        if name == REFERENCE_NAME {
-            return Some(LoginVariant::Reference);
-        }
-        name.strip_prefix(MUTANT_PREFIX)
-            .and_then(|m| m.parse().ok())
-            .map(LoginVariant::Mutant)
+        LoginVariant::all().find(|v| v.program_name() == name)
     }
 
     /// Its program name.
@@ -218,6 +168,7 @@ impl Failure {
     }
 }
 
+#[derive(Default)]
 struct LoginArgs {
     user: Option<String>,
     password: Option<String>,
@@ -226,12 +177,7 @@ struct LoginArgs {
 }
 
 fn parse_login(args: &[String]) -> Result<LoginArgs, Failure> {
-    let mut parsed = LoginArgs {
-        user: None,
-        password: None,
-        password_stdin: false,
-        server: String::new(),
-    };
+    let mut parsed = LoginArgs::default();
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let mut value = |flag: &str| {
@@ -339,33 +285,22 @@ impl Client<'_> {
         let token = granted
             .identity_token
             .filter(|_| !self.is(LoginMutant::PasswordOverIdentityToken));
+        let (user, secret) = (user.as_str(), secret.as_str());
+        let (helper_user, helper_secret, in_file) = match &token {
+            Some(token) => (
+                "<token>",
+                token.as_str(),
+                Stored::IdentityToken { user, token },
+            ),
+            None => (user, secret, Stored::Password { user, secret }),
+        };
         let helper = cfg.helper_for(&key, self.is(LoginMutant::IgnoresCredHelpers));
-        let (helper_user, helper_secret) = match &token {
-            Some(t) => ("<token>", t.as_str()),
-            None => (user.as_str(), secret.as_str()),
-        };
-        let in_file = match &token {
-            Some(t) => Stored::IdentityToken {
-                user: &user,
-                token: t,
-            },
-            None => Stored::Password {
-                user: &user,
-                secret: &secret,
-            },
-        };
-        match &helper {
-            Some(h) => {
-                helper::store(h, &key, helper_user, helper_secret)
-                    .map_err(|e| Failure::Other(format!("error saving credentials: {e}")))?;
-                if self.is(LoginMutant::SecretInFile) {
-                    cfg.set_entry(&key, in_file);
-                } else {
-                    cfg.set_entry(&key, Stored::InHelper);
-                }
-            }
-            None => cfg.set_entry(&key, in_file),
+        if let Some(h) = &helper {
+            helper::store(h, &key, helper_user, helper_secret)
+                .map_err(|e| Failure::Other(format!("error saving credentials: {e}")))?;
         }
+        let in_helper = helper.is_some() && !self.is(LoginMutant::SecretInFile);
+        cfg.set_entry(&key, if in_helper { Stored::InHelper } else { in_file });
         if self.is(LoginMutant::DropsSettings) {
             cfg.drop_other_keys();
         }

@@ -79,52 +79,47 @@ pub fn authenticate(base: &str, user: &str, secret: &str) -> Result<Granted, Ref
     let (scheme, params) = parse_challenge(&challenge);
     match scheme.as_str() {
         "basic" => {
-            let again = get(&agent, &ping, Some((user, secret)))?;
-            match again.status {
-                200 => Ok(Granted {
-                    identity_token: None,
-                }),
-                401 | 403 => Err(Refused::Unauthorized(message(&again.body))),
-                s => Err(unexpected(&ping, s, &again.body)),
-            }
+            accepted(get(&agent, &ping, Some((user, secret)))?, &ping)?;
+            Ok(Granted {
+                identity_token: None,
+            })
         }
         "bearer" => {
             let realm = param(&params, "realm")
                 .ok_or_else(|| Refused::Unavailable("the challenge names no realm".into()))?;
-            let mut query = form_urlencoded(&[
+            let mut pairs = vec![
                 ("account", user),
                 ("client_id", "credconform"),
                 ("offline_token", "true"),
-            ]);
-            if let Some(service) = param(&params, "service") {
-                query.push('&');
-                query.push_str(&form_urlencoded(&[("service", service)]));
-            }
+            ];
+            pairs.extend(param(&params, "service").map(|service| ("service", service)));
             let sep = if realm.contains('?') { '&' } else { '?' };
-            let url = format!("{realm}{sep}{query}");
-            let answer = get(&agent, &url, Some((user, secret)))?;
-            match answer.status {
-                200 => {
-                    let json: Value = serde_json::from_str(&answer.body).map_err(|e| {
-                        Refused::Unavailable(format!("the token answer is not JSON: {e}"))
-                    })?;
-                    if json.get("token").or(json.get("access_token")).is_none() {
-                        return Err(Refused::Unavailable("the token answer has no token".into()));
-                    }
-                    let identity_token = json
-                        .get("refresh_token")
-                        .and_then(Value::as_str)
-                        .filter(|t| !t.is_empty())
-                        .map(str::to_string);
-                    Ok(Granted { identity_token })
-                }
-                401 | 403 => Err(Refused::Unauthorized(message(&answer.body))),
-                s => Err(unexpected(&url, s, &answer.body)),
+            let url = format!("{realm}{sep}{}", form_urlencoded(&pairs));
+            let body = accepted(get(&agent, &url, Some((user, secret)))?, &url)?;
+            let json: Value = serde_json::from_str(&body)
+                .map_err(|e| Refused::Unavailable(format!("the token answer is not JSON: {e}")))?;
+            if json.get("token").or(json.get("access_token")).is_none() {
+                return Err(Refused::Unavailable("the token answer has no token".into()));
             }
+            let identity_token = json
+                .get("refresh_token")
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            Ok(Granted { identity_token })
         }
         _ => Err(Refused::Unavailable(format!(
             "{ping} answered 401 without a usable challenge (`{challenge}`)"
         ))),
+    }
+}
+
+/// The body of an answer to credentials sent to `url`: 200 accepts them, 401 and 403 refuse.
+fn accepted(answer: Answer, url: &str) -> Result<String, Refused> {
+    match answer.status {
+        200 => Ok(answer.body),
+        401 | 403 => Err(Refused::Unauthorized(message(&answer.body))),
+        s => Err(unexpected(url, s, &answer.body)),
     }
 }
 
