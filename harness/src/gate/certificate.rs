@@ -1,7 +1,7 @@
 //! What a report certifies besides the binary: a digest of the suites as loaded (every case's
 //! content), the platform, and the command line (secrets redacted).
 
-use std::{collections::BTreeMap, ffi::OsString, fmt::Write as _, path::PathBuf};
+use std::{collections::BTreeMap, ffi::OsString, fmt::Write as _, path::Path};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -55,15 +55,12 @@ fn suite_canonical(suite: &Suite) -> String {
         .map(|v| canonical(&v))
         .unwrap_or_default();
     let _ = writeln!(out, "header {header}");
-    let mut files: Vec<&PathBuf> = suite.cases.iter().map(|c| &c.source.file).collect();
-    files.sort();
-    files.dedup();
-    let mut cases: BTreeMap<String, String> = BTreeMap::new();
-    for file in files {
-        for (id, text) in file_cases(file) {
-            cases.insert(id, text);
-        }
-    }
+    let files: std::collections::BTreeSet<&Path> = suite
+        .cases
+        .iter()
+        .map(|c| c.source.file.as_path())
+        .collect();
+    let mut cases: BTreeMap<String, String> = files.into_iter().flat_map(file_cases).collect();
     // A case the loader knows but the file no longer holds still counts, by its ID alone.
     for case in &suite.cases {
         cases
@@ -77,19 +74,14 @@ fn suite_canonical(suite: &Suite) -> String {
 }
 
 /// The cases of one case file: ID and canonical text (the file's area included).
-fn file_cases(file: &std::path::Path) -> Vec<(String, String)> {
-    let Ok(text) = crate::assets::read_suite_file(file) else {
-        return Vec::new();
-    };
-    let Ok(table) = text.parse::<toml::Table>() else {
-        return Vec::new();
-    };
+fn file_cases(file: &Path) -> Vec<(String, String)> {
+    let text = crate::assets::read_suite_file(file).unwrap_or_default();
+    let table: toml::Table = text.parse().unwrap_or_default();
     let area = table.get("area").map(canonical).unwrap_or_default();
-    let Some(toml::Value::Array(cases)) = table.get("case") else {
-        return Vec::new();
-    };
+    let cases = table.get("case").and_then(toml::Value::as_array);
     cases
-        .iter()
+        .into_iter()
+        .flatten()
         .filter_map(|c| {
             let id = c.get("id")?.as_str()?.to_string();
             Some((id, format!("area={area} {}", canonical(c))))
@@ -99,8 +91,9 @@ fn file_cases(file: &std::path::Path) -> Vec<(String, String)> {
 
 /// A TOML value as one line: tables with sorted keys, strings JSON-quoted.
 fn canonical(value: &toml::Value) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_default();
     match value {
-        toml::Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
+        toml::Value::String(s) => quote(s),
         toml::Value::Integer(i) => i.to_string(),
         toml::Value::Float(f) => format!("{f:?}"),
         toml::Value::Boolean(b) => b.to_string(),
@@ -113,13 +106,7 @@ fn canonical(value: &toml::Value) -> String {
             let sorted: BTreeMap<&String, &toml::Value> = t.iter().collect();
             let inner: Vec<String> = sorted
                 .into_iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{}={}",
-                        serde_json::to_string(k).unwrap_or_default(),
-                        canonical(v)
-                    )
-                })
+                .map(|(k, v)| format!("{}={}", quote(k), canonical(v)))
                 .collect();
             format!("{{{}}}", inner.join(","))
         }
@@ -145,33 +132,27 @@ pub fn redacted_command_line(args: impl IntoIterator<Item = OsString>) -> Vec<St
     let mut redact_next = false;
     for (i, arg) in args.into_iter().enumerate() {
         let arg = arg.to_string_lossy().into_owned();
-        if i == 0 {
-            let name = std::path::Path::new(&arg)
+        let shown = if i == 0 {
+            Path::new(&arg)
                 .file_name()
-                .map_or(arg.clone(), |n| n.to_string_lossy().into_owned());
-            out.push(name);
-            continue;
-        }
-        if redact_next {
-            redact_next = false;
-            out.push(redact_assignment(&arg));
-            continue;
-        }
-        if let Some((flag, value)) = arg.split_once('=').filter(|(f, _)| f.starts_with("--")) {
-            let shown = if flag == "--env" {
+                .map_or(arg.clone(), |n| n.to_string_lossy().into_owned())
+        } else if std::mem::take(&mut redact_next) {
+            redact_assignment(&arg)
+        } else if let Some((flag, value)) = arg.split_once('=').filter(|(f, _)| f.starts_with("--"))
+        {
+            let value = if flag == "--env" {
                 redact_assignment(value)
             } else if looks_secret(flag) {
                 "<redacted>".into()
             } else {
                 value.to_string()
             };
-            out.push(format!("{flag}={shown}"));
-            continue;
-        }
-        if arg == "--env" || (arg.starts_with("--") && looks_secret(&arg)) {
-            redact_next = true;
-        }
-        out.push(arg);
+            format!("{flag}={value}")
+        } else {
+            redact_next = arg == "--env" || (arg.starts_with("--") && looks_secret(&arg));
+            arg
+        };
+        out.push(shown);
     }
     out
 }

@@ -35,7 +35,7 @@ pub struct LevelChange {
 }
 
 /// Which program and suites a report is about, for the header of a diff.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Side {
     /// The program's name.
     pub target: String,
@@ -46,7 +46,7 @@ pub struct Side {
 }
 
 /// Two reports compared case by case.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Diff {
     /// The old report.
     pub old: Side,
@@ -79,14 +79,7 @@ impl Diff {
             old: side(old),
             new: side(new),
             warnings: warnings(old, new),
-            regressed: Vec::new(),
-            fixed: Vec::new(),
-            still_failing: Vec::new(),
-            added: Vec::new(),
-            removed: Vec::new(),
-            skip_changes: Vec::new(),
-            level_changes: Vec::new(),
-            unchanged: 0,
+            ..Diff::default()
         };
         for n in &new.cases {
             let Some(o) = old.case(&n.id) else {

@@ -172,11 +172,10 @@ impl ReadReport {
     /// Reads and checks the report at `path`.
     pub fn load(path: &Path) -> Result<ReadReport, ReadError> {
         let file = path.to_path_buf();
-        let text = match std::fs::read_to_string(path) {
-            Ok(text) => text,
-            Err(reason) => return Err(ReadError::Io { file, reason }),
-        };
-        Self::parse(&text).map_err(|reason| ReadError::Parse { file, reason })
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text).map_err(|reason| ReadError::Parse { file, reason }),
+            Err(reason) => Err(ReadError::Io { file, reason }),
+        }
     }
 
     /// Parses a report's JSON text; the error says what is wrong.
