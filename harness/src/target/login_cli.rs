@@ -3,7 +3,7 @@
 use std::{fs, os::unix::fs::PermissionsExt, path::PathBuf, time::Duration};
 
 use super::{
-    TargetInfo, find_program,
+    TargetInfo, file_name, find_program,
     profile::{self, Profile},
 };
 use crate::drive::{self, Ending, Invocation};
@@ -87,14 +87,7 @@ impl LoginCliTarget {
             });
         TargetInfo {
             kind: crate::scenario::TargetKind::LoginCli,
-            name: format!(
-                "{} (profile {})",
-                self.path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                self.profile.name
-            ),
+            name: format!("{} (profile {})", file_name(&self.path), self.profile.name),
             path: self.path.display().to_string(),
             sha256: String::new(),
             version,

@@ -183,10 +183,7 @@ pub fn choose(name: Option<&str>, program: &Path) -> Result<Profile, ProfileErro
                 known,
             });
     }
-    let file = program
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let file = super::file_name(program);
     all.into_iter()
         .find(|p| p.program_names.iter().any(|pat| name_matches(pat, &file)))
         .ok_or(ProfileError::NoGuess {
