@@ -82,9 +82,4 @@ impl BundledPrograms {
     pub fn login_path(&self, variant: LoginVariant) -> PathBuf {
         self.dir.path().join(variant.program_name())
     }
-
-    /// The path of the spy helper with `label`.
-    pub fn spy_path(&self, label: &str) -> PathBuf {
-        self.dir.path().join(format!("{}{label}", spy::PREFIX))
-    }
 }
