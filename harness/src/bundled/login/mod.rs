@@ -19,6 +19,8 @@ use registry::Refused;
 pub const REFERENCE_NAME: &str = "credconform-login-ref";
 const MUTANT_PREFIX: &str = "credconform-login-mutant-";
 
+/// Declares [`LoginMutant`]: each variant with its doc, the name in its program name and the
+/// rule it breaks.
 macro_rules! login_mutants {
     ($($(#[doc = $doc:literal])* $variant:ident = $name:literal: $rule:literal,)*) => {
         /// A client with one deliberate fault.
