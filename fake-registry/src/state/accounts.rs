@@ -152,29 +152,32 @@ impl Account {
     /// A 2FA account's password is refused; a PAT must be active and unexpired; a successful
     /// PAT login records `now` as its last use.
     pub fn login(&mut self, secret: &str, now: OffsetDateTime) -> StateResult<Principal> {
-        if let Some(pat) = self.tokens.iter_mut().find(|t| t.secret_matches(secret)) {
-            pat.check_usable(now)?;
-            pat.last_used = Some(now);
-            return Ok(Principal {
-                username: self.username.clone(),
-                via: Via::Pat {
-                    uuid: pat.uuid,
-                    scopes: pat.scopes.clone(),
-                },
-            });
-        }
-        if !self.password_matches(secret) {
+        let via = if let Some(pat) = self.tokens.iter_mut().find(|t| t.secret_matches(secret)) {
+            pat.use_at(now)?
+        } else if self.password_matches(secret) {
+            self.password_via(false)?
+        } else {
             return Err(StateError::Unauthorized(INCORRECT_CREDENTIALS.into()));
+        };
+        Ok(self.principal(via))
+    }
+
+    /// A principal of this account that authenticated `via`.
+    fn principal(&self, via: Via) -> Principal {
+        Principal {
+            username: self.username.clone(),
+            via,
         }
-        if self.two_factor {
+    }
+
+    /// A login by password: refused once two-factor is on, unless `second_factor_done`.
+    fn password_via(&self, second_factor_done: bool) -> StateResult<Via> {
+        if self.two_factor && !second_factor_done {
             return Err(StateError::Unauthorized(
                 PASSWORD_REFUSED_FOR_TWO_FACTOR.into(),
             ));
         }
-        Ok(Principal {
-            username: self.username.clone(),
-            via: Via::Password,
-        })
+        Ok(Via::Password)
     }
 
     /// Re-checks a principal that authenticated earlier (identity tokens, sessions): a PAT must
@@ -187,33 +190,18 @@ impl Account {
         now: OffsetDateTime,
         second_factor_done: bool,
     ) -> StateResult<Principal> {
-        match pat {
-            Some(uuid) => {
-                let pat = self
-                    .tokens
-                    .iter_mut()
-                    .find(|t| t.uuid == uuid)
-                    .ok_or_else(|| {
-                        StateError::Unauthorized("personal access token was deleted".into())
-                    })?;
-                pat.check_usable(now)?;
-                pat.last_used = Some(now);
-                Ok(Principal {
-                    username: self.username.clone(),
-                    via: Via::Pat {
-                        uuid,
-                        scopes: pat.scopes.clone(),
-                    },
-                })
-            }
-            None if self.two_factor && !second_factor_done => Err(StateError::Unauthorized(
-                PASSWORD_REFUSED_FOR_TWO_FACTOR.into(),
-            )),
-            None => Ok(Principal {
-                username: self.username.clone(),
-                via: Via::Password,
-            }),
-        }
+        let via = match pat {
+            Some(uuid) => self
+                .tokens
+                .iter_mut()
+                .find(|t| t.uuid == uuid)
+                .ok_or_else(|| {
+                    StateError::Unauthorized("personal access token was deleted".into())
+                })?
+                .use_at(now)?,
+            None => self.password_via(second_factor_done)?,
+        };
+        Ok(self.principal(via))
     }
 
     /// Creates a token. A sixth auto-generated token removes the least recently used one.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::access::PatScope;
+use super::access::{PatScope, Via};
 use super::error::{EXPIRY_IMMUTABLE, StateError, StateResult};
 use super::secret::SecretHash;
 
@@ -206,6 +206,17 @@ impl PersonalAccessToken {
             )));
         }
         Ok(())
+    }
+
+    /// A use of the token at `now`: refused when it is not usable, and otherwise recorded as
+    /// its last use; answers how the principal authenticated.
+    pub fn use_at(&mut self, now: OffsetDateTime) -> StateResult<Via> {
+        self.check_usable(now)?;
+        self.last_used = Some(now);
+        Ok(Via::Pat {
+            uuid: self.uuid,
+            scopes: self.scopes.clone(),
+        })
     }
 
     /// Applies `update`; a requested expiry change refuses the whole update.
