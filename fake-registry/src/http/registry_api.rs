@@ -361,24 +361,20 @@ impl Ctx<'_> {
         let Some(value) = self.headers.get(header::CONTENT_RANGE) else {
             return Ok(None);
         };
-        let invalid = || {
-            ContentError::new(
-                ErrorCode::RangeInvalid,
-                "Content-Range must look like <start>-<end>",
-            )
-        };
-        let text = value.to_str().map_err(|_| invalid())?;
-        let text = text
-            .strip_prefix("bytes ")
-            .or_else(|| text.strip_prefix("bytes="))
-            .unwrap_or(text);
-        let (start, end) = text.split_once('-').ok_or_else(invalid)?;
-        let start: u64 = start.trim().parse().map_err(|_| invalid())?;
-        let end: u64 = end.trim().parse().map_err(|_| invalid())?;
-        if end < start {
-            return Err(invalid());
-        }
-        Ok(Some(start))
+        let start = value.to_str().ok().and_then(|text| {
+            let text = text
+                .strip_prefix("bytes ")
+                .or_else(|| text.strip_prefix("bytes="))
+                .unwrap_or(text);
+            let (start, end) = text.split_once('-')?;
+            let start: u64 = start.trim().parse().ok()?;
+            let end: u64 = end.trim().parse().ok()?;
+            (end >= start).then_some(start)
+        });
+        let invalid = "Content-Range must look like <start>-<end>";
+        start
+            .map(Some)
+            .ok_or_else(|| ContentError::new(ErrorCode::RangeInvalid, invalid))
     }
 
     /// Reads an upload chunk and where its Content-Range says it starts: refused before

@@ -101,20 +101,14 @@ impl Journal {
 /// Redacts a query string: values of [`SECRET_PARAMETERS`] and any value that looks like a
 /// secret this registry issued (`fkr_` prefix) become [`REDACTED`].
 pub fn redact_query(query: &str) -> String {
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(key, value)| {
-            let secret = SECRET_PARAMETERS.contains(&key.to_ascii_lowercase().as_str())
-                || value.contains("fkr_");
-            let value = if secret { REDACTED.into() } else { value };
-            (key, value)
-        })
-        .fold(
-            form_urlencoded::Serializer::new(String::new()),
-            |mut out, (key, value)| {
-                out.append_pair(&key, &value);
-                out
-            },
-        )
+    let pairs = form_urlencoded::parse(query.as_bytes()).map(|(key, value)| {
+        let secret = SECRET_PARAMETERS.contains(&key.to_ascii_lowercase().as_str())
+            || value.contains("fkr_");
+        let value = if secret { REDACTED.into() } else { value };
+        (key, value)
+    });
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
         .finish()
 }
 
