@@ -90,11 +90,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         std::fs::write(path, pem)
             .with_context(|| format!("writing the CA to {}", path.display()))?;
     }
-    {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on {}", registry.url())?;
-        stdout.flush()?;
-    }
+    writeln!(std::io::stdout(), "listening on {}", registry.url())?;
+    std::io::stdout().flush()?;
     termination.wait().await;
     eprintln!("fake-registry: shutting down");
     registry.shutdown().await;

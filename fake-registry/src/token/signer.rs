@@ -127,11 +127,6 @@ impl TokenSigner {
         &self.service
     }
 
-    /// The issuer (`iss`) of tokens.
-    pub fn issuer(&self) -> &str {
-        &self.issuer
-    }
-
     /// Issues a token for `subject` (empty for anonymous) granting `access`, at `now`.
     pub fn issue(
         &self,
@@ -177,16 +172,13 @@ impl TokenSigner {
             .map_err(|_| TokenError::Signature)?;
         let claims: Claims = serde_json::from_slice(&parts.payload)
             .map_err(|e| TokenError::Malformed(format!("claims: {e}")))?;
-        if claims.iss != self.issuer {
+        let expected = [
+            ("issuer", &claims.iss, &self.issuer),
+            ("audience", &claims.aud, &self.service),
+        ];
+        if let Some((what, got, wanted)) = expected.iter().find(|(_, got, wanted)| got != wanted) {
             return Err(TokenError::Claims(format!(
-                "issuer {:?} is not {:?}",
-                claims.iss, self.issuer
-            )));
-        }
-        if claims.aud != self.service {
-            return Err(TokenError::Claims(format!(
-                "audience {:?} is not {:?}",
-                claims.aud, self.service
+                "{what} {got:?} is not {wanted:?}"
             )));
         }
         let now = now.unix_timestamp();
