@@ -58,9 +58,7 @@ async fn login(
     {
         HubLogin::Session(token) => Ok(Json(json!({"token": token})).into_response()),
         HubLogin::SecondFactorRequired(pending) => {
-            let mut error = HubError::from(crate::state::error::StateError::Unauthorized(
-                SECOND_FACTOR_REQUIRED.into(),
-            ));
+            let mut error = HubError::with(StatusCode::UNAUTHORIZED, SECOND_FACTOR_REQUIRED);
             error.extra.insert("login_2fa_token".into(), json!(pending));
             Err(error)
         }

@@ -81,11 +81,9 @@ async fn content(
         Some(name) => {
             validate_repository_name(name)
                 .map_err(|e| ContentError::new(ErrorCode::NameInvalid, e.to_string()))?;
-            let mut needs = vec![(name.to_string(), actions_for(&method))];
-            if let Some(source) = mount_source(&path, &params) {
-                needs.push((source.to_string(), Actions::PULL));
-            }
-            Needed::Repositories(needs)
+            let source = mount_source(&path, &params).map(|s| (s.to_string(), Actions::PULL));
+            let target = (name.to_string(), actions_for(&method));
+            Needed::Repositories([target].into_iter().chain(source).collect())
         }
     };
     authorize(&state, &headers, &note, &needed)?;
@@ -143,11 +141,14 @@ fn byte_range(size: u64) -> String {
 }
 
 impl Ctx<'_> {
-    fn page(
+    /// The page of `items` the `n` and `last` parameters ask for, answered as the JSON `body`
+    /// makes of it, with a `Link` to the next page when more follow.
+    fn paged(
         &self,
         items: Vec<String>,
         link_base: &str,
-    ) -> Result<(Vec<String>, Option<String>), RegistryError> {
+        body: impl FnOnce(Vec<String>) -> serde_json::Value,
+    ) -> Result<Response, RegistryError> {
         let n = self.params.get("n").map(|n| {
             n.parse::<usize>().map_err(|_| {
                 ContentError::new(
@@ -164,21 +165,12 @@ impl Ctx<'_> {
                     .append_pair("n", &n.to_string())
                     .append_pair("last", last)
                     .finish();
-                Some(format!("<{link_base}?{query}>; rel=\"next\""))
+                let link = format!("<{link_base}?{query}>; rel=\"next\"");
+                Some([(header::LINK, header_value(&link))])
             }
             _ => None,
         };
-        Ok((page, link))
-    }
-
-    fn paged_json(&self, body: serde_json::Value, link: Option<String>) -> Response {
-        let mut response = Json(body).into_response();
-        if let Some(link) = link {
-            response
-                .headers_mut()
-                .insert(header::LINK, header_value(&link));
-        }
-        response
+        Ok((link, Json(body(page))).into_response())
     }
 
     /// `GET /v2/_catalog`, paginated.
@@ -190,15 +182,14 @@ impl Ctx<'_> {
             .into_iter()
             .map(|(name, _)| name)
             .collect();
-        let (page, link) = self.page(names, "/v2/_catalog")?;
-        Ok(self.paged_json(json!({"repositories": page}), link))
+        self.paged(names, "/v2/_catalog", |page| json!({"repositories": page}))
     }
 
     /// `GET /v2/<name>/tags/list`, paginated.
     fn tags(&self, name: &str) -> Result<Response, RegistryError> {
         let tags = self.state.registry.content(|c| c.tags(name))?;
-        let (page, link) = self.page(tags, &format!("/v2/{name}/tags/list"))?;
-        Ok(self.paged_json(json!({"name": name, "tags": page}), link))
+        let link_base = format!("/v2/{name}/tags/list");
+        self.paged(tags, &link_base, |page| json!({"name": name, "tags": page}))
     }
 
     async fn manifest(

@@ -249,15 +249,19 @@ impl ContentStore {
         Ok(())
     }
 
-    /// Links blob `digest` from repository `from` into `repository`; `false` if `from` lacks it.
-    pub(super) fn mount_blob(&mut self, repository: &str, from: &str, digest: &str) -> bool {
-        let found = self.blob(from, digest).is_ok();
-        if found {
-            self.repository_mut(repository)
-                .blobs
-                .insert(digest.to_string());
-        }
-        found
+    /// Links blob `digest` from repository `from` into `repository`, refused (`BLOB_UNKNOWN`)
+    /// when `from` lacks it.
+    pub(super) fn mount_blob(
+        &mut self,
+        repository: &str,
+        from: &str,
+        digest: &str,
+    ) -> Result<(), ContentError> {
+        self.blob(from, digest)?;
+        self.repository_mut(repository)
+            .blobs
+            .insert(digest.to_string());
+        Ok(())
     }
 
     /// Unlinks blob `digest` from `repository`.
@@ -891,8 +895,8 @@ mod tests {
         let mut store = ContentStore::default();
         let digest = sha256_digest(b"x");
         store.put_blob("bob/base", &digest, b"x".to_vec()).unwrap();
-        assert!(!store.mount_blob(REPO, "bob/other", &digest));
-        assert!(store.mount_blob(REPO, "bob/base", &digest));
+        assert!(store.mount_blob(REPO, "bob/other", &digest).is_err());
+        assert!(store.mount_blob(REPO, "bob/base", &digest).is_ok());
         assert!(store.blob(REPO, &digest).is_ok());
         store.delete_blob(REPO, &digest).unwrap();
         assert!(store.blob(REPO, &digest).is_err());

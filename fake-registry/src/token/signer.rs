@@ -1,8 +1,7 @@
 //! [`TokenSigner`]: an ES256 key with its self-signed certificate; issues and verifies tokens.
 
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-    PublicKeyData,
+    CertificateParams, DnType, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PublicKeyData,
 };
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -80,9 +79,9 @@ impl TokenSigner {
     ) -> anyhow::Result<TokenSigner> {
         let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        let mut name = DistinguishedName::new();
-        name.push(DnType::CommonName, format!("{issuer} token signer"));
-        params.distinguished_name = name;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, format!("{issuer} token signer"));
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::days(1);
