@@ -17,6 +17,7 @@ use super::params::Params;
 use super::registry_auth::{Needed, authorize};
 use super::v2_path::V2Path;
 use super::{SharedState, read_body};
+use crate::state::Registry;
 use crate::state::access::{Action, Actions, validate_repository_name};
 use crate::state::byte_range;
 use crate::state::content::{ContentError, ErrorCode, MAX_MANIFEST_BYTES, paginate};
@@ -88,7 +89,7 @@ async fn content(
     };
     authorize(&state, &headers, &note, &needed)?;
     let ctx = Ctx {
-        state: &state,
+        registry: &state.registry,
         method: &method,
         headers: &headers,
         params: &params,
@@ -118,7 +119,7 @@ fn mount_source<'p>(path: &V2Path, params: &'p Params) -> Option<&'p str> {
 }
 
 struct Ctx<'a> {
-    state: &'a SharedState,
+    registry: &'a Registry,
     method: &'a Method,
     headers: &'a HeaderMap,
     params: &'a Params,
@@ -176,7 +177,6 @@ impl Ctx<'_> {
     /// `GET /v2/_catalog`, paginated.
     fn catalog(&self) -> Result<Response, RegistryError> {
         let names = self
-            .state
             .registry
             .repositories()
             .into_iter()
@@ -187,7 +187,7 @@ impl Ctx<'_> {
 
     /// `GET /v2/<name>/tags/list`, paginated.
     fn tags(&self, name: &str) -> Result<Response, RegistryError> {
-        let tags = self.state.registry.content(|c| c.tags(name))?;
+        let tags = self.registry.content(|c| c.tags(name))?;
         let link_base = format!("/v2/{name}/tags/list");
         self.paged(tags, &link_base, |page| json!({"name": name, "tags": page}))
     }
@@ -198,7 +198,7 @@ impl Ctx<'_> {
         reference: &str,
         body: Body,
     ) -> Result<Response, RegistryError> {
-        let registry = &self.state.registry;
+        let registry = self.registry;
         match *self.method {
             Method::GET | Method::HEAD => {
                 let manifest = registry.content(|c| c.manifest(name, reference).cloned())?;
@@ -241,7 +241,6 @@ impl Ctx<'_> {
     fn referrers(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
         let artifact_type = self.params.get("artifactType");
         let index = self
-            .state
             .registry
             .content(|c| c.referrers(name, digest, artifact_type))?;
         let mut headers = vec![("content-type", OCI_INDEX.to_string())];
@@ -256,7 +255,7 @@ impl Ctx<'_> {
     }
 
     fn blob(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
-        let registry = &self.state.registry;
+        let registry = self.registry;
         match *self.method {
             Method::GET | Method::HEAD => {
                 let mut data = registry.content(|c| c.blob(name, digest).map(<[u8]>::to_vec))?;
@@ -333,7 +332,7 @@ impl Ctx<'_> {
 
     /// `POST /v2/<name>/blobs/uploads/`: a mount, a monolithic upload or a new session.
     async fn start_upload(&self, name: &str, body: Body) -> Result<Response, RegistryError> {
-        let registry = &self.state.registry;
+        let registry = self.registry;
         if let (Some(digest), Some(from)) = (self.params.get("mount"), self.params.get("from"))
             && registry.mount_blob(name, from, digest)
         {
@@ -374,10 +373,7 @@ impl Ctx<'_> {
     async fn read_chunk(&self, body: Body) -> Result<(Option<u64>, Vec<u8>), RegistryError> {
         let start = self.content_range_start()?;
         let declared = body.size_hint().lower();
-        let room = self
-            .state
-            .registry
-            .content(|c| c.check_upload_room(declared))?;
+        let room = self.registry.content(|c| c.check_upload_room(declared))?;
         let limit = usize::try_from(room)
             .unwrap_or(usize::MAX)
             .min(MAX_CONTENT_BODY);
@@ -385,7 +381,7 @@ impl Ctx<'_> {
     }
 
     async fn upload(&self, name: &str, id: Uuid, body: Body) -> Result<Response, RegistryError> {
-        let registry = &self.state.registry;
+        let registry = self.registry;
         match *self.method {
             Method::GET => {
                 let size = registry.edit_content(|c| c.upload_size(name, id))?;
