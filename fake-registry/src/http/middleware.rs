@@ -95,14 +95,7 @@ pub async fn journal_and_faults(
             let note = Note::default();
             request.extensions_mut().insert(note.clone());
             let response = next.run(request).await;
-            let RequestNote {
-                principal,
-                token_uuid,
-                granted_scope,
-            } = note.take();
-            entry.principal = principal;
-            entry.token_uuid = token_uuid;
-            entry.granted_scope = granted_scope;
+            entry.note = note.take();
             response
         }
     };
@@ -130,9 +123,7 @@ pub fn journal_entry(
         path: uri.path().to_string(),
         query: uri.query().map(redact_query),
         auth_scheme: authorization.map(|v| scheme_of(v.as_bytes())),
-        principal: None,
-        token_uuid: None,
-        granted_scope: None,
+        note: RequestNote::default(),
         status: None,
         fault: None,
     }
