@@ -194,7 +194,7 @@ impl Account {
             Some(uuid) => self
                 .tokens
                 .iter_mut()
-                .find(|t| t.uuid == uuid)
+                .find(|t| t.view.uuid == uuid)
                 .ok_or_else(|| {
                     StateError::Unauthorized("personal access token was deleted".into())
                 })?
@@ -207,12 +207,12 @@ impl Account {
     /// Creates a token. A sixth auto-generated token removes the least recently used one.
     pub fn create_token(&mut self, new: NewPat, now: OffsetDateTime) -> StateResult<CreatedPat> {
         if let Some(uuid) = new.uuid
-            && self.tokens.iter().any(|t| t.uuid == uuid)
+            && self.tokens.iter().any(|t| t.view.uuid == uuid)
         {
             return Err(StateError::Conflict(format!("token {uuid} already exists")));
         }
         let (pat, created) = PersonalAccessToken::create(new, now)?;
-        if pat.generated_by == Origin::Auto {
+        if pat.view.generated_by == Origin::Auto {
             self.evict_auto_tokens_beyond(MAX_AUTO_GENERATED - 1);
         }
         self.tokens.push(pat);
@@ -225,12 +225,12 @@ impl Account {
                 .tokens
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.generated_by == Origin::Auto);
+                .filter(|(_, t)| t.view.generated_by == Origin::Auto);
             if auto.clone().count() <= keep {
                 return;
             }
             let (oldest, _) = auto
-                .min_by_key(|(_, t)| (t.recency(), t.created_at))
+                .min_by_key(|(_, t)| (t.recency(), t.view.created_at))
                 .expect("more than zero auto tokens");
             self.tokens.remove(oldest);
         }
@@ -240,20 +240,20 @@ impl Account {
     pub fn token(&self, uuid: Uuid) -> StateResult<&PersonalAccessToken> {
         self.tokens
             .iter()
-            .find(|t| t.uuid == uuid)
+            .find(|t| t.view.uuid == uuid)
             .ok_or_else(|| token_not_found(uuid))
     }
 
     /// Views of every token, oldest first.
     pub fn token_views(&self) -> Vec<PatView> {
-        self.tokens.iter().map(PersonalAccessToken::view).collect()
+        self.tokens.iter().map(|t| t.view.clone()).collect()
     }
 
     /// Changes a token's label or active flag (an expiry change is refused).
     pub fn update_token(&mut self, uuid: Uuid, update: PatUpdate) -> StateResult<PatView> {
         self.tokens
             .iter_mut()
-            .find(|t| t.uuid == uuid)
+            .find(|t| t.view.uuid == uuid)
             .ok_or_else(|| token_not_found(uuid))?
             .apply(update)
     }
@@ -261,7 +261,7 @@ impl Account {
     /// Deletes a token.
     pub fn delete_token(&mut self, uuid: Uuid) -> StateResult<()> {
         let before = self.tokens.len();
-        self.tokens.retain(|t| t.uuid != uuid);
+        self.tokens.retain(|t| t.view.uuid != uuid);
         if self.tokens.len() == before {
             return Err(token_not_found(uuid));
         }
@@ -317,7 +317,7 @@ mod tests {
         let p = a.login(&pat.token, NOW + Duration::minutes(1)).unwrap();
         assert_eq!(p.pat_uuid(), Some(pat.view.uuid));
         assert_eq!(
-            a.token(pat.view.uuid).unwrap().last_used,
+            a.token(pat.view.uuid).unwrap().view.last_used,
             Some(NOW + Duration::minutes(1))
         );
     }
@@ -334,7 +334,7 @@ mod tests {
         };
         a.update_token(pat.view.uuid, off).unwrap();
         assert!(a.login(&pat.token, NOW).is_err());
-        assert_eq!(a.token(pat.view.uuid).unwrap().last_used, None);
+        assert_eq!(a.token(pat.view.uuid).unwrap().view.last_used, None);
         let on = PatUpdate {
             is_active: Some(true),
             ..PatUpdate::default()
@@ -392,7 +392,7 @@ mod tests {
         a.login(&created[0].token, NOW + Duration::hours(1))
             .unwrap();
         a.create_token(auto, NOW + Duration::hours(2)).unwrap();
-        let uuids: Vec<Uuid> = a.tokens.iter().map(|t| t.uuid).collect();
+        let uuids: Vec<Uuid> = a.tokens.iter().map(|t| t.view.uuid).collect();
         assert_eq!(uuids.len(), 6, "five auto tokens and the manual one");
         assert!(!uuids.contains(&created[1].view.uuid));
         assert!(uuids.contains(&created[0].view.uuid));

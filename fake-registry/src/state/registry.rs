@@ -287,7 +287,7 @@ impl Registry {
 
     /// One token of `username`, without its secret.
     pub fn token(&self, username: &str, uuid: Uuid) -> StateResult<PatView> {
-        self.with_account(username, |account, _| Ok(account.token(uuid)?.view()))
+        self.with_account(username, |account, _| Ok(account.token(uuid)?.view.clone()))
     }
 
     /// Changes a token's label or active flag; deactivation ends what was minted through it.
