@@ -86,11 +86,7 @@ pub async fn journal_and_faults(
             response.extensions_mut().insert(CloseConnection);
             response
         }
-        Some(
-            spec @ FaultSpec {
-                status: Some(_), ..
-            },
-        ) => fault_response(&path, spec),
+        Some(spec) if spec.status.is_some() => fault_response(&path, spec),
         _ => {
             let note = Note::default();
             request.extensions_mut().insert(note.clone());
