@@ -73,8 +73,7 @@ pub struct AccountView {
 /// Checks an account name: 1 to 64 characters of `a-z 0-9 . _ -`, starting alphanumeric,
 /// and usable as the first component of a repository name.
 pub fn validate_username(username: &str) -> StateResult<()> {
-    let valid = !username.is_empty()
-        && username.len() <= 64
+    let valid = username.len() <= 64
         && super::access::validate_repository_name(username).is_ok()
         && !username.contains('/');
     if valid {
