@@ -84,12 +84,8 @@ async fn load(
             while Instant::now() < deadline && issued.fetch_add(1, Ordering::Relaxed) < max_requests
             {
                 let sent = Instant::now();
-                let ok = match client
-                    .get(&url)
-                    .header("authorization", &authorization)
-                    .send()
-                    .await
-                {
+                let request = client.get(&url).header("authorization", &authorization);
+                let ok = match request.send().await {
                     Ok(response) => {
                         response.status().is_success() && response.bytes().await.is_ok()
                     }
@@ -161,19 +157,11 @@ fn start_baseline(ours: &str, cert: &str) -> Option<distribution::Distribution> 
         return None;
     }
     let token_realm = format!("{ours}/token");
-    match distribution::Distribution::start(
-        baseline,
-        &token_realm,
-        "fake-registry",
-        "fake-registry",
-        cert,
-    ) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            println!("baseline unavailable: docker-registry failed to start: {e}");
-            None
-        }
-    }
+    // Our registry's default service and issuer.
+    let name = "fake-registry";
+    distribution::Distribution::start(baseline, &token_realm, name, name, cert)
+        .inspect_err(|e| println!("baseline unavailable: docker-registry failed to start: {e}"))
+        .ok()
 }
 
 /// The throughput ratio against the baseline and both servers' peak memory.

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use std::io::Write;
+use tokio::signal::unix::{SignalKind, signal};
 
 use crate::config::AuthMode;
 use crate::{DEFAULT_ISSUER, DEFAULT_SERVICE, FakeRegistry, UploadLimits};
@@ -84,42 +85,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     // Handlers go in before the address is announced, so a caller that signals as soon as it
     // reads the first line never meets the default action (death by signal).
-    let termination = Termination::install()?;
+    let mut terminate = signal(SignalKind::terminate()).context("installing a SIGTERM handler")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("installing a SIGINT handler")?;
     let registry = builder.start().await?;
     if let (Some(path), Some(pem)) = (&args.tls_self_signed, registry.ca_pem()) {
         std::fs::write(path, pem)
             .with_context(|| format!("writing the CA to {}", path.display()))?;
     }
-    {
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on {}", registry.url())?;
-        stdout.flush()?;
+    writeln!(std::io::stdout(), "listening on {}", registry.url())?;
+    std::io::stdout().flush()?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = interrupt.recv() => {}
     }
-    termination.wait().await;
     eprintln!("fake-registry: shutting down");
     registry.shutdown().await;
     Ok(())
-}
-
-/// SIGTERM and SIGINT, caught from the moment they are installed.
-struct Termination {
-    terminate: tokio::signal::unix::Signal,
-    interrupt: tokio::signal::unix::Signal,
-}
-
-impl Termination {
-    fn install() -> anyhow::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Termination {
-            terminate: signal(SignalKind::terminate()).context("installing a SIGTERM handler")?,
-            interrupt: signal(SignalKind::interrupt()).context("installing a SIGINT handler")?,
-        })
-    }
-
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.terminate.recv() => {}
-            _ = self.interrupt.recv() => {}
-        }
-    }
 }

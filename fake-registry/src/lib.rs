@@ -193,11 +193,7 @@ impl FakeRegistryBuilder {
             );
         }
         let signer = Arc::new(TokenSigner::generate(&self.issuer, &self.service, ttl)?);
-        let tls = if self.tls {
-            Some(tls::SelfSignedTls::generate()?)
-        } else {
-            None
-        };
+        let tls = self.tls.then(tls::SelfSignedTls::generate).transpose()?;
         let listener = TcpListener::bind(self.listen)
             .await
             .with_context(|| format!("binding {}", self.listen))?;
@@ -313,13 +309,13 @@ impl RunningRegistry {
         self.ca_pem.as_deref()
     }
 
-    /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and waits.
+    /// Stops accepting connections, lets in-flight requests finish (up to 5 s) and waits; the
+    /// upload sweeper stops on drop.
     pub async fn shutdown(mut self) {
         self.stop.take();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
-        self.sweeper.abort();
     }
 }
 

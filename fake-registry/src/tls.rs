@@ -35,12 +35,8 @@ impl SelfSignedTls {
         let issuer = Issuer::new(ca_params, ca_key);
 
         let server_key = KeyPair::generate()?;
-        let names = vec![
-            "127.0.0.1".to_string(),
-            "localhost".to_string(),
-            "::1".to_string(),
-        ];
-        let mut server_params = CertificateParams::new(names)?;
+        let names = ["127.0.0.1", "localhost", "::1"].map(String::from);
+        let mut server_params = CertificateParams::new(names.to_vec())?;
         server_params
             .distinguished_name
             .push(DnType::CommonName, "fake-registry");

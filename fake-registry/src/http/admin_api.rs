@@ -201,8 +201,7 @@ async fn add_repository(
     state
         .registry
         .add_repository(&request.name, request.visibility)?;
-    let body = json!({"name": request.name, "visibility": request.visibility});
-    Ok((StatusCode::CREATED, Json(body)).into_response())
+    Ok((StatusCode::CREATED, Json(request)).into_response())
 }
 
 async fn list_repositories(State(state): State<SharedState>) -> Json<Value> {

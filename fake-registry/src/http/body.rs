@@ -96,19 +96,17 @@ fn too_large(limit: usize) -> BodyError {
 }
 
 fn read_error(error: axum::Error) -> BodyError {
-    let mut source: Option<&(dyn StdError + 'static)> = Some(&error);
-    while let Some(e) = source {
-        if let Some(stalled) = e.downcast_ref::<BodyStalled>() {
-            return BodyError {
-                status: StatusCode::REQUEST_TIMEOUT,
-                message: stalled.to_string(),
-            };
-        }
-        source = e.source();
-    }
-    BodyError {
-        status: StatusCode::BAD_REQUEST,
-        message: format!("could not read the request body: {error}"),
+    let mut chain =
+        std::iter::successors(Some(&error as &(dyn StdError + 'static)), |e| (*e).source());
+    match chain.find_map(|e| e.downcast_ref::<BodyStalled>()) {
+        Some(stalled) => BodyError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            message: stalled.to_string(),
+        },
+        None => BodyError {
+            status: StatusCode::BAD_REQUEST,
+            message: format!("could not read the request body: {error}"),
+        },
     }
 }
 

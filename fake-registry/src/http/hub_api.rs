@@ -2,8 +2,9 @@
 //! personal access token management under `/v2/access-tokens` with Hub's field names.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -57,9 +58,7 @@ async fn login(
     {
         HubLogin::Session(token) => Ok(Json(json!({"token": token})).into_response()),
         HubLogin::SecondFactorRequired(pending) => {
-            let mut error = HubError::from(crate::state::error::StateError::Unauthorized(
-                SECOND_FACTOR_REQUIRED.into(),
-            ));
+            let mut error = HubError::with(StatusCode::UNAUTHORIZED, SECOND_FACTOR_REQUIRED);
             error.extra.insert("login_2fa_token".into(), json!(pending));
             Err(error)
         }
@@ -84,26 +83,40 @@ async fn second_factor_login(
 }
 
 /// The caller of a token-management endpoint: a Hub session (`Bearer`/`JWT`) or Basic
-/// credentials; account administration is refused to PATs.
-fn caller(state: &SharedState, headers: &HeaderMap, note: &Note) -> Result<Principal, HubError> {
-    let principal = match auth_header::from_headers(headers)
-        .map_err(|e| HubError::with(StatusCode::UNAUTHORIZED, e.to_string()))?
-    {
-        None => {
-            let missing = "authentication credentials were not provided";
-            return Err(HubError::with(StatusCode::UNAUTHORIZED, missing));
-        }
-        Some(Authorization::Bearer(session)) => state.registry.hub_session(&session)?,
-        Some(Authorization::Basic { username, password }) => {
-            state.registry.login(&username, &password)?
-        }
-    };
-    note.principal(Some(&principal.username), principal.pat_uuid());
-    Ok(principal)
+/// credentials, recorded in the journal.
+struct Caller {
+    state: SharedState,
+    principal: Principal,
 }
 
-fn admin<'a>(state: &'a SharedState, principal: &Principal) -> Result<AccountAdmin<'a>, HubError> {
-    Ok(state.registry.account_admin(principal)?)
+impl FromRequestParts<SharedState> for Caller {
+    type Rejection = HubError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, HubError> {
+        let principal = match auth_header::from_headers(&parts.headers)
+            .map_err(|e| HubError::with(StatusCode::UNAUTHORIZED, e.to_string()))?
+        {
+            None => {
+                let missing = "authentication credentials were not provided";
+                return Err(HubError::with(StatusCode::UNAUTHORIZED, missing));
+            }
+            Some(Authorization::Bearer(session)) => state.registry.hub_session(&session)?,
+            Some(Authorization::Basic { username, password }) => {
+                state.registry.login(&username, &password)?
+            }
+        };
+        let note = parts.extensions.get::<Note>().cloned().unwrap_or_default();
+        note.principal(Some(&principal.username), principal.pat_uuid());
+        let state = state.clone();
+        Ok(Caller { state, principal })
+    }
+}
+
+impl Caller {
+    /// The caller's administration of its own account, refused to a PAT.
+    fn admin(&self) -> Result<AccountAdmin<'_>, HubError> {
+        Ok(self.state.registry.account_admin(&self.principal)?)
+    }
 }
 
 /// A token in Hub's field names; `token` is the secret only in the creation answer.
@@ -140,14 +153,8 @@ fn parse_expiry(text: Option<&str>) -> Result<Option<OffsetDateTime>, ExpiryErro
     }
 }
 
-async fn create_token(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-    note: Note,
-    body: Body,
-) -> Result<Response, HubError> {
-    let principal = caller(&state, &headers, &note)?;
-    let admin = admin(&state, &principal)?;
+async fn create_token(caller: Caller, body: Body) -> Result<Response, HubError> {
+    let admin = caller.admin()?;
     let request: CreateTokenRequest = json_body(body).await?;
     let mut new = NewPat::manual(request.token_label, parse_pat_scopes(&request.scopes)?);
     new.expires_at = parse_expiry(request.expires_at.as_deref()).map_err(HubError::bad_request)?;
@@ -159,14 +166,8 @@ async fn create_token(
         .into_response())
 }
 
-async fn list_tokens(
-    State(state): State<SharedState>,
-    headers: HeaderMap,
-    uri: Uri,
-    note: Note,
-) -> Result<Json<Value>, HubError> {
-    let principal = caller(&state, &headers, &note)?;
-    let tokens = admin(&state, &principal)?.tokens()?;
+async fn list_tokens(uri: Uri, caller: Caller) -> Result<Json<Value>, HubError> {
+    let tokens = caller.admin()?.tokens()?;
     let params = Params::parse(uri.query().unwrap_or("").as_bytes());
     let number = |key: &str, default: usize| -> Result<usize, HubError> {
         params.get(key).map_or(Ok(default), |v| {
@@ -200,14 +201,8 @@ fn parse_uuid(text: &str) -> Result<Uuid, HubError> {
         .map_err(|_| HubError::with(StatusCode::NOT_FOUND, format!("no access token {text:?}")))
 }
 
-async fn get_token(
-    State(state): State<SharedState>,
-    Path(uuid): Path<String>,
-    headers: HeaderMap,
-    note: Note,
-) -> Result<Json<Value>, HubError> {
-    let principal = caller(&state, &headers, &note)?;
-    let view = admin(&state, &principal)?.token(parse_uuid(&uuid)?)?;
+async fn get_token(Path(uuid): Path<String>, caller: Caller) -> Result<Json<Value>, HubError> {
+    let view = caller.admin()?.token(parse_uuid(&uuid)?)?;
     Ok(Json(hub_token(&view, None)))
 }
 
@@ -243,14 +238,11 @@ pub fn parse_token_patch(body: &[u8], label_key: &str) -> Result<PatUpdate, Json
 }
 
 async fn update_token(
-    State(state): State<SharedState>,
     Path(uuid): Path<String>,
-    headers: HeaderMap,
-    note: Note,
+    caller: Caller,
     body: Body,
 ) -> Result<Json<Value>, HubError> {
-    let principal = caller(&state, &headers, &note)?;
-    let admin = admin(&state, &principal)?;
+    let admin = caller.admin()?;
     let uuid = parse_uuid(&uuid)?;
     let bytes = read_body(body, MAX_JSON_BODY).await?;
     let update = parse_token_patch(&bytes, "token_label").map_err(HubError::bad_request)?;
@@ -258,14 +250,8 @@ async fn update_token(
     Ok(Json(hub_token(&view, None)))
 }
 
-async fn delete_token(
-    State(state): State<SharedState>,
-    Path(uuid): Path<String>,
-    headers: HeaderMap,
-    note: Note,
-) -> Result<StatusCode, HubError> {
-    let principal = caller(&state, &headers, &note)?;
-    admin(&state, &principal)?.delete_token(parse_uuid(&uuid)?)?;
+async fn delete_token(Path(uuid): Path<String>, caller: Caller) -> Result<StatusCode, HubError> {
+    caller.admin()?.delete_token(parse_uuid(&uuid)?)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

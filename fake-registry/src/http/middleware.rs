@@ -86,23 +86,12 @@ pub async fn journal_and_faults(
             response.extensions_mut().insert(CloseConnection);
             response
         }
-        Some(
-            spec @ FaultSpec {
-                status: Some(_), ..
-            },
-        ) => fault_response(&path, spec),
+        Some(spec) if spec.status.is_some() => fault_response(&path, spec),
         _ => {
             let note = Note::default();
             request.extensions_mut().insert(note.clone());
             let response = next.run(request).await;
-            let RequestNote {
-                principal,
-                token_uuid,
-                granted_scope,
-            } = note.take();
-            entry.principal = principal;
-            entry.token_uuid = token_uuid;
-            entry.granted_scope = granted_scope;
+            entry.note = note.take();
             response
         }
     };
@@ -130,9 +119,7 @@ pub fn journal_entry(
         path: uri.path().to_string(),
         query: uri.query().map(redact_query),
         auth_scheme: authorization.map(|v| scheme_of(v.as_bytes())),
-        principal: None,
-        token_uuid: None,
-        granted_scope: None,
+        note: RequestNote::default(),
         status: None,
         fault: None,
     }
@@ -158,25 +145,23 @@ fn fault_response(path: &str, spec: &FaultSpec) -> Response {
 
 /// Refuses requests whose headers are too large with a 431 naming the header.
 pub async fn limit_headers(request: Request, next: Next) -> Response {
-    let mut total = 0;
-    for (name, value) in request.headers() {
-        total += name.as_str().len() + value.len();
-        if value.len() > MAX_HEADER_VALUE_LEN {
-            return Surface::of(request.uri().path()).error(
-                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-                "HEADER_TOO_LARGE",
-                format!("header {name} is larger than {MAX_HEADER_VALUE_LEN} bytes"),
-            );
+    let headers = request.headers();
+    let total: usize = headers
+        .iter()
+        .map(|(n, v)| n.as_str().len() + v.len())
+        .sum();
+    let problem = match headers.iter().find(|(_, v)| v.len() > MAX_HEADER_VALUE_LEN) {
+        Some((name, _)) => format!("header {name} is larger than {MAX_HEADER_VALUE_LEN} bytes"),
+        None if total > MAX_HEADERS_TOTAL_LEN => {
+            format!("request headers are larger than {MAX_HEADERS_TOTAL_LEN} bytes in total")
         }
-    }
-    if total > MAX_HEADERS_TOTAL_LEN {
-        return Surface::of(request.uri().path()).error(
-            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
-            "HEADER_TOO_LARGE",
-            format!("request headers are larger than {MAX_HEADERS_TOTAL_LEN} bytes in total"),
-        );
-    }
-    next.run(request).await
+        None => return next.run(request).await,
+    };
+    Surface::of(request.uri().path()).error(
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "HEADER_TOO_LARGE",
+        problem,
+    )
 }
 
 /// Adds `Docker-Distribution-API-Version: registry/2.0` to registry API answers.

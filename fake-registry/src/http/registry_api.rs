@@ -17,6 +17,7 @@ use super::params::Params;
 use super::registry_auth::{Needed, authorize};
 use super::v2_path::V2Path;
 use super::{SharedState, read_body};
+use crate::state::Registry;
 use crate::state::access::{Action, Actions, validate_repository_name};
 use crate::state::byte_range;
 use crate::state::content::{ContentError, ErrorCode, MAX_MANIFEST_BYTES, paginate};
@@ -81,16 +82,14 @@ async fn content(
         Some(name) => {
             validate_repository_name(name)
                 .map_err(|e| ContentError::new(ErrorCode::NameInvalid, e.to_string()))?;
-            let mut needs = vec![(name.to_string(), actions_for(&method))];
-            if let Some(source) = mount_source(&path, &params) {
-                needs.push((source.to_string(), Actions::PULL));
-            }
-            Needed::Repositories(needs)
+            let source = mount_source(&path, &params).map(|s| (s.to_string(), Actions::PULL));
+            let target = (name.to_string(), actions_for(&method));
+            Needed::Repositories([target].into_iter().chain(source).collect())
         }
     };
     authorize(&state, &headers, &note, &needed)?;
     let ctx = Ctx {
-        state: &state,
+        registry: &state.registry,
         method: &method,
         headers: &headers,
         params: &params,
@@ -120,7 +119,7 @@ fn mount_source<'p>(path: &V2Path, params: &'p Params) -> Option<&'p str> {
 }
 
 struct Ctx<'a> {
-    state: &'a SharedState,
+    registry: &'a Registry,
     method: &'a Method,
     headers: &'a HeaderMap,
     params: &'a Params,
@@ -143,11 +142,14 @@ fn byte_range(size: u64) -> String {
 }
 
 impl Ctx<'_> {
-    fn page(
+    /// The page of `items` the `n` and `last` parameters ask for, answered as the JSON `body`
+    /// makes of it, with a `Link` to the next page when more follow.
+    fn paged(
         &self,
         items: Vec<String>,
         link_base: &str,
-    ) -> Result<(Vec<String>, Option<String>), RegistryError> {
+        body: impl FnOnce(Vec<String>) -> serde_json::Value,
+    ) -> Result<Response, RegistryError> {
         let n = self.params.get("n").map(|n| {
             n.parse::<usize>().map_err(|_| {
                 ContentError::new(
@@ -164,41 +166,30 @@ impl Ctx<'_> {
                     .append_pair("n", &n.to_string())
                     .append_pair("last", last)
                     .finish();
-                Some(format!("<{link_base}?{query}>; rel=\"next\""))
+                let link = format!("<{link_base}?{query}>; rel=\"next\"");
+                Some([(header::LINK, header_value(&link))])
             }
             _ => None,
         };
-        Ok((page, link))
-    }
-
-    fn paged_json(&self, body: serde_json::Value, link: Option<String>) -> Response {
-        let mut response = Json(body).into_response();
-        if let Some(link) = link {
-            response
-                .headers_mut()
-                .insert(header::LINK, header_value(&link));
-        }
-        response
+        Ok((link, Json(body(page))).into_response())
     }
 
     /// `GET /v2/_catalog`, paginated.
     fn catalog(&self) -> Result<Response, RegistryError> {
         let names = self
-            .state
             .registry
             .repositories()
             .into_iter()
             .map(|(name, _)| name)
             .collect();
-        let (page, link) = self.page(names, "/v2/_catalog")?;
-        Ok(self.paged_json(json!({"repositories": page}), link))
+        self.paged(names, "/v2/_catalog", |page| json!({"repositories": page}))
     }
 
     /// `GET /v2/<name>/tags/list`, paginated.
     fn tags(&self, name: &str) -> Result<Response, RegistryError> {
-        let tags = self.state.registry.content(|c| c.tags(name))?;
-        let (page, link) = self.page(tags, &format!("/v2/{name}/tags/list"))?;
-        Ok(self.paged_json(json!({"name": name, "tags": page}), link))
+        let tags = self.registry.content(|c| c.tags(name))?;
+        let link_base = format!("/v2/{name}/tags/list");
+        self.paged(tags, &link_base, |page| json!({"name": name, "tags": page}))
     }
 
     async fn manifest(
@@ -207,7 +198,7 @@ impl Ctx<'_> {
         reference: &str,
         body: Body,
     ) -> Result<Response, RegistryError> {
-        let registry = &self.state.registry;
+        let registry = self.registry;
         match *self.method {
             Method::GET | Method::HEAD => {
                 let manifest = registry.content(|c| c.manifest(name, reference).cloned())?;
@@ -250,7 +241,6 @@ impl Ctx<'_> {
     fn referrers(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
         let artifact_type = self.params.get("artifactType");
         let index = self
-            .state
             .registry
             .content(|c| c.referrers(name, digest, artifact_type))?;
         let mut headers = vec![("content-type", OCI_INDEX.to_string())];
@@ -265,7 +255,7 @@ impl Ctx<'_> {
     }
 
     fn blob(&self, name: &str, digest: &str) -> Result<Response, RegistryError> {
-        let registry = &self.state.registry;
+        let registry = self.registry;
         match *self.method {
             Method::GET | Method::HEAD => {
                 let mut data = registry.content(|c| c.blob(name, digest).map(<[u8]>::to_vec))?;
@@ -342,7 +332,7 @@ impl Ctx<'_> {
 
     /// `POST /v2/<name>/blobs/uploads/`: a mount, a monolithic upload or a new session.
     async fn start_upload(&self, name: &str, body: Body) -> Result<Response, RegistryError> {
-        let registry = &self.state.registry;
+        let registry = self.registry;
         if let (Some(digest), Some(from)) = (self.params.get("mount"), self.params.get("from"))
             && registry.mount_blob(name, from, digest)
         {
@@ -361,24 +351,20 @@ impl Ctx<'_> {
         let Some(value) = self.headers.get(header::CONTENT_RANGE) else {
             return Ok(None);
         };
-        let invalid = || {
-            ContentError::new(
-                ErrorCode::RangeInvalid,
-                "Content-Range must look like <start>-<end>",
-            )
-        };
-        let text = value.to_str().map_err(|_| invalid())?;
-        let text = text
-            .strip_prefix("bytes ")
-            .or_else(|| text.strip_prefix("bytes="))
-            .unwrap_or(text);
-        let (start, end) = text.split_once('-').ok_or_else(invalid)?;
-        let start: u64 = start.trim().parse().map_err(|_| invalid())?;
-        let end: u64 = end.trim().parse().map_err(|_| invalid())?;
-        if end < start {
-            return Err(invalid());
-        }
-        Ok(Some(start))
+        let start = value.to_str().ok().and_then(|text| {
+            let text = text
+                .strip_prefix("bytes ")
+                .or_else(|| text.strip_prefix("bytes="))
+                .unwrap_or(text);
+            let (start, end) = text.split_once('-')?;
+            let start: u64 = start.trim().parse().ok()?;
+            let end: u64 = end.trim().parse().ok()?;
+            (end >= start).then_some(start)
+        });
+        let invalid = "Content-Range must look like <start>-<end>";
+        start
+            .map(Some)
+            .ok_or_else(|| ContentError::new(ErrorCode::RangeInvalid, invalid))
     }
 
     /// Reads an upload chunk and where its Content-Range says it starts: refused before
@@ -387,10 +373,7 @@ impl Ctx<'_> {
     async fn read_chunk(&self, body: Body) -> Result<(Option<u64>, Vec<u8>), RegistryError> {
         let start = self.content_range_start()?;
         let declared = body.size_hint().lower();
-        let room = self
-            .state
-            .registry
-            .content(|c| c.check_upload_room(declared))?;
+        let room = self.registry.content(|c| c.check_upload_room(declared))?;
         let limit = usize::try_from(room)
             .unwrap_or(usize::MAX)
             .min(MAX_CONTENT_BODY);
@@ -398,7 +381,7 @@ impl Ctx<'_> {
     }
 
     async fn upload(&self, name: &str, id: Uuid, body: Body) -> Result<Response, RegistryError> {
-        let registry = &self.state.registry;
+        let registry = self.registry;
         match *self.method {
             Method::GET => {
                 let size = registry.edit_content(|c| c.upload_size(name, id))?;

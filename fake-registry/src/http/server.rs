@@ -47,22 +47,16 @@ pub fn spawn(
                 continue;
             };
             let _ = stream.set_nodelay(true);
-            let router = router.clone();
-            let shutdown = shutdown.clone();
-            match tls.clone() {
-                None => {
-                    tokio::spawn(serve_connection(stream, router, shutdown));
+            let (router, shutdown, tls) = (router.clone(), shutdown.clone(), tls.clone());
+            tokio::spawn(async move {
+                let Some(acceptor) = tls else {
+                    return serve_connection(stream, router, shutdown).await;
+                };
+                let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                if let Ok(Ok(stream)) = handshake.await {
+                    serve_connection(stream, router, shutdown).await;
                 }
-                Some(acceptor) => {
-                    tokio::spawn(async move {
-                        let handshake =
-                            tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
-                        if let Ok(Ok(stream)) = handshake.await {
-                            serve_connection(stream, router, shutdown).await;
-                        }
-                    });
-                }
-            }
+            });
         }
     })
 }

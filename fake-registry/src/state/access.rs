@@ -52,11 +52,7 @@ impl Actions {
     pub const ALL: Actions = Actions(1 | 2 | 4);
 
     fn bit(action: Action) -> u8 {
-        match action {
-            Action::Pull => 1,
-            Action::Push => 2,
-            Action::Delete => 4,
-        }
+        1 << action as u8
     }
 
     /// The set holding exactly `actions`.
@@ -380,31 +376,18 @@ pub fn validate_repository_name(name: &str) -> Result<(), NameError> {
     Ok(())
 }
 
+/// Whether `component` is alphanumeric runs joined by single separators: the text between
+/// runs (`split` yields it, empty before the first and after the last run when the component
+/// starts and ends with one) must be nothing, `.`, `_`, `__` or dashes.
 fn valid_path_component(component: &str) -> bool {
-    let is_alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    let mut chars = component.chars().peekable();
-    if !chars.peek().copied().is_some_and(is_alnum) {
-        return false;
-    }
-    let mut separator = String::new();
-    for c in chars {
-        if is_alnum(c) {
-            let ok = separator.is_empty()
-                || separator == "."
-                || separator == "_"
-                || separator == "__"
-                || separator.chars().all(|s| s == '-');
-            if !ok {
-                return false;
-            }
-            separator.clear();
-        } else if matches!(c, '.' | '_' | '-') {
-            separator.push(c);
-        } else {
-            return false;
-        }
-    }
-    separator.is_empty()
+    let separators: Vec<&str> = component
+        .split(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        .collect();
+    let separator_ok = |s: &&str| matches!(*s, "." | "_" | "__") || s.chars().all(|c| c == '-');
+    !component.is_empty()
+        && separators.first().is_some_and(|s| s.is_empty())
+        && separators.last().is_some_and(|s| s.is_empty())
+        && separators.iter().all(separator_ok)
 }
 
 #[cfg(test)]

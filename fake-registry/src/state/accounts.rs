@@ -73,8 +73,7 @@ pub struct AccountView {
 /// Checks an account name: 1 to 64 characters of `a-z 0-9 . _ -`, starting alphanumeric,
 /// and usable as the first component of a repository name.
 pub fn validate_username(username: &str) -> StateResult<()> {
-    let valid = !username.is_empty()
-        && username.len() <= 64
+    let valid = username.len() <= 64
         && super::access::validate_repository_name(username).is_ok()
         && !username.contains('/');
     if valid {
@@ -152,29 +151,32 @@ impl Account {
     /// A 2FA account's password is refused; a PAT must be active and unexpired; a successful
     /// PAT login records `now` as its last use.
     pub fn login(&mut self, secret: &str, now: OffsetDateTime) -> StateResult<Principal> {
-        if let Some(pat) = self.tokens.iter_mut().find(|t| t.secret_matches(secret)) {
-            pat.check_usable(now)?;
-            pat.last_used = Some(now);
-            return Ok(Principal {
-                username: self.username.clone(),
-                via: Via::Pat {
-                    uuid: pat.uuid,
-                    scopes: pat.scopes.clone(),
-                },
-            });
-        }
-        if !self.password_matches(secret) {
+        let via = if let Some(pat) = self.tokens.iter_mut().find(|t| t.secret_matches(secret)) {
+            pat.use_at(now)?
+        } else if self.password_matches(secret) {
+            self.password_via(false)?
+        } else {
             return Err(StateError::Unauthorized(INCORRECT_CREDENTIALS.into()));
+        };
+        Ok(self.principal(via))
+    }
+
+    /// A principal of this account that authenticated `via`.
+    fn principal(&self, via: Via) -> Principal {
+        Principal {
+            username: self.username.clone(),
+            via,
         }
-        if self.two_factor {
+    }
+
+    /// A login by password: refused once two-factor is on, unless `second_factor_done`.
+    fn password_via(&self, second_factor_done: bool) -> StateResult<Via> {
+        if self.two_factor && !second_factor_done {
             return Err(StateError::Unauthorized(
                 PASSWORD_REFUSED_FOR_TWO_FACTOR.into(),
             ));
         }
-        Ok(Principal {
-            username: self.username.clone(),
-            via: Via::Password,
-        })
+        Ok(Via::Password)
     }
 
     /// Re-checks a principal that authenticated earlier (identity tokens, sessions): a PAT must
@@ -187,44 +189,29 @@ impl Account {
         now: OffsetDateTime,
         second_factor_done: bool,
     ) -> StateResult<Principal> {
-        match pat {
-            Some(uuid) => {
-                let pat = self
-                    .tokens
-                    .iter_mut()
-                    .find(|t| t.uuid == uuid)
-                    .ok_or_else(|| {
-                        StateError::Unauthorized("personal access token was deleted".into())
-                    })?;
-                pat.check_usable(now)?;
-                pat.last_used = Some(now);
-                Ok(Principal {
-                    username: self.username.clone(),
-                    via: Via::Pat {
-                        uuid,
-                        scopes: pat.scopes.clone(),
-                    },
-                })
-            }
-            None if self.two_factor && !second_factor_done => Err(StateError::Unauthorized(
-                PASSWORD_REFUSED_FOR_TWO_FACTOR.into(),
-            )),
-            None => Ok(Principal {
-                username: self.username.clone(),
-                via: Via::Password,
-            }),
-        }
+        let via = match pat {
+            Some(uuid) => self
+                .tokens
+                .iter_mut()
+                .find(|t| t.view.uuid == uuid)
+                .ok_or_else(|| {
+                    StateError::Unauthorized("personal access token was deleted".into())
+                })?
+                .use_at(now)?,
+            None => self.password_via(second_factor_done)?,
+        };
+        Ok(self.principal(via))
     }
 
     /// Creates a token. A sixth auto-generated token removes the least recently used one.
     pub fn create_token(&mut self, new: NewPat, now: OffsetDateTime) -> StateResult<CreatedPat> {
         if let Some(uuid) = new.uuid
-            && self.tokens.iter().any(|t| t.uuid == uuid)
+            && self.tokens.iter().any(|t| t.view.uuid == uuid)
         {
             return Err(StateError::Conflict(format!("token {uuid} already exists")));
         }
         let (pat, created) = PersonalAccessToken::create(new, now)?;
-        if pat.generated_by == Origin::Auto {
+        if pat.view.generated_by == Origin::Auto {
             self.evict_auto_tokens_beyond(MAX_AUTO_GENERATED - 1);
         }
         self.tokens.push(pat);
@@ -237,12 +224,12 @@ impl Account {
                 .tokens
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.generated_by == Origin::Auto);
+                .filter(|(_, t)| t.view.generated_by == Origin::Auto);
             if auto.clone().count() <= keep {
                 return;
             }
             let (oldest, _) = auto
-                .min_by_key(|(_, t)| (t.recency(), t.created_at))
+                .min_by_key(|(_, t)| (t.recency(), t.view.created_at))
                 .expect("more than zero auto tokens");
             self.tokens.remove(oldest);
         }
@@ -252,20 +239,20 @@ impl Account {
     pub fn token(&self, uuid: Uuid) -> StateResult<&PersonalAccessToken> {
         self.tokens
             .iter()
-            .find(|t| t.uuid == uuid)
+            .find(|t| t.view.uuid == uuid)
             .ok_or_else(|| token_not_found(uuid))
     }
 
     /// Views of every token, oldest first.
     pub fn token_views(&self) -> Vec<PatView> {
-        self.tokens.iter().map(PersonalAccessToken::view).collect()
+        self.tokens.iter().map(|t| t.view.clone()).collect()
     }
 
     /// Changes a token's label or active flag (an expiry change is refused).
     pub fn update_token(&mut self, uuid: Uuid, update: PatUpdate) -> StateResult<PatView> {
         self.tokens
             .iter_mut()
-            .find(|t| t.uuid == uuid)
+            .find(|t| t.view.uuid == uuid)
             .ok_or_else(|| token_not_found(uuid))?
             .apply(update)
     }
@@ -273,7 +260,7 @@ impl Account {
     /// Deletes a token.
     pub fn delete_token(&mut self, uuid: Uuid) -> StateResult<()> {
         let before = self.tokens.len();
-        self.tokens.retain(|t| t.uuid != uuid);
+        self.tokens.retain(|t| t.view.uuid != uuid);
         if self.tokens.len() == before {
             return Err(token_not_found(uuid));
         }
@@ -329,7 +316,7 @@ mod tests {
         let p = a.login(&pat.token, NOW + Duration::minutes(1)).unwrap();
         assert_eq!(p.pat_uuid(), Some(pat.view.uuid));
         assert_eq!(
-            a.token(pat.view.uuid).unwrap().last_used,
+            a.token(pat.view.uuid).unwrap().view.last_used,
             Some(NOW + Duration::minutes(1))
         );
     }
@@ -346,7 +333,7 @@ mod tests {
         };
         a.update_token(pat.view.uuid, off).unwrap();
         assert!(a.login(&pat.token, NOW).is_err());
-        assert_eq!(a.token(pat.view.uuid).unwrap().last_used, None);
+        assert_eq!(a.token(pat.view.uuid).unwrap().view.last_used, None);
         let on = PatUpdate {
             is_active: Some(true),
             ..PatUpdate::default()
@@ -404,7 +391,7 @@ mod tests {
         a.login(&created[0].token, NOW + Duration::hours(1))
             .unwrap();
         a.create_token(auto, NOW + Duration::hours(2)).unwrap();
-        let uuids: Vec<Uuid> = a.tokens.iter().map(|t| t.uuid).collect();
+        let uuids: Vec<Uuid> = a.tokens.iter().map(|t| t.view.uuid).collect();
         assert_eq!(uuids.len(), 6, "five auto tokens and the manual one");
         assert!(!uuids.contains(&created[1].view.uuid));
         assert!(uuids.contains(&created[0].view.uuid));

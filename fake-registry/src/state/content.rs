@@ -13,78 +13,61 @@ use super::manifest_doc::ManifestDoc;
 /// Largest manifest accepted.
 pub const MAX_MANIFEST_BYTES: usize = 4 * 1024 * 1024;
 
-/// Error codes of the distribution / OCI spec that the content API answers with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    /// Blob not in the repository.
-    BlobUnknown,
-    /// Upload chunk out of order or otherwise invalid.
-    BlobUploadInvalid,
-    /// Upload session does not exist.
-    BlobUploadUnknown,
-    /// Digest malformed or not matching the content.
-    DigestInvalid,
-    /// Manifest references a blob the repository lacks.
-    ManifestBlobUnknown,
-    /// Manifest is not valid.
-    ManifestInvalid,
-    /// Manifest not in the repository.
-    ManifestUnknown,
-    /// Repository name invalid.
-    NameInvalid,
-    /// Repository unknown.
-    NameUnknown,
-    /// Content-Range does not match the upload.
-    RangeInvalid,
-    /// Operation not supported.
-    Unsupported,
-    /// The content would exceed what the registry holds (413).
-    TooLarge,
-    /// Too many upload sessions are open (429).
-    TooManyRequests,
-    /// The `n` of a paginated list is not a number.
-    PaginationNumberInvalid,
-    /// No endpoint at this path (404).
-    UnknownEndpoint,
+macro_rules! error_codes {
+    ($($(#[$doc:meta])* $code:ident => $spelling:literal, $status:literal;)*) => {
+        /// Error codes of the distribution / OCI spec that the content API answers with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($(#[$doc])* $code,)*
+        }
+
+        impl ErrorCode {
+            /// The spec spelling (`BLOB_UNKNOWN`...).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$code => $spelling,)*
+                }
+            }
+
+            /// The HTTP status the spec pairs with the code.
+            pub fn status(self) -> u16 {
+                match self {
+                    $(ErrorCode::$code => $status,)*
+                }
+            }
+        }
+    };
 }
 
-impl ErrorCode {
-    /// The spec spelling (`BLOB_UNKNOWN`...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BlobUnknown => "BLOB_UNKNOWN",
-            ErrorCode::BlobUploadInvalid => "BLOB_UPLOAD_INVALID",
-            ErrorCode::BlobUploadUnknown => "BLOB_UPLOAD_UNKNOWN",
-            ErrorCode::DigestInvalid => "DIGEST_INVALID",
-            ErrorCode::ManifestBlobUnknown => "MANIFEST_BLOB_UNKNOWN",
-            ErrorCode::ManifestInvalid => "MANIFEST_INVALID",
-            ErrorCode::ManifestUnknown => "MANIFEST_UNKNOWN",
-            ErrorCode::NameInvalid => "NAME_INVALID",
-            ErrorCode::NameUnknown => "NAME_UNKNOWN",
-            ErrorCode::RangeInvalid => "RANGE_INVALID",
-            ErrorCode::Unsupported => "UNSUPPORTED",
-            ErrorCode::TooLarge => "SIZE_INVALID",
-            ErrorCode::TooManyRequests => "TOOMANYREQUESTS",
-            ErrorCode::PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID",
-            ErrorCode::UnknownEndpoint => "NOT_FOUND",
-        }
-    }
-
-    /// The HTTP status the spec pairs with the code.
-    pub fn status(self) -> u16 {
-        match self {
-            ErrorCode::BlobUnknown
-            | ErrorCode::BlobUploadUnknown
-            | ErrorCode::ManifestUnknown
-            | ErrorCode::NameUnknown
-            | ErrorCode::UnknownEndpoint => 404,
-            ErrorCode::RangeInvalid => 416,
-            ErrorCode::Unsupported => 405,
-            ErrorCode::TooLarge => 413,
-            ErrorCode::TooManyRequests => 429,
-            _ => 400,
-        }
-    }
+error_codes! {
+    /// Blob not in the repository.
+    BlobUnknown => "BLOB_UNKNOWN", 404;
+    /// Upload session does not exist.
+    BlobUploadUnknown => "BLOB_UPLOAD_UNKNOWN", 404;
+    /// Digest malformed or not matching the content.
+    DigestInvalid => "DIGEST_INVALID", 400;
+    /// Manifest references a blob the repository lacks.
+    ManifestBlobUnknown => "MANIFEST_BLOB_UNKNOWN", 400;
+    /// Manifest is not valid.
+    ManifestInvalid => "MANIFEST_INVALID", 400;
+    /// Manifest not in the repository.
+    ManifestUnknown => "MANIFEST_UNKNOWN", 404;
+    /// Repository name invalid.
+    NameInvalid => "NAME_INVALID", 400;
+    /// Repository unknown.
+    NameUnknown => "NAME_UNKNOWN", 404;
+    /// Content-Range does not match the upload.
+    RangeInvalid => "RANGE_INVALID", 416;
+    /// Operation not supported.
+    Unsupported => "UNSUPPORTED", 405;
+    /// The content would exceed what the registry holds (413).
+    TooLarge => "SIZE_INVALID", 413;
+    /// Too many upload sessions are open (429).
+    TooManyRequests => "TOOMANYREQUESTS", 429;
+    /// The `n` of a paginated list is not a number.
+    PaginationNumberInvalid => "PAGINATION_NUMBER_INVALID", 400;
+    /// No endpoint at this path (404).
+    UnknownEndpoint => "NOT_FOUND", 404;
 }
 
 /// A refused content operation.
@@ -226,6 +209,11 @@ impl ContentStore {
         })
     }
 
+    /// The content of repository `name`, created empty when it has none yet.
+    fn repository_mut(&mut self, name: &str) -> &mut RepositoryContent {
+        self.repositories.entry(name.to_string()).or_default()
+    }
+
     /// The bytes of blob `digest` in `repository`.
     pub fn blob(&self, repository: &str, digest: &str) -> Result<&[u8], ContentError> {
         validate_digest(digest)?;
@@ -257,35 +245,29 @@ impl ContentStore {
             );
         }
         self.blobs.entry(actual.clone()).or_insert(data);
-        self.repositories
-            .entry(repository.to_string())
-            .or_default()
-            .blobs
-            .insert(actual);
+        self.repository_mut(repository).blobs.insert(actual);
         Ok(())
     }
 
-    /// Links blob `digest` from repository `from` into `repository`; `false` if `from` lacks it.
-    pub(super) fn mount_blob(&mut self, repository: &str, from: &str, digest: &str) -> bool {
-        if self.blob(from, digest).is_err() {
-            return false;
-        }
-        self.repositories
-            .entry(repository.to_string())
-            .or_default()
+    /// Links blob `digest` from repository `from` into `repository`, refused (`BLOB_UNKNOWN`)
+    /// when `from` lacks it.
+    pub(super) fn mount_blob(
+        &mut self,
+        repository: &str,
+        from: &str,
+        digest: &str,
+    ) -> Result<(), ContentError> {
+        self.blob(from, digest)?;
+        self.repository_mut(repository)
             .blobs
             .insert(digest.to_string());
-        true
+        Ok(())
     }
 
     /// Unlinks blob `digest` from `repository`.
     pub fn delete_blob(&mut self, repository: &str, digest: &str) -> Result<(), ContentError> {
         self.blob(repository, digest)?;
-        self.repositories
-            .get_mut(repository)
-            .expect("blob() found the repository")
-            .blobs
-            .remove(digest);
+        self.repository_mut(repository).blobs.remove(digest);
         Ok(())
     }
 
@@ -359,17 +341,10 @@ impl ContentStore {
         Ok(self.upload_room())
     }
 
-    /// The session `id` of `repository`, touched now; an idle-expired one is dropped first.
+    /// The session `id` of `repository`, touched now; idle-expired sessions are dropped first.
     fn upload_mut(&mut self, repository: &str, id: Uuid) -> Result<&mut Upload, ContentError> {
         let now = Instant::now();
-        let idle = self.limits.idle_timeout;
-        if self
-            .uploads
-            .get(&id)
-            .is_some_and(|u| now.saturating_duration_since(u.touched) >= idle)
-        {
-            self.uploads.remove(&id);
-        }
+        self.expire_uploads(now);
         match self.uploads.get_mut(&id) {
             Some(upload) if upload.repository == repository => {
                 upload.touched = now;
@@ -490,7 +465,7 @@ impl ContentStore {
             .or_else(|| doc.media_type.clone())
             .unwrap_or_else(|| super::manifest_doc::OCI_MANIFEST.to_string());
         let subject = doc.subject.clone();
-        let repo = self.repositories.entry(repository.to_string()).or_default();
+        let repo = self.repository_mut(repository);
         repo.manifests.insert(
             digest.clone(),
             StoredManifest {
@@ -537,24 +512,20 @@ impl ContentStore {
         repository: &str,
         reference: &str,
     ) -> Result<&StoredManifest, ContentError> {
-        let unknown = || {
-            refuse(
-                ErrorCode::ManifestUnknown,
-                format!("manifest {reference} unknown to repository {repository}"),
-            )
-        };
-        let Ok(repo) = self.repository(repository) else {
-            return unknown();
-        };
+        let repo = self.repositories.get(repository);
         let digest = if reference.contains(':') {
-            reference
+            Some(reference)
         } else {
-            match repo.tags.get(reference) {
-                Some(digest) => digest.as_str(),
-                None => return unknown(),
-            }
+            repo.and_then(|r| r.tags.get(reference)).map(String::as_str)
         };
-        repo.manifests.get(digest).map_or_else(unknown, Ok)
+        digest
+            .and_then(|digest| repo?.manifests.get(digest))
+            .ok_or_else(|| {
+                ContentError::new(
+                    ErrorCode::ManifestUnknown,
+                    format!("manifest {reference} unknown to repository {repository}"),
+                )
+            })
     }
 
     /// Deletes manifest `digest` and every tag pointing at it, or, given a tag, only that tag
@@ -569,10 +540,7 @@ impl ContentStore {
             validate_digest(reference)?;
         }
         self.manifest(repository, reference)?;
-        let repo = self
-            .repositories
-            .get_mut(repository)
-            .expect("manifest() found the repository");
+        let repo = self.repository_mut(repository);
         if by_digest {
             repo.manifests.remove(reference);
             repo.tags.retain(|_, digest| digest != reference);
@@ -927,8 +895,8 @@ mod tests {
         let mut store = ContentStore::default();
         let digest = sha256_digest(b"x");
         store.put_blob("bob/base", &digest, b"x".to_vec()).unwrap();
-        assert!(!store.mount_blob(REPO, "bob/other", &digest));
-        assert!(store.mount_blob(REPO, "bob/base", &digest));
+        assert!(store.mount_blob(REPO, "bob/other", &digest).is_err());
+        assert!(store.mount_blob(REPO, "bob/base", &digest).is_ok());
         assert!(store.blob(REPO, &digest).is_ok());
         store.delete_blob(REPO, &digest).unwrap();
         assert!(store.blob(REPO, &digest).is_err());

@@ -49,12 +49,7 @@ pub fn sha256_digest(data: &[u8]) -> String {
 /// Checks a digest string (`sha256:` with 64 or `sha512:` with 128 lower-case hex digits) and
 /// returns its algorithm.
 pub fn validate_digest(digest: &str) -> Result<Algorithm, ContentError> {
-    let invalid = |message: String| {
-        Err(ContentError {
-            code: ErrorCode::DigestInvalid,
-            message,
-        })
-    };
+    let invalid = |message: String| Err(ContentError::new(ErrorCode::DigestInvalid, message));
     let Some((name, hex)) = digest.split_once(':') else {
         return invalid(format!("invalid digest {digest:?}"));
     };

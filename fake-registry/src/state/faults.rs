@@ -67,17 +67,12 @@ impl FaultSpec {
 
     /// A short description for the journal.
     pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        if let Some(delay) = self.delay_ms {
-            parts.push(format!("delay {delay}ms"));
-        }
-        if let Some(status) = self.status {
-            parts.push(format!("status {status}"));
-        }
-        if self.close {
-            parts.push("close".to_string());
-        }
-        parts.join(", ")
+        let parts = [
+            self.delay_ms.map(|delay| format!("delay {delay}ms")),
+            self.status.map(|status| format!("status {status}")),
+            self.close.then(|| "close".to_string()),
+        ];
+        parts.into_iter().flatten().collect::<Vec<_>>().join(", ")
     }
 }
 

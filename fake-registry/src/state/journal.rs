@@ -39,26 +39,23 @@ pub struct JournalEntry {
     pub query: Option<String>,
     /// `basic`, `bearer`, another scheme in lower case, or `null` without Authorization.
     pub auth_scheme: Option<String>,
-    /// The authenticated account, when known.
-    pub principal: Option<String>,
-    /// The PAT that authenticated the request, when one did.
-    pub token_uuid: Option<Uuid>,
-    /// Scope granted (token endpoint) or exercised (registry API), space separated.
-    pub granted_scope: Option<String>,
+    /// Who the request authenticated as and what scope it used, its members inline.
+    #[serde(flatten)]
+    pub note: RequestNote,
     /// Response status, `null` when a fault closed the connection.
     pub status: Option<u16>,
     /// The injected fault, if one applied, or `panic: <message>` when the handler panicked.
     pub fault: Option<String>,
 }
 
-/// What a handler learned about a request, added to its journal entry.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// What a handler learned about a request, part of its journal entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct RequestNote {
-    /// The authenticated account.
+    /// The authenticated account, when known.
     pub principal: Option<String>,
-    /// The PAT used.
+    /// The PAT that authenticated the request, when one did.
     pub token_uuid: Option<Uuid>,
-    /// The granted or exercised scope.
+    /// Scope granted (token endpoint) or exercised (registry API), space separated.
     pub granted_scope: Option<String>,
 }
 
@@ -101,20 +98,14 @@ impl Journal {
 /// Redacts a query string: values of [`SECRET_PARAMETERS`] and any value that looks like a
 /// secret this registry issued (`fkr_` prefix) become [`REDACTED`].
 pub fn redact_query(query: &str) -> String {
-    form_urlencoded::parse(query.as_bytes())
-        .map(|(key, value)| {
-            let secret = SECRET_PARAMETERS.contains(&key.to_ascii_lowercase().as_str())
-                || value.contains("fkr_");
-            let value = if secret { REDACTED.into() } else { value };
-            (key, value)
-        })
-        .fold(
-            form_urlencoded::Serializer::new(String::new()),
-            |mut out, (key, value)| {
-                out.append_pair(&key, &value);
-                out
-            },
-        )
+    let pairs = form_urlencoded::parse(query.as_bytes()).map(|(key, value)| {
+        let secret = SECRET_PARAMETERS.contains(&key.to_ascii_lowercase().as_str())
+            || value.contains("fkr_");
+        let value = if secret { REDACTED.into() } else { value };
+        (key, value)
+    });
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
         .finish()
 }
 
@@ -130,9 +121,7 @@ mod tests {
             path: path.into(),
             query: None,
             auth_scheme: None,
-            principal: None,
-            token_uuid: None,
-            granted_scope: None,
+            note: RequestNote::default(),
             status: Some(200),
             fault: None,
         }

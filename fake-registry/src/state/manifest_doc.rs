@@ -39,10 +39,7 @@ pub struct ManifestDoc {
 }
 
 fn invalid(message: impl Into<String>) -> ContentError {
-    ContentError {
-        code: ErrorCode::ManifestInvalid,
-        message: message.into(),
-    }
+    ContentError::new(ErrorCode::ManifestInvalid, message)
 }
 
 fn text(value: &Value, field: &str) -> Option<String> {
@@ -87,16 +84,16 @@ impl ManifestDoc {
             .iter()
             .map(|child| descriptor_digest(child, "manifests"))
             .collect::<Result<_, _>>()?;
-        let subject = match document.get("subject").filter(|s| !s.is_null()) {
-            Some(subject) => Some(descriptor_digest(subject, "subject")?),
-            None => None,
-        };
+        let subject = document.get("subject").filter(|s| !s.is_null());
+        let subject = subject
+            .map(|s| descriptor_digest(s, "subject"))
+            .transpose()?;
         let artifact_type =
             text(&document, "artifactType").or_else(|| config.and_then(|c| text(c, "mediaType")));
-        let annotations = match document.get("annotations") {
-            Some(Value::Object(map)) => Some(map.clone()),
-            _ => None,
-        };
+        let annotations = document
+            .get("annotations")
+            .and_then(Value::as_object)
+            .cloned();
         Ok(ManifestDoc {
             media_type: text(&document, "mediaType"),
             blobs,

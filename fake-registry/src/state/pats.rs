@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::access::PatScope;
+use super::access::{PatScope, Via};
 use super::error::{EXPIRY_IMMUTABLE, StateError, StateResult};
 use super::secret::SecretHash;
 
@@ -30,23 +30,10 @@ pub enum Origin {
 /// A personal access token as the registry keeps it: the secret only as a digest.
 #[derive(Debug, Clone)]
 pub struct PersonalAccessToken {
-    /// Stable id.
-    pub uuid: Uuid,
-    /// Free-form label.
-    pub label: String,
-    /// Scopes (`repo:read`...).
-    pub scopes: Vec<PatScope>,
+    /// Everything but the secret. The expiry chosen at creation is immutable afterwards; a
+    /// deactivated token is refused until reactivated.
+    pub view: PatView,
     secret: SecretHash,
-    /// Creation time.
-    pub created_at: OffsetDateTime,
-    /// Expiry chosen at creation, `None` for never; immutable afterwards.
-    pub expires_at: Option<OffsetDateTime>,
-    /// Deactivated tokens are refused until reactivated.
-    pub is_active: bool,
-    /// Last successful use.
-    pub last_used: Option<OffsetDateTime>,
-    /// Manual or auto-generated.
-    pub generated_by: Origin,
 }
 
 /// What is needed to create a token.
@@ -156,35 +143,23 @@ impl PersonalAccessToken {
         };
         let label = checked_label(new.label)?;
         let pat = PersonalAccessToken {
-            uuid: new.uuid.unwrap_or_else(Uuid::new_v4),
-            label,
-            scopes,
+            view: PatView {
+                uuid: new.uuid.unwrap_or_else(Uuid::new_v4),
+                label,
+                scopes,
+                expires_at: new.expires_at,
+                is_active: new.is_active,
+                created_at: new.created_at.unwrap_or(now),
+                last_used: new.last_used,
+                generated_by: new.generated_by,
+            },
             secret: SecretHash::new(&token),
-            created_at: new.created_at.unwrap_or(now),
-            expires_at: new.expires_at,
-            is_active: new.is_active,
-            last_used: new.last_used,
-            generated_by: new.generated_by,
         };
         let created = CreatedPat {
-            view: pat.view(),
+            view: pat.view.clone(),
             token,
         };
         Ok((pat, created))
-    }
-
-    /// The public view.
-    pub fn view(&self) -> PatView {
-        PatView {
-            uuid: self.uuid,
-            label: self.label.clone(),
-            scopes: self.scopes.clone(),
-            expires_at: self.expires_at,
-            is_active: self.is_active,
-            created_at: self.created_at,
-            last_used: self.last_used,
-            generated_by: self.generated_by,
-        }
     }
 
     /// Whether `secret` is this token's secret (constant time).
@@ -194,12 +169,12 @@ impl PersonalAccessToken {
 
     /// Refuses an inactive or expired token, naming the reason.
     pub fn check_usable(&self, now: OffsetDateTime) -> StateResult<()> {
-        if !self.is_active {
+        if !self.view.is_active {
             return Err(StateError::Unauthorized(
                 "personal access token is inactive".into(),
             ));
         }
-        if let Some(at) = self.expires_at.filter(|at| now >= *at) {
+        if let Some(at) = self.view.expires_at.filter(|at| now >= *at) {
             return Err(StateError::Unauthorized(format!(
                 "personal access token expired at {}",
                 super::rfc3339(at)
@@ -208,23 +183,34 @@ impl PersonalAccessToken {
         Ok(())
     }
 
+    /// A use of the token at `now`: refused when it is not usable, and otherwise recorded as
+    /// its last use; answers how the principal authenticated.
+    pub fn use_at(&mut self, now: OffsetDateTime) -> StateResult<Via> {
+        self.check_usable(now)?;
+        self.view.last_used = Some(now);
+        Ok(Via::Pat {
+            uuid: self.view.uuid,
+            scopes: self.view.scopes.clone(),
+        })
+    }
+
     /// Applies `update`; a requested expiry change refuses the whole update.
     pub fn apply(&mut self, update: PatUpdate) -> StateResult<PatView> {
         if update.expires_at_requested {
             return Err(StateError::BadRequest(EXPIRY_IMMUTABLE.into()));
         }
         if let Some(label) = update.label {
-            self.label = checked_label(label)?;
+            self.view.label = checked_label(label)?;
         }
         if let Some(active) = update.is_active {
-            self.is_active = active;
+            self.view.is_active = active;
         }
-        Ok(self.view())
+        Ok(self.view.clone())
     }
 
     /// The time used to pick the least recently used token.
     pub fn recency(&self) -> OffsetDateTime {
-        self.last_used.unwrap_or(self.created_at)
+        self.view.last_used.unwrap_or(self.view.created_at)
     }
 }
 
@@ -289,7 +275,7 @@ mod tests {
         assert!(pat.secret_matches(&created.token));
         assert!(!pat.secret_matches("fkr_pat_wrong"));
         assert!(!format!("{pat:?}").contains(&created.token));
-        assert_eq!(created.view, pat.view());
+        assert_eq!(created.view, pat.view);
     }
 
     #[test]
@@ -310,7 +296,7 @@ mod tests {
         assert!(pat.check_usable(NOW).is_ok());
         let err = pat.check_usable(NOW + Duration::hours(1)).unwrap_err();
         assert!(err.message().contains("expired"), "{err}");
-        pat.is_active = false;
+        pat.view.is_active = false;
         assert!(
             pat.check_usable(NOW)
                 .unwrap_err()
@@ -336,7 +322,7 @@ mod tests {
             })
             .unwrap_err();
         assert_eq!(err, StateError::BadRequest(EXPIRY_IMMUTABLE.into()));
-        assert!(pat.is_active, "a refused update changes nothing");
+        assert!(pat.view.is_active, "a refused update changes nothing");
         let view = pat
             .apply(PatUpdate {
                 label: Some("renamed".into()),

@@ -287,7 +287,7 @@ impl Registry {
 
     /// One token of `username`, without its secret.
     pub fn token(&self, username: &str, uuid: Uuid) -> StateResult<PatView> {
-        self.with_account(username, |account, _| Ok(account.token(uuid)?.view()))
+        self.with_account(username, |account, _| Ok(account.token(uuid)?.view.clone()))
     }
 
     /// Changes a token's label or active flag; deactivation ends what was minted through it.
@@ -423,29 +423,33 @@ impl Registry {
         let mut repositories: BTreeMap<String, Actions> = BTreeMap::new();
         let mut catalog = false;
         for scope in scopes {
+            let everything = scope.actions.iter().any(|a| a == "*");
             match (scope.resource_type.as_str(), scope.name.as_str()) {
                 ("repository", name) => {
-                    let asked = if scope.actions.iter().any(|a| a == "*") {
+                    let known: Vec<Action> = scope
+                        .actions
+                        .iter()
+                        .filter_map(|a| Action::parse(a))
+                        .collect();
+                    let asked = if everything {
                         Actions::ALL
                     } else {
-                        let known: Vec<Action> = scope
-                            .actions
-                            .iter()
-                            .filter_map(|a| Action::parse(a))
-                            .collect();
                         Actions::of(&known)
                     };
                     let granted = asked.intersection(self.allowed_actions(principal, name));
                     let entry = repositories.entry(name.to_string()).or_default();
                     *entry = entry.union(granted);
                 }
-                ("registry", "catalog") => {
-                    catalog |= scope.actions.iter().any(|a| a == "*") && catalog_allowed(principal);
-                }
+                ("registry", "catalog") => catalog |= everything && catalog_allowed(principal),
                 _ => {}
             }
         }
-        let mut access: Vec<AccessEntry> = repositories
+        let catalog = catalog.then(|| AccessEntry {
+            resource_type: "registry".into(),
+            name: "catalog".into(),
+            actions: vec!["*".into()],
+        });
+        repositories
             .into_iter()
             .filter(|(_, actions)| !actions.is_empty())
             .map(|(name, actions)| AccessEntry {
@@ -453,15 +457,8 @@ impl Registry {
                 name,
                 actions: actions.names(),
             })
-            .collect();
-        if catalog {
-            access.push(AccessEntry {
-                resource_type: "registry".into(),
-                name: "catalog".into(),
-                actions: vec!["*".into()],
-            });
-        }
-        access
+            .chain(catalog)
+            .collect()
     }
 
     // ----- Hub-style management API -----

@@ -60,12 +60,10 @@ pub fn verify(secret: &str, code: &str, unix_secs: i64) -> bool {
         return false;
     };
     let step = unix_secs / STEP_SECS;
-    let mut ok = false;
-    for drift in [-1, 0, 1] {
+    [-1, 0, 1].into_iter().fold(false, |ok, drift| {
         let expected = hotp(&key, (step + drift) as u64);
-        ok |= constant_time_eq(expected.as_bytes(), code.trim().as_bytes());
-    }
-    ok
+        ok | constant_time_eq(expected.as_bytes(), code.trim().as_bytes())
+    })
 }
 
 #[cfg(test)]

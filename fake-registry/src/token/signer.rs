@@ -1,8 +1,7 @@
 //! [`TokenSigner`]: an ES256 key with its self-signed certificate; issues and verifies tokens.
 
 use rcgen::{
-    CertificateParams, DistinguishedName, DnType, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256,
-    PublicKeyData,
+    CertificateParams, DnType, KeyPair, KeyUsagePurpose, PKCS_ECDSA_P256_SHA256, PublicKeyData,
 };
 use ring::rand::SystemRandom;
 use ring::signature::{
@@ -80,9 +79,9 @@ impl TokenSigner {
     ) -> anyhow::Result<TokenSigner> {
         let key_pair = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
-        let mut name = DistinguishedName::new();
-        name.push(DnType::CommonName, format!("{issuer} token signer"));
-        params.distinguished_name = name;
+        params
+            .distinguished_name
+            .push(DnType::CommonName, format!("{issuer} token signer"));
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         let now = OffsetDateTime::now_utc();
         params.not_before = now - Duration::days(1);
@@ -125,11 +124,6 @@ impl TokenSigner {
     /// The service (`aud`) tokens are issued for.
     pub fn service(&self) -> &str {
         &self.service
-    }
-
-    /// The issuer (`iss`) of tokens.
-    pub fn issuer(&self) -> &str {
-        &self.issuer
     }
 
     /// Issues a token for `subject` (empty for anonymous) granting `access`, at `now`.
@@ -177,16 +171,13 @@ impl TokenSigner {
             .map_err(|_| TokenError::Signature)?;
         let claims: Claims = serde_json::from_slice(&parts.payload)
             .map_err(|e| TokenError::Malformed(format!("claims: {e}")))?;
-        if claims.iss != self.issuer {
+        let expected = [
+            ("issuer", &claims.iss, &self.issuer),
+            ("audience", &claims.aud, &self.service),
+        ];
+        if let Some((what, got, wanted)) = expected.iter().find(|(_, got, wanted)| got != wanted) {
             return Err(TokenError::Claims(format!(
-                "issuer {:?} is not {:?}",
-                claims.iss, self.issuer
-            )));
-        }
-        if claims.aud != self.service {
-            return Err(TokenError::Claims(format!(
-                "audience {:?} is not {:?}",
-                claims.aud, self.service
+                "{what} {got:?} is not {wanted:?}"
             )));
         }
         let now = now.unix_timestamp();

@@ -110,7 +110,7 @@ async fn docker_logs_in_with_a_pat_and_stores_an_identity_token() {
         .find(|e| e.path == "/token")
         .expect("docker asked /token");
     assert_eq!(
-        token_request.token_uuid.unwrap().to_string(),
+        token_request.note.token_uuid.unwrap().to_string(),
         "0b0b0000-0000-4000-8000-000000000002"
     );
     assert!(

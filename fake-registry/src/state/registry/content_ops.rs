@@ -66,15 +66,10 @@ impl Registry {
     /// A cross-repository mount: links blob `digest` of repository `from` into `repository`;
     /// `false` when `from` is not a valid name or lacks the blob (the client then uploads).
     pub fn mount_blob(&self, repository: &str, from: &str, digest: &str) -> bool {
-        if validate_repository_name(from).is_err() {
-            return false;
-        }
-        let mut content = self.content.lock();
-        let mounted = content.mount_blob(repository, from, digest);
-        if mounted {
-            self.note_push(repository);
-        }
-        mounted
+        validate_repository_name(from).is_ok()
+            && self
+                .push(repository, |c| c.mount_blob(repository, from, digest))
+                .is_ok()
     }
 
     /// Completes upload `id` with its last chunk `data` (starting at `start` when
