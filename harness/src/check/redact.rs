@@ -39,7 +39,7 @@ struct Inner {
     secrets: BTreeSet<String>,
     /// Usernames registered with a secret, for the base64 of `user:secret`.
     pairs: BTreeSet<(String, String)>,
-    /// Every form searched for so far.
+    /// Every short form searched for so far.
     seen: HashSet<String>,
     /// The forms short enough for the automata, with the placeholder that replaces each.
     short: Segments,
@@ -51,24 +51,26 @@ impl Inner {
     fn add_forms(&mut self, forms: impl IntoIterator<Item = String>, placeholder: &str) {
         let mut short = Vec::new();
         for form in forms {
-            if form.len() < MIN_TEXT_SECRET || !self.seen.insert(form.clone()) {
-                continue;
+            // Long forms are not hashed into `seen`: a repeat only costs a second search.
+            if form.len() > LONG_FORM {
+                self.long.push((form, placeholder.to_string()));
+            } else if form.len() >= MIN_TEXT_SECRET && self.seen.insert(form.clone()) {
+                short.push((form, placeholder.to_string()));
             }
-            let list = if form.len() > LONG_FORM {
-                &mut self.long
-            } else {
-                &mut short
-            };
-            list.push((form, placeholder.to_string()));
         }
         self.short.add(short);
         self.long.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
     }
 
+    /// The long forms of at most `len` bytes (no longer one fits in a text of `len` bytes).
+    fn long_within(&self, len: usize) -> &[(String, String)] {
+        &self.long[self.long.partition_point(|(f, _)| f.len() > len)..]
+    }
+
     /// Replaces every literal form.
     fn replace_forms(&self, text: &str) -> String {
         let mut out = text.to_string();
-        for (form, placeholder) in &self.long {
+        for (form, placeholder) in self.long_within(text.len()) {
             if out.contains(form.as_str()) {
                 out = out.replace(form.as_str(), placeholder);
             }
@@ -84,7 +86,9 @@ impl Inner {
         // The bytes may be decoded base64, not always UTF-8; a secret is, so a lossy view (made
         // once, not once per form) finds it.
         let text = String::from_utf8_lossy(bytes);
-        self.long.iter().any(|(f, _)| text.contains(f.as_str()))
+        self.long_within(text.len())
+            .iter()
+            .any(|(f, _)| text.contains(f.as_str()))
             || (depth > 0
                 && forms::base64_runs(&text).into_iter().any(|r| {
                     forms::decodings(&text[r])

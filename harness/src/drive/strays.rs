@@ -45,6 +45,8 @@ const COMMAND_CHARS: usize = 200;
 const DISTINCT_COMMANDS: usize = 32;
 /// Rounds of [`end_orphans`]: each ends one generation (their children reparent to us).
 const ORPHAN_ROUNDS: usize = 20;
+/// A range of at most this many handed-out pids is walked pid by pid.
+const WALK_LIMIT: i32 = 64;
 /// How long [`end_orphans`] waits for the processes it killed to be reaped, over all rounds.
 const REAP_WAIT: Duration = Duration::from_secs(2);
 
@@ -123,6 +125,15 @@ impl HandedOutSince {
             false => pid > self.after || pid <= self.last,
         }
     }
+
+    /// The pids to look at: each one of the range when it is short (trying a few pids is
+    /// cheaper than listing every process), else the live processes inside it.
+    fn candidates(self) -> Box<dyn Iterator<Item = i32>> {
+        match self.last - self.after {
+            1..=WALK_LIMIT => Box::new(self.after + 1..=self.last),
+            _ => Box::new(pids().filter(move |&pid| self.contains(pid))),
+        }
+    }
 }
 
 /// A process's command line, shortened; its name in brackets when it has none (a zombie).
@@ -178,7 +189,7 @@ pub(super) fn end_group(pgid: i32) {
     if since.is_empty() {
         return;
     }
-    for pid in pids().filter(|&pid| since.contains(pid)) {
+    for pid in since.candidates() {
         if let Some(s) = stat(pid)
             && s.pgrp == pgid
             && s.state != 'Z'

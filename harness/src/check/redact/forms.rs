@@ -186,10 +186,17 @@ fn percent_encode(s: &str, keep: &[u8], plus_for_space: bool, upper: bool) -> St
             out.push(b as char);
         } else if b == b' ' && plus_for_space {
             out.push('+');
-        } else if upper {
-            let _ = write!(out, "%{b:02X}");
         } else {
-            let _ = write!(out, "%{b:02x}");
+            let digits = if upper {
+                b"0123456789ABCDEF"
+            } else {
+                b"0123456789abcdef"
+            };
+            out.extend([
+                '%',
+                digits[usize::from(b >> 4)].into(),
+                digits[usize::from(b & 15)].into(),
+            ]);
         }
     }
     out

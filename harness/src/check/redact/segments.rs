@@ -5,11 +5,17 @@
 //! quadratic in the run's length. Instead patterns live in segments whose sizes at least double
 //! from the newest to the oldest; adding a batch builds one small automaton and merges segments
 //! only while the newest is as large as the one before it, so building costs O(n log n) over the
-//! run and a search visits O(log n) automata.
+//! run and a search visits O(log n) automata. An automaton holds only the first
+//! [`PREFIX`] bytes of each pattern, and a match of a prefix counts once the rest of the
+//! pattern follows: long patterns (JSON- and base64-encoded secrets) then cost the automata
+//! little to build.
 
 use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
+/// How many leading bytes of a pattern its automaton holds.
+const PREFIX: usize = 32;
 
 /// One automaton and the placeholder of each of its patterns.
 #[derive(Debug)]
@@ -24,12 +30,29 @@ impl Segment {
         // rebuilt as the run goes, so building is the cost that counts.
         let automaton = AhoCorasick::builder()
             .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(patterns.iter().map(|(p, _)| p))
+            .build(
+                patterns
+                    .iter()
+                    .map(|(p, _)| &p.as_bytes()[..p.len().min(PREFIX)]),
+            )
             .ok()?;
         Some(Segment {
             automaton,
             patterns,
         })
+    }
+
+    /// Where whole patterns occur in `haystack`, overlapping ones included, with the
+    /// placeholder of each.
+    fn matches<'s>(&'s self, haystack: &'s [u8]) -> impl Iterator<Item = (Range<usize>, &'s str)> {
+        self.automaton
+            .find_overlapping_iter(haystack)
+            .filter_map(|m| {
+                let (pattern, placeholder) = &self.patterns[m.pattern().as_usize()];
+                let whole = m.start()..m.start() + pattern.len();
+                (haystack.get(whole.clone()) == Some(pattern.as_bytes()))
+                    .then_some((whole, placeholder.as_str()))
+            })
     }
 }
 
@@ -62,7 +85,9 @@ impl Segments {
 
     /// True when `haystack` contains any pattern.
     pub fn is_match(&self, haystack: &[u8]) -> bool {
-        self.segments.iter().any(|s| s.automaton.is_match(haystack))
+        self.segments
+            .iter()
+            .any(|s| s.matches(haystack).next().is_some())
     }
 
     /// Replaces every stretch of `text` that some pattern covers: overlapping or adjacent
@@ -72,11 +97,7 @@ impl Segments {
         let mut matches: Vec<(Range<usize>, &str)> = self
             .segments
             .iter()
-            .flat_map(|s| {
-                s.automaton
-                    .find_overlapping_iter(text)
-                    .map(|m| (m.range(), s.patterns[m.pattern().as_usize()].1.as_str()))
-            })
+            .flat_map(|s| s.matches(text.as_bytes()))
             .collect();
         if matches.is_empty() {
             return text.to_string();
