@@ -43,22 +43,23 @@ struct Inner {
     seen: HashSet<String>,
     /// The forms short enough for the automata, with the placeholder that replaces each.
     short: Segments,
+    /// Short forms registered since the last search, added to `short` in one batch by the
+    /// next search (a case registers its secrets together, so they make one automaton).
+    pending: Vec<(String, String)>,
     /// Forms too long for the automata, longest first.
     long: Vec<(String, String)>,
 }
 
 impl Inner {
     fn add_forms(&mut self, forms: impl IntoIterator<Item = String>, placeholder: &str) {
-        let mut short = Vec::new();
         for form in forms {
             // Long forms are not hashed into `seen`: a repeat only costs a second search.
             if form.len() > LONG_FORM {
                 self.long.push((form, placeholder.to_string()));
             } else if form.len() >= MIN_TEXT_SECRET && self.seen.insert(form.clone()) {
-                short.push((form, placeholder.to_string()));
+                self.pending.push((form, placeholder.to_string()));
             }
         }
-        self.short.add(short);
         self.long.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
     }
 
@@ -150,9 +151,16 @@ impl Redactor {
         }
     }
 
-    /// The registry, for reading.
+    /// The registry, for reading, with every form registered before the call in the automata
+    /// (forms registered meanwhile by another thread are that thread's to flush).
     fn ready(&self) -> RwLockReadGuard<'_, Inner> {
-        self.inner.read().unwrap_or_else(|p| p.into_inner())
+        let read = || self.inner.read().unwrap_or_else(|p| p.into_inner());
+        if !read().pending.is_empty() {
+            let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+            let pending = std::mem::take(&mut inner.pending);
+            inner.short.add(pending);
+        }
+        read()
     }
 
     /// Replaces every registered secret in `text`, in every form it may take.
@@ -325,6 +333,20 @@ mod tests {
             r.redact("nothing secret here, dXNlcjpwYXNz"),
             "nothing secret here, dXNlcjpwYXNz"
         );
+    }
+
+    #[test]
+    fn secrets_registered_between_searches_are_all_found() {
+        let r = Redactor::new();
+        r.register("first-secret");
+        assert_eq!(r.redact("a first-secret"), "a <secret: 12 bytes>");
+        r.register_credentials("bob", "second-secret");
+        r.register("third-secret");
+        assert_eq!(
+            r.redact("first-secret second-secret third-secret"),
+            "<secret: 12 bytes> <secret: 13 bytes> <secret: 12 bytes>"
+        );
+        assert!(r.inner.read().unwrap().pending.is_empty());
     }
 
     #[test]

@@ -152,24 +152,22 @@ fn debug_escape(s: &str) -> String {
 const HTML_QUOTES: [&str; 4] = ["\"", "&quot;", "&#34;", "&#x22;"];
 const HTML_APOSTROPHES: [&str; 4] = ["'", "&#39;", "&#x27;", "&apos;"];
 
-/// Every HTML escaping of `s`: `&`, `<` and `>` always escaped, quotes in each style.
-fn html_forms(s: &str) -> impl Iterator<Item = String> + '_ {
-    HTML_QUOTES.iter().flat_map(move |quote| {
-        HTML_APOSTROPHES.iter().map(move |apostrophe| {
-            let mut out = String::with_capacity(s.len() + 8);
-            for c in s.chars() {
-                match c {
-                    '&' => out.push_str("&amp;"),
-                    '<' => out.push_str("&lt;"),
-                    '>' => out.push_str("&gt;"),
-                    '"' => out.push_str(quote),
-                    '\'' => out.push_str(apostrophe),
-                    c => out.push(c),
-                }
-            }
-            out
-        })
-    })
+/// Every HTML escaping of `s`: `&`, `<` and `>` always escaped, quotes in each style (only the
+/// styles of the quotes `s` holds: the others write it alike).
+fn html_forms(s: &str) -> Vec<String> {
+    let escaped = s
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    let styles =
+        |quote, all: &'static [&'static str]| if s.contains(quote) { all } else { &all[..1] };
+    let mut forms = Vec::new();
+    for quote in styles('"', &HTML_QUOTES) {
+        for apostrophe in styles('\'', &HTML_APOSTROPHES) {
+            forms.push(escaped.replace('"', quote).replace('\'', apostrophe));
+        }
+    }
+    forms
 }
 
 /// Bytes percent-encoding leaves alone besides letters and digits: RFC 3986 unreserved.
@@ -180,18 +178,26 @@ const URI_COMPONENT: &[u8] = b"-_.!~*'()";
 const FORM: &[u8] = b"*-._";
 
 fn percent_encode(s: &str, keep: &[u8], plus_for_space: bool, upper: bool) -> String {
+    let mut kept = [false; 256];
+    for b in (b'0'..=b'9')
+        .chain(b'a'..=b'z')
+        .chain(b'A'..=b'Z')
+        .chain(keep.iter().copied())
+    {
+        kept[usize::from(b)] = true;
+    }
+    let digits = if upper {
+        b"0123456789ABCDEF"
+    } else {
+        b"0123456789abcdef"
+    };
     let mut out = String::with_capacity(s.len() * 3);
     for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || keep.contains(&b) {
-            out.push(b as char);
+        if kept[usize::from(b)] {
+            out.push(char::from(b));
         } else if b == b' ' && plus_for_space {
             out.push('+');
         } else {
-            let digits = if upper {
-                b"0123456789ABCDEF"
-            } else {
-                b"0123456789abcdef"
-            };
             out.extend([
                 '%',
                 digits[usize::from(b >> 4)].into(),
