@@ -248,8 +248,8 @@ impl Ledger {
     }
 }
 
-/// Erases every listed entry that `ours` accepts, then lists again to find what is left.
-/// Answers the URLs erased.
+/// Erases every listed entry that `ours` accepts, then, when it listed any, lists again to find
+/// what is left. Answers the URLs erased.
 fn sweep_within(
     helper: &HelperTarget,
     ours: &dyn Fn(&str) -> bool,
@@ -257,6 +257,7 @@ fn sweep_within(
     budget: &mut Budget,
 ) -> Vec<String> {
     match list_matching(helper, ours, budget) {
+        Ok(listed) if listed.is_empty() => Vec::new(),
         Ok(listed) => {
             let erased: Vec<String> = listed
                 .into_iter()
