@@ -89,7 +89,7 @@ pub fn run<R: TargetRun, E>(
 
 /// Runs one case of the plan, or reports it skipped for the plan's reason.
 fn run_planned(p: &Planned, cx: &impl TargetRun) -> CaseResult {
-    guarded(p.case, cx.redactor(), || match p.skip {
+    guarded(p.case, || match p.skip {
         Some(why) => CaseResult::new(p.case, Status::Skipped).with_note(why.to_string()),
         None => cx.run_case(p.case),
     })
@@ -131,7 +131,8 @@ fn run_pool(
         }
         drop(tx);
         let mut results = Vec::with_capacity(cases.len());
-        for result in rx {
+        // Redacted here, while the workers go on with the next cases.
+        for result in rx.into_iter().map(|r| redacted(r, cx.redactor())) {
             reporter.case_finished(&result);
             results.push(result);
         }
@@ -140,10 +141,8 @@ fn run_pool(
 }
 
 /// Runs `f` for `case`; a panic inside the runner becomes an error result, not a crashed run.
-/// Every string of the result is redacted (every form of every secret) and shown with control
-/// characters escaped before any reporter sees it.
-fn guarded(case: &Case, redactor: &Redactor, f: impl FnOnce() -> CaseResult) -> CaseResult {
-    let mut result = catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+fn guarded(case: &Case, f: impl FnOnce() -> CaseResult) -> CaseResult {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let why = panic
             .downcast_ref::<String>()
             .cloned()
@@ -151,7 +150,12 @@ fn guarded(case: &Case, redactor: &Redactor, f: impl FnOnce() -> CaseResult) -> 
             .unwrap_or_default();
         CaseResult::new(case, Status::Error)
             .with_note(format!("internal error in the runner: {why}"))
-    });
+    })
+}
+
+/// `result` with every string redacted (every form of every secret) and shown with control
+/// characters escaped, as every reporter sees it.
+fn redacted(mut result: CaseResult, redactor: &Redactor) -> CaseResult {
     result.map_evidence(
         &|text| visible(&redactor.redact(text)).into_owned(),
         &|input| redactor.redact(input),
