@@ -85,19 +85,26 @@ pub fn validate_username(username: &str) -> StateResult<()> {
     }
 }
 
+/// The hash of a new password: refused when empty, or when it starts with the token prefix (a
+/// login could not tell it from a PAT).
+fn checked_password(password: &str) -> StateResult<SecretHash> {
+    if password.is_empty() {
+        return Err(StateError::BadRequest("password must not be empty".into()));
+    }
+    if password.starts_with(super::pats::PAT_PREFIX) {
+        return Err(StateError::BadRequest(format!(
+            "a password must not start with the token prefix {}",
+            super::pats::PAT_PREFIX
+        )));
+    }
+    Ok(SecretHash::new(password))
+}
+
 impl Account {
     /// Creates an account, validating its name and TOTP secret.
     pub fn new(new: NewAccount) -> StateResult<Account> {
         validate_username(&new.username)?;
-        if new.password.is_empty() {
-            return Err(StateError::BadRequest("password must not be empty".into()));
-        }
-        if new.password.starts_with(super::pats::PAT_PREFIX) {
-            return Err(StateError::BadRequest(format!(
-                "a password must not start with the token prefix {}",
-                super::pats::PAT_PREFIX
-            )));
-        }
+        let password = checked_password(&new.password)?;
         let totp_secret = match (new.two_factor, new.totp_secret) {
             (_, Some(secret)) if !totp::is_valid_secret(&secret) => {
                 return Err(StateError::BadRequest(
@@ -109,7 +116,7 @@ impl Account {
         };
         Ok(Account {
             username: new.username,
-            password: SecretHash::new(&new.password),
+            password,
             two_factor: new.two_factor,
             totp_secret,
             tokens: Vec::new(),
@@ -128,10 +135,7 @@ impl Account {
     /// Applies `update`.
     pub fn apply(&mut self, update: AccountUpdate) -> StateResult<AccountView> {
         if let Some(password) = update.password {
-            if password.is_empty() {
-                return Err(StateError::BadRequest("password must not be empty".into()));
-            }
-            self.password = SecretHash::new(&password);
+            self.password = checked_password(&password)?;
         }
         if let Some(two_factor) = update.two_factor {
             self.two_factor = two_factor;
@@ -411,6 +415,19 @@ mod tests {
         assert!(view.totp_secret.is_some());
         assert!(a.revalidate(None, NOW, false).is_err());
         assert!(a.revalidate(None, NOW, true).is_ok());
+    }
+
+    #[test]
+    fn a_password_update_is_checked_like_a_new_password() {
+        let mut a = account(false);
+        for bad in ["", "fkr_pat_looks_like_a_token"] {
+            let update = AccountUpdate {
+                password: Some(bad.into()),
+                ..AccountUpdate::default()
+            };
+            assert!(a.apply(update).is_err(), "{bad:?}");
+        }
+        assert!(a.password_matches("pw"));
     }
 
     #[test]
