@@ -39,7 +39,7 @@ struct Inner {
     secrets: BTreeSet<String>,
     /// Usernames registered with a secret, for the base64 of `user:secret`.
     pairs: BTreeSet<(String, String)>,
-    /// Every short form searched for so far.
+    /// Every short form registered so far.
     seen: HashSet<String>,
     /// The forms short enough for the automata, with the placeholder that replaces each.
     short: Segments,
@@ -155,11 +155,15 @@ impl Redactor {
     /// (forms registered meanwhile by another thread are that thread's to flush).
     fn ready(&self) -> RwLockReadGuard<'_, Inner> {
         let read = || self.inner.read().unwrap_or_else(|p| p.into_inner());
-        if !read().pending.is_empty() {
-            let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-            let pending = std::mem::take(&mut inner.pending);
-            inner.short.add(pending);
+        let inner = read();
+        if inner.pending.is_empty() {
+            return inner;
         }
+        drop(inner);
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        let pending = std::mem::take(&mut inner.pending);
+        inner.short.add(pending);
+        drop(inner);
         read()
     }
 
