@@ -7,9 +7,9 @@
 use std::{
     collections::BTreeMap,
     fs,
-    os::fd::BorrowedFd,
+    os::{fd::BorrowedFd, unix::fs::FileExt},
     sync::{
-        Mutex,
+        Mutex, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     thread,
@@ -106,9 +106,14 @@ struct HandedOutSince {
 
 impl HandedOutSince {
     fn now(after: i32) -> Self {
-        let last = fs::read_to_string("/proc/sys/kernel/ns_last_pid")
-            .ok()
-            .and_then(|t| t.trim().parse().ok());
+        // Opened once and read from its start each time: one system call per invocation.
+        static LAST_PID: OnceLock<Option<fs::File>> = OnceLock::new();
+        let file = LAST_PID.get_or_init(|| fs::File::open("/proc/sys/kernel/ns_last_pid").ok());
+        let mut buf = [0u8; 16];
+        let last = file
+            .as_ref()
+            .and_then(|f| f.read_at(&mut buf, 0).ok())
+            .and_then(|n| std::str::from_utf8(&buf[..n]).ok()?.trim().parse().ok());
         HandedOutSince {
             after,
             last: last.unwrap_or(i32::MAX),
@@ -183,13 +188,14 @@ fn kill(pid: i32) {
 /// (the leader, a zombie, still holds the group's ID, so the ID names no one else, and the kill
 /// is sent whatever the search finds). A member is a descendant of the leader, so its pid was
 /// handed out after the leader's: only those pids are looked at, and none at all when no pid
-/// was handed out since (the common case of a helper that starts nothing).
+/// was handed out since (the common case of a helper that starts nothing). The runner's own
+/// children (other invocations, each leading its own group) are passed over unread.
 pub(super) fn end_group(pgid: i32) {
     let since = HandedOutSince::now(pgid);
     if since.is_empty() {
         return;
     }
-    for pid in since.candidates() {
+    for pid in since.candidates().filter(|pid| !gate().owned.contains(pid)) {
         if let Some(s) = stat(pid)
             && s.pgrp == pgid
             && s.state != 'Z'
