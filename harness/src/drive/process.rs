@@ -416,12 +416,9 @@ fn pump(child: &mut Child, input: &[u8], deadline: Instant, cap: usize) -> Pumpe
         let _ = set_nonblocking(pipe.as_fd());
     }
     let mut stdin = Feed::new(child.stdin.take(), input);
-    // A pidfd makes the child's exit pollable; without one (old kernels) we poll try_wait.
-    let pidfd = rustix::process::pidfd_open(
-        rustix::process::Pid::from_child(child),
-        rustix::process::PidfdFlags::empty(),
-    )
-    .ok();
+    // A pidfd makes the child's exit pollable; without one (old kernels) its status is polled.
+    let pid = Pid::from_child(child);
+    let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok();
     let mut out = [Vec::new(), Vec::new()];
     // Set once the child has exited: the pipes then get a short grace to close.
     let mut exited_by: Option<Instant> = None;
@@ -448,10 +445,7 @@ fn pump(child: &mut Child, input: &[u8], deadline: Instant, cap: usize) -> Pumpe
             return give_up(out, held_open(&pipes, &stdin));
         }
         let until = exited_by.map_or(deadline, |t| (t + HOLD_GRACE).min(deadline));
-        if pidfd.is_none()
-            && exited_by.is_none()
-            && matches!(child.try_wait(), Ok(Some(_)) | Err(_))
-        {
+        if pidfd.is_none() && exited_by.is_none() && has_exited(pid) {
             exited_by = Some(now);
             continue;
         }
@@ -493,6 +487,14 @@ fn pump(child: &mut Child, input: &[u8], deadline: Instant, cap: usize) -> Pumpe
         stderr,
         forced: None,
     }
+}
+
+/// True when `pid` has exited (or cannot be waited for), leaving it unreaped: its group ID
+/// stays taken until [`RunningGroup::reap`].
+fn has_exited(pid: Pid) -> bool {
+    use rustix::process::{WaitId, WaitIdOptions, waitid};
+    let options = WaitIdOptions::EXITED | WaitIdOptions::NOWAIT | WaitIdOptions::NOHANG;
+    !matches!(waitid(WaitId::Pid(pid), options), Ok(None))
 }
 
 /// The ending for pipes still open after the child exited: the first open one, and the process
