@@ -165,3 +165,25 @@ fn clean_erases_leftovers_of_killed_runs_and_nothing_else() {
         .stdout(predicates::str::contains("erased 2 entries"));
     assert_only_user_entries(&b);
 }
+
+#[test]
+fn a_refused_store_is_erased_once_and_not_again_by_the_final_cleanup() {
+    // HP-IN-005 stores with an empty Username, which the reference refuses: the case's own
+    // erase hears "not found" and the run's cleanup has nothing left to erase.
+    let b = Bundled::new();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("actions.log");
+    let body = format!(
+        "echo \"$1\" >> '{}'\nexec '{}' \"$@\"",
+        log.display(),
+        b.path(Variant::Reference).display()
+    );
+    let mut cmd = b.certify(&script_helper(dir.path(), "logged", &body));
+    cmd.args(["--filter", "HP-IN-005"]);
+    let (code, r) = run_with_report(cmd);
+    assert_eq!((code, status_of(&r, "HP-IN-005")), (Some(0), "passed"));
+    let actions = std::fs::read_to_string(&log).unwrap();
+    let erases = actions.lines().filter(|a| *a == "erase").count();
+    assert_eq!(erases, 1, "{actions}");
+    assert_eq!(r["cleanup"]["erased"], 0);
+}

@@ -119,7 +119,7 @@ pub fn run(label: &str, args: &[String], stdin: &mut dyn Read, stdout: &mut dyn 
                         serde_json::json!({"ServerURL": url, "Username": u, "Secret": s})
                             .to_string(),
                     ),
-                    None => (1, "credentials not found in native keychain".to_string()),
+                    None => (1, reference_helper::NOT_FOUND.to_string()),
                 }
             }
         }

@@ -13,6 +13,7 @@ use std::{
     time::Instant,
 };
 
+use reference_helper::NOT_FOUND;
 use serde::Serialize;
 
 use super::{
@@ -131,12 +132,24 @@ impl Budget {
         Ok(out)
     }
 
-    fn erase(&mut self, helper: &HelperTarget, url: &str) -> bool {
-        matches!(
-            self.call(helper, "erase", url),
-            Ok(out) if out.ending == drive::Ending::Exited(0)
-        )
+    fn erase(&mut self, helper: &HelperTarget, url: &str) -> Erase {
+        match self.call(helper, "erase", url) {
+            Ok(out) if out.ending == drive::Ending::Exited(0) => Erase::Done,
+            Ok(out) if out.stdout.trim_ascii() == NOT_FOUND.as_bytes() => Erase::Absent,
+            _ => Erase::Failed,
+        }
     }
+}
+
+/// How one cleanup erase ended.
+#[derive(PartialEq)]
+enum Erase {
+    /// The helper erased the entry.
+    Done,
+    /// The helper answered that it holds nothing under the URL (a refused `store`).
+    Absent,
+    /// Anything else: the entry may still be there.
+    Failed,
 }
 
 impl Ledger {
@@ -184,11 +197,13 @@ impl Ledger {
 
     /// Erases the given URLs now (a case tidying up after itself, so that the store holds only
     /// the entries of cases still running), forgetting each one erased. Stops at the first
-    /// timed-out erase: the rest is left to [`Ledger::cleanup`].
+    /// timed-out erase: the rest is left to [`Ledger::cleanup`]. A URL the helper says it holds
+    /// nothing under is forgotten too (the final sweep of its `list` still finds a helper that
+    /// says so wrongly).
     pub fn erase_now(&self, urls: &[String]) {
         let mut budget = Budget::new(1);
         for url in urls.iter().filter(|u| self.namespace.owns(u)) {
-            if budget.erase(&self.helper, url) {
+            if budget.erase(&self.helper, url) != Erase::Failed {
                 self.forget(url);
             }
         }
@@ -215,7 +230,7 @@ impl Ledger {
                 break;
             }
             attempted += 1;
-            if budget.erase(&self.helper, url) {
+            if budget.erase(&self.helper, url) == Erase::Done {
                 report.erased += 1;
             }
         }
@@ -261,7 +276,7 @@ fn sweep_within(
         Ok(listed) => {
             let erased: Vec<String> = listed
                 .into_iter()
-                .filter(|u| budget.erase(helper, u))
+                .filter(|u| budget.erase(helper, u) == Erase::Done)
                 .collect();
             report.erased += erased.len();
             match list_matching(helper, ours, budget) {
@@ -310,7 +325,7 @@ pub fn clean_earlier_runs(helper: &HelperTarget, state_dir: Option<&Path>) -> Cl
     for ledger in &dead {
         for url in &ledger.urls {
             let theirs = namespace::run_id_of(url).is_some_and(|id| id == ledger.run_id);
-            if theirs && !outcome.erased.contains(url) && budget.erase(helper, url) {
+            if theirs && !outcome.erased.contains(url) && budget.erase(helper, url) == Erase::Done {
                 outcome.report.erased += 1;
                 outcome.erased.push(url.clone());
             }
