@@ -195,7 +195,8 @@ pub(super) fn end_group(pgid: i32) {
     if since.is_empty() {
         return;
     }
-    for pid in since.candidates().filter(|pid| !gate().owned.contains(pid)) {
+    let ours = gate().owned.clone();
+    for pid in since.candidates().filter(|pid| !ours.contains(pid)) {
         if let Some(s) = stat(pid)
             && s.pgrp == pgid
             && s.state != 'Z'
