@@ -260,15 +260,14 @@ fn list(suite: Option<String>, args: &SuiteArgs) -> anyhow::Result<u8> {
         .iter()
         .filter(|s| suite.as_deref().is_none_or(|n| s.name == n))
     {
-        let header = say(format_args!(
+        if !say(format_args!(
             "# {} ({} v{}, {} cases, {})",
             s.name,
             s.header.title,
             s.header.version,
             s.cases.len(),
             origin(s)
-        ));
-        if !header {
+        )) {
             return Ok(0);
         }
         for c in &s.cases {
@@ -377,14 +376,9 @@ fn certify(args: RunArgs) -> anyhow::Result<u8> {
         &suites,
         time::OffsetDateTime::now_utc().date(),
     )?;
-    let kinds = [
-        (TargetKind::Helper, args.login_cli.is_none()),
-        (
-            TargetKind::LoginCli,
-            args.helper.is_none() && !args.get_only,
-        ),
-    ];
-    let kinds: Vec<TargetKind> = kinds.into_iter().filter(|k| k.1).map(|k| k.0).collect();
+    let helper = args.login_cli.is_none().then_some(TargetKind::Helper);
+    let login_cli = (args.helper.is_none() && !args.get_only).then_some(TargetKind::LoginCli);
+    let kinds: Vec<TargetKind> = helper.into_iter().chain(login_cli).collect();
     let selection = Selection {
         suite: args.suite.clone(),
         filter: args.filter.clone(),

@@ -126,16 +126,12 @@ async fn current_totp(
     Ok(Json(json!({"code": code})))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 struct CreateToken {
-    #[serde(default)]
     label: String,
-    #[serde(default)]
     scopes: Vec<String>,
-    #[serde(default)]
     expires_at: Option<String>,
-    #[serde(default)]
     generated_by: Origin,
 }
 
@@ -217,9 +213,7 @@ async fn list_repositories(State(state): State<SharedState>) -> Json<Value> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MoveClock {
-    #[serde(default)]
     advance_secs: Option<i64>,
-    #[serde(default)]
     set: Option<String>,
 }
 

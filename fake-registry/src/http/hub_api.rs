@@ -142,7 +142,6 @@ struct CreateTokenRequest {
     #[serde(default)]
     token_label: String,
     scopes: Vec<String>,
-    #[serde(default)]
     expires_at: Option<String>,
 }
 

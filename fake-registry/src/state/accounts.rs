@@ -42,7 +42,6 @@ pub struct NewAccount {
     #[serde(default)]
     pub two_factor: bool,
     /// A fixed base32 TOTP secret; generated when two-factor is on and this is `None`.
-    #[serde(default)]
     pub totp_secret: Option<String>,
 }
 
@@ -51,10 +50,8 @@ pub struct NewAccount {
 #[serde(deny_unknown_fields)]
 pub struct AccountUpdate {
     /// New password.
-    #[serde(default)]
     pub password: Option<String>,
     /// Turn two-factor on or off (turning it on creates a TOTP secret).
-    #[serde(default)]
     pub two_factor: Option<bool>,
 }
 

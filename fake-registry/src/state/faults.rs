@@ -14,13 +14,10 @@ pub struct FaultSpec {
     /// Requests whose path starts with this are affected.
     pub path_prefix: String,
     /// Answer with this status instead of handling the request.
-    #[serde(default)]
     pub status: Option<u16>,
     /// Wait this long before answering (or handling).
-    #[serde(default)]
     pub delay_ms: Option<u64>,
     /// Body for `status` (default: a JSON error naming the fault).
-    #[serde(default)]
     pub body: Option<String>,
     /// Close the connection without an answer.
     #[serde(default)]

@@ -55,7 +55,6 @@ pub struct SeedToken {
     #[serde(default)]
     pub origin: Origin,
     /// A fixed id (default: random).
-    #[serde(default)]
     pub uuid: Option<Uuid>,
     /// Creation time (default: start-up), RFC 3339.
     #[serde(default, with = "time::serde::rfc3339::option")]

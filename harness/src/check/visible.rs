@@ -2,6 +2,7 @@
 //! characters become visible escapes (`\x1b`, `\r`, `\u{9b}`), so an escape sequence, a window
 //! title (OSC), a bell or a carriage return that rewrites a line is shown, not obeyed. The same
 //! text is then safe in every report format (XML forbids most C0 characters).
+//! Long text (command lines, evidence) is cut with [`shorten`].
 
 use std::borrow::Cow;
 
@@ -30,6 +31,14 @@ pub fn visible(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// `text` cut after its first `max_chars` characters, ending in `…` when it was longer.
+pub fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
+    }
 }
 
 #[cfg(test)]

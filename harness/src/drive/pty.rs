@@ -141,11 +141,7 @@ fn converse(
         let mut buf = [0u8; 4096];
         match master.read(&mut buf) {
             Ok(0) => break,
-            Ok(n) => {
-                if output.len() < CAP {
-                    output.extend_from_slice(&buf[..n.min(CAP - output.len())]);
-                }
-            }
+            Ok(n) => output.extend_from_slice(&buf[..n.min(CAP.saturating_sub(output.len()))]),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(_) => break, // EIO: every slave descriptor is closed
         }

@@ -63,12 +63,10 @@ impl Sandbox {
         let bin = dir("bin", 0o755)?;
         let spy_dir = dir("spy", 0o700)?;
         let runtime = dir("run", 0o700)?;
-        let (config_home, data, cache, tmp) = (
-            dir("xdg/config", 0o700)?,
-            dir("xdg/data", 0o700)?,
-            dir("xdg/cache", 0o700)?,
-            dir("tmp", 0o700)?,
-        );
+        let config_home = dir("xdg/config", 0o700)?;
+        let data = dir("xdg/data", 0o700)?;
+        let cache = dir("xdg/cache", 0o700)?;
+        let tmp = dir("tmp", 0o700)?;
         for label in spy::LABELS {
             let name = format!("{}{label}", spy::PREFIX);
             std::os::unix::fs::symlink(bundled_dir.join(&name), bin.join(&name))?;

@@ -20,6 +20,7 @@ use rustix::process::{Pid, Signal, WaitOptions, waitpid};
 use serde::Serialize;
 
 use super::process::{gate, pause_starts};
+use crate::check::visible::shorten;
 
 /// A process found holding one of an invocation's pipes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -156,14 +157,7 @@ fn command_line(pid: i32) -> Option<String> {
     } else {
         joined
     };
-    Some(shorten(&line))
-}
-
-fn shorten(line: &str) -> String {
-    match line.char_indices().nth(COMMAND_CHARS) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line.to_string(),
-    }
+    Some(shorten(&line, COMMAND_CHARS))
 }
 
 fn record(command: String) {
@@ -266,11 +260,8 @@ pub fn take_ended() -> Vec<LeftRunning> {
         .into_iter()
         .map(|(command, count)| LeftRunning { command, count })
         .collect();
-    list.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.command.cmp(&b.command))
-    });
+    // A stable sort: equal counts keep the map's order, by command line.
+    list.sort_by_key(|l| std::cmp::Reverse(l.count));
     list
 }
 
@@ -305,10 +296,10 @@ mod tests {
     #[test]
     fn long_command_lines_are_shortened() {
         let long = "x".repeat(500);
-        let short = shorten(&long);
+        let short = shorten(&long, COMMAND_CHARS);
         assert_eq!(short.chars().count(), COMMAND_CHARS + 1);
         assert!(short.ends_with('…'));
-        assert_eq!(shorten("sleep 5"), "sleep 5");
+        assert_eq!(shorten("sleep 5", COMMAND_CHARS), "sleep 5");
     }
 
     #[test]

@@ -18,10 +18,8 @@ pub struct Baseline {
 impl Baseline {
     /// Reads the baseline report at `path`.
     pub fn load(path: &Path) -> Result<Baseline, ReadError> {
-        Ok(Baseline::of(
-            &path.display().to_string(),
-            &ReadReport::load(path)?,
-        ))
+        let report = ReadReport::load(path)?;
+        Ok(Baseline::of(&path.display().to_string(), &report))
     }
 
     /// The baseline of an already read report.

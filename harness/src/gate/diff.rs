@@ -232,9 +232,7 @@ impl Diff {
 
     /// The diff as pretty-printed JSON.
     pub fn render_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
-        text.push('\n');
-        text
+        serde_json::to_string_pretty(self).unwrap_or_default() + "\n"
     }
 }
 

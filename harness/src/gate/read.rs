@@ -109,7 +109,6 @@ pub struct ReadTarget {
     /// The SHA-256 of the file, hex.
     pub sha256: String,
     /// What its version action printed.
-    #[serde(default)]
     pub version: Option<String>,
 }
 
@@ -135,7 +134,6 @@ pub struct ReadCase {
     /// How it ended.
     pub status: ReadStatus,
     /// Set (format 2) when a baseline or waiver accepted the failure.
-    #[serde(default)]
     pub disposition: Option<serde_json::Value>,
 }
 
@@ -164,7 +162,6 @@ pub struct ReadReport {
     /// Every case.
     pub cases: Vec<ReadCase>,
     /// What the report certifies (format 2; absent in format 1).
-    #[serde(default)]
     pub certificate: Option<ReadCertificate>,
 }
 

@@ -23,7 +23,7 @@ use super::{
     },
 };
 use crate::{
-    check::quote,
+    check::{quote, visible::shorten},
     run::{CaseResult, Counts, RunReport, Status, result::StepRecord},
 };
 
@@ -32,6 +32,9 @@ pub struct Html;
 
 /// The page's stylesheet, inlined into its `<style>` element.
 const STYLE: &str = include_str!("report.css");
+
+/// The characters of evidence text the table shows (the failure details show it whole).
+const SHOWN: usize = 160;
 
 impl Format for Html {
     fn name(&self) -> &'static str {
@@ -313,7 +316,7 @@ fn evidence(case: &CaseResult) -> Markup {
                 @for m in &step.mismatches {
                     div class="mismatch" {
                         "step " (step.step) (repetition_words(step)) ": " strong { (m.what) }
-                        ": expected " (shorten(&m.expected)) ", got " (shorten(&m.actual))
+                        ": expected " (shorten(&m.expected, SHOWN)) ", got " (shorten(&m.actual, SHOWN))
                     }
                 }
             }
@@ -325,7 +328,7 @@ fn evidence(case: &CaseResult) -> Markup {
 /// `store → exit 0`, or for a repeated step `store ×20 → exit 0 (20)`.
 fn describe_group(group: &[StepRecord]) -> String {
     let first = &group[0];
-    let action = shorten(&step_args(first));
+    let action = shorten(&step_args(first), SHOWN);
     if group.len() == 1 {
         return format!("{action} → {}", first.ending);
     }
@@ -339,15 +342,6 @@ fn describe_group(group: &[StepRecord]) -> String {
     }
     let endings: Vec<String> = endings.iter().map(|(e, n)| format!("{e} ({n})")).collect();
     format!("{action} ×{} → {}", group.len(), endings.join(", "))
-}
-
-/// Long evidence text cut for the table (the failure details show it whole).
-fn shorten(text: &str) -> String {
-    const SHOWN: usize = 160;
-    match text.char_indices().nth(SHOWN) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
 }
 
 fn failure_sections(report: &RunReport) -> Markup {

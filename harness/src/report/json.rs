@@ -12,8 +12,6 @@ impl Format for Json {
     }
 
     fn render(&self, report: &RunReport) -> anyhow::Result<String> {
-        let mut text = serde_json::to_string_pretty(report)?;
-        text.push('\n');
-        Ok(text)
+        Ok(serde_json::to_string_pretty(report)? + "\n")
     }
 }

@@ -75,23 +75,19 @@ fn target_table(out: &mut String, report: &RunReport) {
         .iter()
         .map(|x| format!("{} (`{}` v{})", inline(&x.title), x.name, x.version))
         .collect();
+    let platform = format!("{} {}", cell(&cert.os), cell(&cert.arch));
+    let strict = if report.strict { "yes" } else { "no" };
     let rows = [
         ("path", Some(code(&t.path))),
         ("sha256", Some(code(&t.sha256))),
         ("suites sha256", Some(code(&cert.suites_sha256))),
-        (
-            "platform",
-            Some(format!("{} {}", cell(&cert.os), cell(&cert.arch))),
-        ),
+        ("platform", Some(platform)),
         ("command", Some(code(&cert.command_line.join(" ")))),
         ("version", Some(version)),
         ("mode", get_only_sentence(t).map(cell)),
         ("suite", Some(cell(&suites.join(", ")))),
         ("started", Some(cell(&display_date(&report.started_at)))),
-        (
-            "strict",
-            Some((if report.strict { "yes" } else { "no" }).to_string()),
-        ),
+        ("strict", Some(strict.to_string())),
     ];
     for (name, value) in rows {
         if let Some(value) = value {

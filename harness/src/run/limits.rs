@@ -57,8 +57,7 @@ impl Limits {
 
 /// A duration as `--max-duration` takes it: `90s`, `30m`, `2h`.
 pub fn show(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
+    match d.as_secs() {
         s if s >= 3600 && s % 3600 == 0 => format!("{}h", s / 3600),
         s if s >= 60 && s % 60 == 0 => format!("{}m", s / 60),
         _ => format!("{}s", d.as_secs_f64()),

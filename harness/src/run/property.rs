@@ -166,9 +166,7 @@ pub fn run(case: &Case, property: &Property, cx: &HelperRun) -> CaseResult {
     };
     let mut result = CaseResult::new(case, Status::Passed);
     match outcome {
-        Ok(()) => {
-            result.note = Some(format!("{} random inputs held", trials.trials()));
-        }
+        Ok(()) => result.note = Some(format!("{} random inputs held", trials.trials())),
         Err(TestError::Fail(reason, input)) => {
             let reason = reason.message().to_string();
             result.status = Status::Failed;
@@ -279,12 +277,7 @@ fn get(url: &str, cx: &Ctx<'_>) -> Result<Option<(String, String)>, TestCaseErro
     }
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)
         .map_err(|e| TestCaseError::fail(format!("get of {url:?}: answer is not JSON: {e}")))?;
-    let field = |k: &str| {
-        v.get(k)
-            .and_then(|x| x.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
+    let field = |k: &str| v[k].as_str().unwrap_or_default().to_string();
     Ok(Some((field("Username"), field("Secret"))))
 }
 

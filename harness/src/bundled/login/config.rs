@@ -71,10 +71,7 @@ impl Config {
     }
 
     fn auths(&mut self) -> &mut Map<String, Value> {
-        let entry = self
-            .root
-            .entry("auths")
-            .or_insert_with(|| Value::Object(Map::new()));
+        let entry = self.root.entry("auths").or_insert(Value::Null);
         if !entry.is_object() {
             *entry = Value::Object(Map::new());
         }
@@ -133,17 +130,11 @@ impl Config {
                 .create(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        let mut text = serde_json::to_string_pretty(&Value::Object(self.root.clone()))
-            .map_err(|e| e.to_string())?;
-        text.push('\n');
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            self.path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
+        let text = serde_json::to_string_pretty(&Value::Object(self.root.clone()))
+            .map_err(|e| e.to_string())?
+            + "\n";
+        let name = self.path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
         let write = || -> io::Result<()> {
             let mut f = fs::OpenOptions::new()
                 .write(true)

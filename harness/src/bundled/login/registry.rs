@@ -6,8 +6,8 @@ use std::time::Duration;
 use base64::{Engine, engine::general_purpose::STANDARD};
 use serde_json::Value;
 
-/// What a successful login gave back.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What a successful login gave back (by default: nothing beyond the login itself).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Granted {
     /// An OAuth refresh token to store instead of the password, when the realm sent one.
     pub identity_token: Option<String>,
@@ -67,11 +67,7 @@ pub fn authenticate(base: &str, user: &str, secret: &str) -> Result<Granted, Ref
     let ping = format!("{base}/v2/");
     let first = get(&agent, &ping, None)?;
     match first.status {
-        200 => {
-            return Ok(Granted {
-                identity_token: None,
-            });
-        }
+        200 => return Ok(Granted::default()),
         401 => {}
         s => return Err(unexpected(&ping, s, &first.body)),
     }
@@ -80,9 +76,7 @@ pub fn authenticate(base: &str, user: &str, secret: &str) -> Result<Granted, Ref
     match scheme.as_str() {
         "basic" => {
             accepted(get(&agent, &ping, Some((user, secret)))?, &ping)?;
-            Ok(Granted {
-                identity_token: None,
-            })
+            Ok(Granted::default())
         }
         "bearer" => {
             let realm = param(&params, "realm")

@@ -32,15 +32,13 @@ struct Header {
 /// The folder ledger files live in: `$XDG_STATE_HOME/credconform` when that is an absolute
 /// path, else `$HOME/.local/state/credconform`; `None` when neither is known.
 pub fn state_dir() -> Option<PathBuf> {
-    let xdg = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute());
-    let base = xdg.or_else(|| {
-        std::env::var_os("HOME")
+    let absolute = |var: &str| {
+        std::env::var_os(var)
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
-            .map(|h| h.join(".local/state"))
-    })?;
+    };
+    let base =
+        absolute("XDG_STATE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".local/state")))?;
     Some(base.join("credconform"))
 }
 
