@@ -169,7 +169,9 @@ fn clean_erases_leftovers_of_killed_runs_and_nothing_else() {
 #[test]
 fn a_refused_store_is_erased_once_and_not_again_by_the_final_cleanup() {
     // HP-IN-005 stores with an empty Username, which the reference refuses: the case's own
-    // erase hears "not found" and the run's cleanup has nothing left to erase.
+    // erase hears "not found" and the run's cleanup has nothing left to erase. The store is
+    // listed twice: before the run, and once at the end for both the sweep and the check of
+    // the user's entries.
     let b = Bundled::new();
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("actions.log");
@@ -185,5 +187,10 @@ fn a_refused_store_is_erased_once_and_not_again_by_the_final_cleanup() {
     let actions = std::fs::read_to_string(&log).unwrap();
     let erases = actions.lines().filter(|a| *a == "erase").count();
     assert_eq!(erases, 1, "{actions}");
+    assert_eq!(
+        actions.lines().filter(|a| *a == "list").count(),
+        2,
+        "{actions}"
+    );
     assert_eq!(r["cleanup"]["erased"], 0);
 }

@@ -5,7 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use super::namespace::{ForeignHosts, Namespace};
+use super::{
+    ledger::Listing,
+    namespace::{ForeignHosts, Namespace},
+};
 use crate::target::{HelperTarget, list_entries};
 
 /// Entries outside the run namespace, URL -> username; `None` when `list` did not answer.
@@ -15,10 +18,12 @@ pub struct ForeignEntries(Option<BTreeMap<String, String>>);
 impl ForeignEntries {
     /// Reads the helper's `list` and keeps the entries the run does not own.
     pub fn read(target: &HelperTarget, ns: &Namespace) -> Self {
-        let listed = target
-            .call_for_cleanup("list", "")
-            .ok()
-            .and_then(|out| list_entries(&out));
+        let listed = target.call_for_cleanup("list", "").ok();
+        Self::of(listed.and_then(|out| list_entries(&out)), ns)
+    }
+
+    /// The entries of a `list` answer that the run does not own.
+    pub fn of(listed: Option<Listing>, ns: &Namespace) -> Self {
         let foreign = |(url, _): &(String, serde_json::Value)| !ns.owns(url);
         ForeignEntries(listed.map(|map| {
             map.into_iter()

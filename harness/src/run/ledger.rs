@@ -214,11 +214,11 @@ impl Ledger {
     }
 
     /// Erases every recorded URL, then every listed entry of the namespace, and reports what is
-    /// left. Runs once; later calls return the first report.
-    pub fn cleanup(&self) -> CleanupReport {
+    /// left, with the store's last listing. Runs once; later calls return the first report.
+    pub fn cleanup(&self) -> (CleanupReport, Option<Listing>) {
         let mut cleaned = self.cleaned.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(report) = &*cleaned {
-            return report.clone();
+            return (report.clone(), None);
         }
         let mut report = CleanupReport::default();
         let mut budget = Budget::new(CLEANUP_TIMEOUTS);
@@ -236,12 +236,8 @@ impl Ledger {
         }
         // A helper may have normalised keys (added a slash, dropped a scheme): sweep whatever
         // it lists inside the namespace, and only that.
-        sweep_within(
-            &self.helper,
-            &|u| self.namespace.owns(u),
-            &mut report,
-            &mut budget,
-        );
+        let ours = |u: &str| self.namespace.owns(u);
+        let (_, listing) = sweep_within(&self.helper, &ours, &mut report, &mut budget);
         if let Some(why) = budget.exhausted() {
             let skipped = recorded.len() - attempted;
             report.list_error = Some(format!(
@@ -259,35 +255,41 @@ impl Ledger {
             }
         }
         *cleaned = Some(report.clone());
-        report
+        (report, listing)
     }
 }
 
+/// A helper's `list` answer: server URL -> username.
+pub type Listing = serde_json::Map<String, serde_json::Value>;
+
 /// Erases every listed entry that `ours` accepts, then, when it listed any, lists again to find
-/// what is left. Answers the URLs erased.
+/// what is left. Answers the URLs erased and the last listing.
 fn sweep_within(
     helper: &HelperTarget,
     ours: &dyn Fn(&str) -> bool,
     report: &mut CleanupReport,
     budget: &mut Budget,
-) -> Vec<String> {
+) -> (Vec<String>, Option<Listing>) {
     match list_matching(helper, ours, budget) {
-        Ok(listed) if listed.is_empty() => Vec::new(),
-        Ok(listed) => {
+        Ok((listed, all)) if listed.is_empty() => (Vec::new(), Some(all)),
+        Ok((listed, _)) => {
             let erased: Vec<String> = listed
                 .into_iter()
                 .filter(|u| budget.erase(helper, u) == Erase::Done)
                 .collect();
             report.erased += erased.len();
             match list_matching(helper, ours, budget) {
-                Ok(left) => report.leftovers = left,
+                Ok((left, all)) => {
+                    report.leftovers = left;
+                    return (erased, Some(all));
+                }
                 Err(e) => report.list_error = Some(e.to_string()),
             }
-            erased
+            (erased, None)
         }
         Err(e) => {
             report.list_error = Some(e.to_string());
-            Vec::new()
+            (Vec::new(), None)
         }
     }
 }
@@ -333,7 +335,7 @@ pub fn clean_earlier_runs(helper: &HelperTarget, state_dir: Option<&Path>) -> Cl
     }
     let live_ids: BTreeSet<&str> = live.iter().map(|l| l.run_id.as_str()).collect();
     let ours = |u: &str| namespace::run_id_of(u).is_some_and(|id| !live_ids.contains(id.as_str()));
-    let swept = sweep_within(helper, &ours, &mut outcome.report, &mut budget);
+    let (swept, _) = sweep_within(helper, &ours, &mut outcome.report, &mut budget);
     outcome.erased.extend(swept);
     if outcome.report.list_error.is_none() {
         for ledger in &dead {
@@ -350,22 +352,18 @@ pub fn clean_earlier_runs(helper: &HelperTarget, state_dir: Option<&Path>) -> Cl
     outcome
 }
 
+/// The URLs `list` names that `ours` accepts, and the whole answer.
 fn list_matching(
     helper: &HelperTarget,
     ours: &dyn Fn(&str) -> bool,
     budget: &mut Budget,
-) -> Result<Vec<String>, CleanupError> {
+) -> Result<(Vec<String>, Listing), CleanupError> {
     let out = budget.call(helper, "list", "")?;
     if out.ending != drive::Ending::Exited(0) {
         return Err(CleanupError::ListFailed(out.ending));
     }
-    let map: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&out.stdout).map_err(CleanupError::BadList)?;
-    Ok(map
-        .into_iter()
-        .map(|(url, _)| url)
-        .filter(|u| ours(u))
-        .collect())
+    let map: Listing = serde_json::from_slice(&out.stdout).map_err(CleanupError::BadList)?;
+    Ok((map.keys().filter(|u| ours(u)).cloned().collect(), map))
 }
 
 /// One line about what cleanup left behind.

@@ -63,6 +63,8 @@ pub struct HelperRun {
     pub options: RunOptions,
     /// The user's entries before the run.
     foreign_before: integrity::ForeignEntries,
+    /// The helper as reports show it.
+    info: TargetInfo,
 }
 
 /// Certifies a credential helper with the cases of `plan` (a helper plan).
@@ -78,11 +80,19 @@ pub fn certify_helper(
 }
 
 impl HelperRun {
-    /// A fresh run namespace, its ledger, and the user's entries as they are before the run.
+    /// A fresh run namespace, its ledger, the user's entries as they are before the run, and
+    /// the helper's version (asked for meanwhile).
     fn prepare(target: HelperTarget, options: RunOptions) -> Self {
         let namespace = Namespace::random();
-        let foreign_before = integrity::ForeignEntries::read(&target, &namespace);
+        let (foreign_before, mut info) = std::thread::scope(|s| {
+            let info = s.spawn(|| target.describe());
+            let entries = integrity::ForeignEntries::read(&target, &namespace);
+            (entries, info.join().unwrap_or_else(|_| target.describe()))
+        });
+        // The version is the helper's own output: shown, never obeyed.
+        info.version = info.version.map(|v| visible(&v).into_owned());
         HelperRun {
+            info,
             foreign_hosts: foreign_before.hosts(&namespace),
             ledger: Ledger::new(target.clone(), namespace.clone()),
             target,
@@ -96,10 +106,7 @@ impl HelperRun {
 
 impl skeleton::TargetRun for HelperRun {
     fn describe(&self) -> TargetInfo {
-        let mut info = self.target.describe();
-        // The version is the helper's own output: shown, never obeyed.
-        info.version = info.version.map(|v| visible(&v).into_owned());
-        info
+        self.info.clone()
     }
 
     fn binary(&self) -> &Path {
@@ -123,8 +130,12 @@ impl skeleton::TargetRun for HelperRun {
 
     /// Erases what the run stored and compares the user's entries with those before the run.
     fn finish(&self) -> CleanupReport {
-        let mut cleanup = self.ledger.cleanup();
-        let after = integrity::ForeignEntries::read(&self.target, &self.namespace);
+        let (mut cleanup, listing) = self.ledger.cleanup();
+        // The cleanup's last `list` shows the user's entries too; read again only without one.
+        let after = match listing {
+            Some(listed) => integrity::ForeignEntries::of(Some(listed), &self.namespace),
+            None => integrity::ForeignEntries::read(&self.target, &self.namespace),
+        };
         cleanup.foreign_changed = self.foreign_before.changed_since(&after);
         if interrupt::interrupted() {
             eprintln!(

@@ -168,6 +168,12 @@ impl<'a> Plan<'a> {
         self.cases.is_empty()
     }
 
+    /// The suites that have a case in the plan, in order.
+    pub fn used_suites(&self) -> Vec<&'a Suite> {
+        let used = |s: &&Suite| self.cases.iter().any(|p| p.case.suite == s.name);
+        self.suites.iter().copied().filter(used).collect()
+    }
+
     /// The order the cases run in: the cases that may share the target first, longest first
     /// (so no long case starts last and leaves the other workers idle), then the ones that
     /// run alone, one at a time.

@@ -421,8 +421,10 @@ pub const SCHEMA_VERSION: u32 = 2;
 pub struct RunFacts<'a> {
     /// The program certified.
     pub target: TargetInfo,
-    /// The suites the cases were taken from.
-    pub suites: &'a [&'a Suite],
+    /// The suites that had a case.
+    pub suites: Vec<&'a Suite>,
+    /// What the report certifies besides the binary.
+    pub certificate: Certificate,
     /// The cases run, in suite order.
     pub cases: &'a [&'a Case],
     /// The run identifier.
@@ -444,17 +446,12 @@ impl RunReport {
         let order = |id: &str| facts.cases.iter().position(|c| c.id == id);
         results.sort_by_key(|r| order(&r.id));
         let damaged = !facts.cleanup.foreign_changed.is_empty();
-        let used: Vec<&Suite> = facts
-            .suites
-            .iter()
-            .copied()
-            .filter(|s| facts.cases.iter().any(|c| c.suite == s.name))
-            .collect();
         RunReport {
             schema_version: SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             target: facts.target,
-            suites: used
+            suites: facts
+                .suites
                 .iter()
                 .map(|s| SuiteInfo {
                     name: s.name.clone(),
@@ -468,7 +465,7 @@ impl RunReport {
             duration_ms: millis(facts.started.elapsed()),
             strict: facts.options.strict,
             summary: Summary::of(&results).with_store_damage(damaged),
-            certificate: Certificate::of(&used),
+            certificate: facts.certificate,
             cases: results,
             cleanup: facts.cleanup,
             gate: None,

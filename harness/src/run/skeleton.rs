@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     check::{Redactor, visible},
+    gate::certificate::Certificate,
     report::Reporter,
     scenario::Case,
     target::TargetInfo,
@@ -60,11 +61,20 @@ pub fn run<R: TargetRun, E>(
     let digest = crate::target::sha256_in_background(cx.binary().to_path_buf());
     reporter.started(&info, plan.len(), options.seed);
     let limits = Limits::new(started, options.max_duration);
-    let mut results = Vec::with_capacity(plan.len());
-    for batch in plan.batches() {
-        let workers = if batch.one_at_a_time { 1 } else { options.jobs };
-        results.extend(run_pool(&batch.cases, &cx, &limits, workers, reporter));
-    }
+    let suites = plan.used_suites();
+    let (results, certificate) = thread::scope(|s| {
+        // The suites' digest reads them again: that too is done while the cases run.
+        let certificate = s.spawn(|| Certificate::of(&suites));
+        let mut results = Vec::with_capacity(plan.len());
+        for batch in plan.batches() {
+            let workers = if batch.one_at_a_time { 1 } else { options.jobs };
+            results.extend(run_pool(&batch.cases, &cx, &limits, workers, reporter));
+        }
+        let certificate = certificate
+            .join()
+            .unwrap_or_else(|_| Certificate::of(&suites));
+        (results, certificate)
+    });
     let mut cleanup = cx.finish();
     cleanup.left_running = left_running(cx.redactor());
     info.sha256 = digest.join().unwrap_or_default();
@@ -72,7 +82,8 @@ pub fn run<R: TargetRun, E>(
     let mut report = RunReport::assemble(
         RunFacts {
             target: info,
-            suites: &plan.suites,
+            suites,
+            certificate,
             cases: &cases,
             run_id: cx.run_id(),
             options,

@@ -56,7 +56,7 @@ pub struct HelperTarget {
 /// same time each read only their own part of `list`, so a `list` runs beside the other calls;
 /// but a helper may fail its whole `list` on an entry another case is halfway through storing or
 /// erasing, so a `list` that fails while another call was under way is run again with the
-/// helper to itself, and that answer counts.
+/// helper to itself, and that answer counts (unless the run was interrupted meanwhile).
 #[derive(Debug, Default)]
 struct StoreTurns {
     /// Held shared by every call, exclusively by a `list` run again alone.
@@ -88,8 +88,10 @@ impl StoreTurns {
             let started = self.started.load(Ordering::SeqCst);
             let busy = self.under_way.load(Ordering::SeqCst) > 0;
             let out = f();
+            // Nothing is run again once the run is interrupted (its calls were killed).
             if out.as_ref().is_ok_and(|o| list_entries(o).is_some())
                 || !(busy || self.started.load(Ordering::SeqCst) != started)
+                || crate::run::interrupt::interrupted()
             {
                 return out;
             }
@@ -230,7 +232,9 @@ pub fn file_name(path: &Path) -> String {
 /// The SHA-256 of a file, hex.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
-    std::io::copy(&mut fs::File::open(path)?, &mut hasher)?;
+    // Read a MiB at a time: a large binary then takes a few reads, not thousands.
+    let mut file = std::io::BufReader::with_capacity(1 << 20, fs::File::open(path)?);
+    std::io::copy(&mut file, &mut hasher)?;
     Ok(hex::encode(hasher.finalize()))
 }
 
