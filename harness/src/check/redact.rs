@@ -43,24 +43,48 @@ struct Inner {
     seen: HashSet<String>,
     /// The forms short enough for the automata, with the placeholder that replaces each.
     short: Segments,
-    /// Short forms registered since the last search, added to `short` in one batch by the
-    /// next search (a case registers its secrets together, so they make one automaton).
-    pending: Vec<(String, String)>,
+    /// Registrations since the last search: the next search makes their forms and adds them
+    /// in one batch (a case registers its secrets together, so they make one automaton, and
+    /// a property's inputs are formed by the first thread that searches, not one by one by the
+    /// worker that hands them to the target).
+    pending: Vec<Unformed>,
     /// Forms too long for the automata, longest first.
     long: Vec<(String, String)>,
 }
 
+/// A registration whose forms are not made yet.
+#[derive(Debug)]
+enum Unformed {
+    /// A secret: every text form of it.
+    Secret(String),
+    /// A username and its secret: the base64 forms of `user:secret` (a Docker config's `auth`).
+    Auth(String, String),
+}
+
 impl Inner {
-    fn add_forms(&mut self, forms: impl IntoIterator<Item = String>, placeholder: &str) {
-        for form in forms {
-            // Long forms are not hashed into `seen`: a repeat only costs a second search.
-            if form.len() > LONG_FORM {
-                self.long.push((form, placeholder.to_string()));
-            } else if form.len() >= MIN_TEXT_SECRET && self.seen.insert(form.clone()) {
-                self.pending.push((form, placeholder.to_string()));
+    /// Makes the forms of every pending registration and adds them to the searched sets.
+    fn form_pending(&mut self) {
+        let mut batch = Vec::new();
+        for u in std::mem::take(&mut self.pending) {
+            let (forms, secret): (Vec<String>, _) = match &u {
+                Unformed::Secret(s) => (forms::text_forms(s).into_iter().collect(), s),
+                Unformed::Auth(user, s) => (
+                    forms::base64_forms(format!("{user}:{s}").as_bytes()).into(),
+                    s,
+                ),
+            };
+            let placeholder = placeholder(secret);
+            for form in forms {
+                // Long forms are not hashed into `seen`: a repeat only costs a second search.
+                if form.len() > LONG_FORM {
+                    self.long.push((form, placeholder.clone()));
+                } else if form.len() >= MIN_TEXT_SECRET && self.seen.insert(form.clone()) {
+                    batch.push((form, placeholder.clone()));
+                }
             }
         }
         self.long.sort_by_key(|(f, _)| std::cmp::Reverse(f.len()));
+        self.short.add(batch);
     }
 
     /// The long forms of at most `len` bytes (no longer one fits in a text of `len` bytes).
@@ -125,46 +149,49 @@ impl Redactor {
 
     /// Remembers a secret, before it is handed to the target.
     pub fn register(&self, secret: &str) {
-        if secret.len() < MIN_TEXT_SECRET {
-            return;
-        }
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        if inner.secrets.insert(secret.to_string()) {
-            inner.add_forms(forms::text_forms(secret), &placeholder(secret));
-        }
+        self.enqueue(None, secret);
     }
 
     /// Remembers a secret and the username it is stored with: the base64 of `user:secret`
     /// (a Docker config's `auth` field) is searched for too.
     pub fn register_credentials(&self, username: &str, secret: &str) {
-        self.register(secret);
+        self.enqueue(Some(username), secret);
+    }
+
+    fn enqueue(&self, username: Option<&str>, secret: &str) {
         if secret.len() < MIN_TEXT_SECRET {
             return;
         }
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        if inner
-            .pairs
-            .insert((username.to_string(), secret.to_string()))
+        if inner.secrets.insert(secret.to_string()) {
+            inner.pending.push(Unformed::Secret(secret.to_string()));
+        }
+        if let Some(user) = username
+            && inner.pairs.insert((user.to_string(), secret.to_string()))
         {
-            let auth = forms::base64_forms(format!("{username}:{secret}").as_bytes());
-            inner.add_forms(auth, &placeholder(secret));
+            let pair = Unformed::Auth(user.to_string(), secret.to_string());
+            inner.pending.push(pair);
         }
     }
 
-    /// The registry, for reading, with every form registered before the call in the automata
-    /// (forms registered meanwhile by another thread are that thread's to flush).
+    /// The registry, for reading, with the forms of every registration made before the call
+    /// searched (registrations made meanwhile by another thread are that thread's to flush).
     fn ready(&self) -> RwLockReadGuard<'_, Inner> {
-        let read = || self.inner.read().unwrap_or_else(|p| p.into_inner());
-        let inner = read();
+        let inner = self.read();
         if inner.pending.is_empty() {
             return inner;
         }
         drop(inner);
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        let pending = std::mem::take(&mut inner.pending);
-        inner.short.add(pending);
-        drop(inner);
-        read()
+        self.inner
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .form_pending();
+        self.read()
+    }
+
+    /// The registry, for reading, as it is.
+    fn read(&self) -> RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Replaces every registered secret in `text`, in every form it may take.
@@ -188,25 +215,34 @@ impl Redactor {
 
     /// Renders a JSON value for display: `Secret` fields described, other strings redacted.
     pub fn redact_json(&self, value: &serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        match value {
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(k, v)| {
-                        let shown = match (k.as_str(), v) {
-                            ("Secret", Value::String(s)) => Value::String(placeholder(s)),
-                            _ => self.redact_json(v),
-                        };
-                        (k.clone(), shown)
-                    })
-                    .collect(),
-            ),
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|v| self.redact_json(v)).collect())
-            }
-            Value::String(s) => Value::String(self.redact(s)),
-            other => other.clone(),
-        }
+        shown_json(value, &|s| self.redact(s))
+    }
+}
+
+/// A JSON value with its `Secret` fields described and its other strings kept, for evidence
+/// that is redacted as a whole later (as every case result is).
+pub fn describe_secrets(value: &serde_json::Value) -> serde_json::Value {
+    shown_json(value, &str::to_string)
+}
+
+/// `value` with `Secret` fields described and every other string passed through `show`.
+fn shown_json(value: &serde_json::Value, show: &dyn Fn(&str) -> String) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let shown = match (k.as_str(), v) {
+                        ("Secret", Value::String(s)) => Value::String(placeholder(s)),
+                        _ => shown_json(v, show),
+                    };
+                    (k.clone(), shown)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(|v| shown_json(v, show)).collect()),
+        Value::String(s) => Value::String(show(s)),
+        other => other.clone(),
     }
 }
 

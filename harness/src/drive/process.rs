@@ -416,6 +416,7 @@ fn pump(child: &mut Child, input: &[u8], deadline: Instant, cap: usize) -> Pumpe
         let _ = set_nonblocking(pipe.as_fd());
     }
     let mut stdin = Feed::new(child.stdin.take(), input);
+    stdin.write_some(); // most payloads fit in the pipe: no poll is needed for them
     // A pidfd makes the child's exit pollable; without one (old kernels) its status is polled.
     let pid = Pid::from_child(child);
     let pidfd = rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok();
@@ -565,9 +566,9 @@ impl<'a> Feed<'a> {
 trait ReadFd: Read + AsFd {}
 impl<T: Read + AsFd> ReadFd for T {}
 
+/// A fresh pipe's status flags are all clear but its access mode, which `F_SETFL` ignores.
 fn set_nonblocking(fd: BorrowedFd<'_>) -> rustix::io::Result<()> {
-    let flags = rustix::fs::fcntl_getfl(fd)?;
-    rustix::fs::fcntl_setfl(fd, flags | rustix::fs::OFlags::NONBLOCK)
+    rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK)
 }
 
 /// Which of the polled descriptors were ready.

@@ -102,12 +102,12 @@ pub fn run(case: &Case, cx: &HelperRun) -> CaseResult {
                     {
                         cx.ledger.forget(url);
                     }
-                    record(p, cx, Some(&outcome), mismatches)
+                    record(p, Some(&outcome), mismatches)
                 }
                 Err(e) => {
                     result.status = Status::Error;
                     result.note = Some(e.to_string());
-                    record(p, cx, None, Vec::new())
+                    record(p, None, Vec::new())
                 }
             };
             if !record.mismatches.is_empty() && result.status == Status::Passed {
@@ -263,17 +263,9 @@ fn execute(
 
 /// The record of an invocation: its stdin shown with the secret of a payload described (every
 /// other string is redacted once the case ends); `None` when it could not be started.
-fn record(
-    p: &Prepared,
-    cx: &HelperRun,
-    outcome: Option<&Outcome>,
-    mismatches: Vec<check::Mismatch>,
-) -> StepRecord {
+fn record(p: &Prepared, outcome: Option<&Outcome>, mismatches: Vec<check::Mismatch>) -> StepRecord {
     let stdin = match &p.json {
-        Some(map) => cx
-            .redactor
-            .redact_json(&Value::Object(map.clone()))
-            .to_string(),
+        Some(map) => check::redact::describe_secrets(&Value::Object(map.clone())).to_string(),
         None => p.stdin.clone(),
     };
     StepRecord {
