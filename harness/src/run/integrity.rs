@@ -5,11 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{
-    ledger::Listing,
-    namespace::{ForeignHosts, Namespace},
-};
-use crate::target::{HelperTarget, list_entries};
+use super::namespace::{ForeignHosts, Namespace};
+use crate::target::{HelperTarget, Listing, list_entries};
 
 /// Entries outside the run namespace, URL -> username; `None` when `list` did not answer.
 #[derive(Debug, Clone, Default)]

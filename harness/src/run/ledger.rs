@@ -22,7 +22,7 @@ use super::{
 };
 use crate::{
     drive::{self, LeftRunning},
-    target::HelperTarget,
+    target::{HelperTarget, Listing},
 };
 use file::LedgerFile;
 
@@ -258,9 +258,6 @@ impl Ledger {
         (report, listing)
     }
 }
-
-/// A helper's `list` answer: server URL -> username.
-pub type Listing = serde_json::Map<String, serde_json::Value>;
 
 /// Erases every listed entry that `ours` accepts, then, when it listed any, lists again to find
 /// what is left. Answers the URLs erased and the last listing.

@@ -87,7 +87,8 @@ impl HelperRun {
         let (foreign_before, mut info) = std::thread::scope(|s| {
             let info = s.spawn(|| target.describe());
             let entries = integrity::ForeignEntries::read(&target, &namespace);
-            (entries, info.join().unwrap_or_else(|_| target.describe()))
+            let info = info.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (entries, info)
         });
         // The version is the helper's own output: shown, never obeyed.
         info.version = info.version.map(|v| visible(&v).into_owned());

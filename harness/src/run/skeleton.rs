@@ -72,7 +72,7 @@ pub fn run<R: TargetRun, E>(
         }
         let certificate = certificate
             .join()
-            .unwrap_or_else(|_| Certificate::of(&suites));
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
         (results, certificate)
     });
     let mut cleanup = cx.finish();

@@ -101,9 +101,12 @@ impl StoreTurns {
     }
 }
 
+/// A helper's `list` answer: server URL -> username.
+pub type Listing = serde_json::Map<String, serde_json::Value>;
+
 /// The entries a `list` call answered, server URL -> username: `None` unless it exited 0 with a
 /// JSON object on stdout.
-pub fn list_entries(out: &Outcome) -> Option<serde_json::Map<String, serde_json::Value>> {
+pub fn list_entries(out: &Outcome) -> Option<Listing> {
     (out.ending == Ending::Exited(0))
         .then(|| serde_json::from_slice(&out.stdout).ok())
         .flatten()

@@ -5,7 +5,7 @@ pub mod login_cli;
 pub mod profile;
 
 pub use helper::{
-    HelperTarget, TargetError, TargetInfo, file_name, find_program, list_entries, sha256_file,
-    sha256_in_background,
+    HelperTarget, Listing, TargetError, TargetInfo, file_name, find_program, list_entries,
+    sha256_file, sha256_in_background,
 };
 pub use login_cli::{LoginCliError, LoginCliTarget};
